@@ -1,0 +1,206 @@
+/**
+ * Schema migrations, numbered from 1, applied in order, never edited once released: a change
+ * to the schema is a new step at the end. The database records the last applied step in
+ * `PRAGMA user_version`. Times are epoch milliseconds (INTEGER).
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "tenants, numbers, ring groups, location bindings",
+    sql: `
+CREATE TABLE customers (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT    NOT NULL,
+  domain      TEXT    NOT NULL,
+  status      TEXT    NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'terminated')),
+  created_at  INTEGER NOT NULL,
+  CONSTRAINT customers_domain_unique UNIQUE (domain)
+);
+
+CREATE TABLE extensions (
+  id            INTEGER PRIMARY KEY,
+  customer_id   INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  number        TEXT    NOT NULL,
+  display_name  TEXT    NOT NULL DEFAULT '',
+  ha1_md5       TEXT,
+  ha1_sha256    TEXT,
+  enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  created_at    INTEGER NOT NULL,
+  UNIQUE (customer_id, number)
+);
+
+CREATE TABLE ring_groups (
+  id           INTEGER PRIMARY KEY,
+  customer_id  INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  number       TEXT    NOT NULL,
+  name         TEXT    NOT NULL,
+  strategy     TEXT    NOT NULL DEFAULT 'parallel' CHECK (strategy IN ('parallel')),
+  created_at   INTEGER NOT NULL,
+  UNIQUE (customer_id, number)
+);
+
+CREATE TABLE ring_group_members (
+  group_id      INTEGER NOT NULL REFERENCES ring_groups (id) ON DELETE CASCADE,
+  extension_id  INTEGER NOT NULL REFERENCES extensions (id) ON DELETE CASCADE,
+  position      INTEGER NOT NULL,
+  PRIMARY KEY (group_id, extension_id)
+) WITHOUT ROWID;
+CREATE INDEX ring_group_members_extension ON ring_group_members (extension_id);
+
+-- Extensions and ring groups share one dialling namespace per customer.
+CREATE TRIGGER extensions_number_free_ins BEFORE INSERT ON extensions
+WHEN EXISTS (SELECT 1 FROM ring_groups WHERE customer_id = NEW.customer_id AND number = NEW.number)
+BEGIN SELECT RAISE(ABORT, 'conflict:number:number is used by a ring group'); END;
+CREATE TRIGGER extensions_number_free_upd BEFORE UPDATE OF number ON extensions
+WHEN EXISTS (SELECT 1 FROM ring_groups WHERE customer_id = NEW.customer_id AND number = NEW.number)
+BEGIN SELECT RAISE(ABORT, 'conflict:number:number is used by a ring group'); END;
+CREATE TRIGGER ring_groups_number_free_ins BEFORE INSERT ON ring_groups
+WHEN EXISTS (SELECT 1 FROM extensions WHERE customer_id = NEW.customer_id AND number = NEW.number)
+BEGIN SELECT RAISE(ABORT, 'conflict:number:number is used by an extension'); END;
+CREATE TRIGGER ring_groups_number_free_upd BEFORE UPDATE OF number ON ring_groups
+WHEN EXISTS (SELECT 1 FROM extensions WHERE customer_id = NEW.customer_id AND number = NEW.number)
+BEGIN SELECT RAISE(ABORT, 'conflict:number:number is used by an extension'); END;
+
+-- A group's members belong to the group's customer.
+CREATE TRIGGER ring_group_members_same_customer BEFORE INSERT ON ring_group_members
+WHEN (SELECT customer_id FROM extensions WHERE id = NEW.extension_id)
+     IS NOT (SELECT customer_id FROM ring_groups WHERE id = NEW.group_id)
+BEGIN SELECT RAISE(ABORT, 'validation:members:member extension belongs to another customer'); END;
+
+CREATE TABLE phone_numbers (
+  id                   INTEGER PRIMARY KEY,
+  e164                 TEXT    NOT NULL,
+  customer_id          INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  target_extension_id  INTEGER REFERENCES extensions (id) ON DELETE SET NULL,
+  target_group_id      INTEGER REFERENCES ring_groups (id) ON DELETE SET NULL,
+  is_main              INTEGER NOT NULL DEFAULT 0 CHECK (is_main IN (0, 1)),
+  created_at           INTEGER NOT NULL,
+  CONSTRAINT phone_numbers_e164_unique UNIQUE (e164),
+  CHECK (target_extension_id IS NULL OR target_group_id IS NULL)
+);
+CREATE INDEX phone_numbers_customer ON phone_numbers (customer_id);
+CREATE INDEX phone_numbers_target_extension ON phone_numbers (target_extension_id);
+CREATE INDEX phone_numbers_target_group ON phone_numbers (target_group_id);
+CREATE UNIQUE INDEX phone_numbers_one_main ON phone_numbers (customer_id) WHERE is_main = 1;
+
+-- A number routes only to its own customer's extensions and groups.
+CREATE TRIGGER phone_numbers_target_ins BEFORE INSERT ON phone_numbers
+WHEN (NEW.target_extension_id IS NOT NULL AND
+      (SELECT customer_id FROM extensions WHERE id = NEW.target_extension_id) IS NOT NEW.customer_id)
+  OR (NEW.target_group_id IS NOT NULL AND
+      (SELECT customer_id FROM ring_groups WHERE id = NEW.target_group_id) IS NOT NEW.customer_id)
+BEGIN SELECT RAISE(ABORT, 'validation:target:target belongs to another customer'); END;
+CREATE TRIGGER phone_numbers_target_upd BEFORE UPDATE ON phone_numbers
+WHEN (NEW.target_extension_id IS NOT NULL AND
+      (SELECT customer_id FROM extensions WHERE id = NEW.target_extension_id) IS NOT NEW.customer_id)
+  OR (NEW.target_group_id IS NOT NULL AND
+      (SELECT customer_id FROM ring_groups WHERE id = NEW.target_group_id) IS NOT NEW.customer_id)
+BEGIN SELECT RAISE(ABORT, 'validation:target:target belongs to another customer'); END;
+
+CREATE TABLE bindings (
+  id              INTEGER PRIMARY KEY,
+  extension_id    INTEGER NOT NULL REFERENCES extensions (id) ON DELETE CASCADE,
+  contact         TEXT    NOT NULL,
+  q               REAL    NOT NULL DEFAULT 1.0,
+  expires_at      INTEGER NOT NULL,
+  call_id         TEXT    NOT NULL,
+  cseq            INTEGER NOT NULL,
+  transport       TEXT    NOT NULL CHECK (transport IN ('udp', 'tcp', 'tls', 'ws', 'wss')),
+  source_address  TEXT    NOT NULL,
+  source_port     INTEGER NOT NULL,
+  local_address   TEXT,
+  local_port      INTEGER,
+  connection_id   TEXT,
+  instance_id     TEXT,
+  reg_id          INTEGER,
+  user_agent      TEXT,
+  path            TEXT    NOT NULL DEFAULT '[]',
+  updated_at      INTEGER NOT NULL,
+  UNIQUE (extension_id, contact)
+);
+CREATE INDEX bindings_expires_at ON bindings (expires_at);
+CREATE INDEX bindings_flow ON bindings (extension_id, instance_id, reg_id) WHERE instance_id IS NOT NULL;
+`,
+  },
+  {
+    version: 2,
+    name: "carriers and prefix routes",
+    sql: `
+CREATE TABLE carriers (
+  id             INTEGER PRIMARY KEY,
+  name           TEXT    NOT NULL,
+  host           TEXT    NOT NULL,
+  port           INTEGER NOT NULL DEFAULT 5060,
+  transport      TEXT    NOT NULL DEFAULT 'udp' CHECK (transport IN ('udp', 'tcp', 'tls')),
+  username       TEXT,
+  -- In clear on purpose: a digest answer needs the password for whatever realm and
+  -- algorithm the carrier challenges with.
+  password       TEXT,
+  number_format  TEXT    NOT NULL DEFAULT 'e164' CHECK (number_format IN ('e164', 'national')),
+  priority       INTEGER NOT NULL DEFAULT 10,
+  weight         INTEGER NOT NULL DEFAULT 1,
+  enabled        INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  created_at     INTEGER NOT NULL,
+  CONSTRAINT carriers_name_unique UNIQUE (name)
+);
+
+CREATE TABLE carrier_routes (
+  id          INTEGER PRIMARY KEY,
+  carrier_id  INTEGER NOT NULL REFERENCES carriers (id) ON DELETE CASCADE,
+  prefix      TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  UNIQUE (carrier_id, prefix)
+);
+CREATE INDEX carrier_routes_prefix ON carrier_routes (prefix);
+`,
+  },
+  {
+    version: 3,
+    name: "customer policy, PIN codes, audit log",
+    sql: `
+CREATE TABLE customer_policies (
+  customer_id             INTEGER PRIMARY KEY REFERENCES customers (id) ON DELETE CASCADE,
+  emergency_department    TEXT,
+  emergency_commune       TEXT,
+  barring_overrides       TEXT    NOT NULL DEFAULT '{}',
+  pstn_suspension         TEXT    NOT NULL DEFAULT 'none' CHECK (pstn_suspension IN ('none', 'partial', 'total')),
+  pstn_suspension_reason  TEXT,
+  fallback_number         TEXT,
+  telecom_professional    INTEGER NOT NULL DEFAULT 0 CHECK (telecom_professional IN (0, 1)),
+  delivery_date           TEXT,
+  updated_at              INTEGER NOT NULL,
+  CHECK ((emergency_department IS NULL) = (emergency_commune IS NULL))
+);
+
+CREATE TABLE pins (
+  id           INTEGER PRIMARY KEY,
+  customer_id  INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  label        TEXT    NOT NULL,
+  hash         TEXT    NOT NULL,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  UNIQUE (customer_id, label)
+);
+
+-- No foreign key: the trail must outlive the customer it describes.
+CREATE TABLE audit_log (
+  id           INTEGER PRIMARY KEY,
+  at           INTEGER NOT NULL,
+  actor        TEXT    NOT NULL,
+  action       TEXT    NOT NULL,
+  customer_id  INTEGER,
+  detail       TEXT    NOT NULL DEFAULT 'null'
+);
+CREATE INDEX audit_log_customer ON audit_log (customer_id, at);
+CREATE INDEX audit_log_at ON audit_log (at);
+`,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -1,0 +1,72 @@
+import { chmodSync, existsSync } from "node:fs";
+import Database from "better-sqlite3";
+import { MIGRATIONS } from "../migrations.js";
+import type { Store } from "../repositories.js";
+import { SqliteAuditLog } from "./audit.js";
+import { SqliteCarriers } from "./carriers.js";
+import type { Ctx } from "./context.js";
+import { SqliteCustomers } from "./customers.js";
+import { SqliteExtensions } from "./extensions.js";
+import { SqliteLocations } from "./locations.js";
+import { migrate } from "./migrate.js";
+import { SqliteNumbers } from "./numbers.js";
+import { SqlitePins } from "./pins.js";
+import { SqlitePolicies } from "./policies.js";
+import { SqliteRingGroups } from "./ring-groups.js";
+
+export interface SqliteStoreOptions {
+  /**
+   * How long a write waits for another process's write lock (the CLI while the server runs)
+   * before failing with "database is busy". The wait blocks the calling thread, so writers
+   * keep their transactions short. Default 5000 ms.
+   */
+  busyTimeoutMs?: number;
+  /** Clock for created_at/updated_at stamps; tests inject one. Default Date.now. */
+  now?: () => number;
+}
+
+const isFile = (path: string): boolean => path !== "" && path !== ":memory:" && !path.startsWith("file:");
+
+/**
+ * Opens (creating if needed) and migrates a SQLite store.
+ *
+ * Durability: WAL journal with synchronous=FULL, so every committed transaction is fsynced to
+ * the WAL before the call returns. better-sqlite3 is synchronous, so by the time a write
+ * method's promise exists the data is on disk: awaiting it before sending the SIP response
+ * (a REGISTER's 200, an admin API's 201) means a crash right after cannot lose it.
+ *
+ * Sharing: WAL lets the server read while a CLI process writes the same file; each statement
+ * reads the latest committed state, so nothing here caches tenant data and another process's
+ * change is visible on the next lookup.
+ */
+export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Store {
+  const fresh = isFile(path) && !existsSync(path);
+  const db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+  try {
+    // Carrier passwords and HA1s live here: owner-only. SQLite gives -wal/-shm the same mode.
+    if (fresh) chmodSync(path, 0o600);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    const schemaVersion = migrate(db, MIGRATIONS);
+    const ctx: Ctx = { db, now: opts.now ?? Date.now };
+    return {
+      customers: new SqliteCustomers(ctx),
+      extensions: new SqliteExtensions(ctx),
+      numbers: new SqliteNumbers(ctx),
+      ringGroups: new SqliteRingGroups(ctx),
+      locations: new SqliteLocations(ctx),
+      carriers: new SqliteCarriers(ctx),
+      policies: new SqlitePolicies(ctx),
+      pins: new SqlitePins(ctx),
+      audit: new SqliteAuditLog(ctx),
+      schemaVersion,
+      close: async () => {
+        if (db.open) db.close();
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

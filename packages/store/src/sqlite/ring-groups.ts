@@ -1,0 +1,130 @@
+import { NotFoundError, ValidationError } from "../errors.js";
+import type { RingGroupRepository } from "../repositories.js";
+import type { NewRingGroup, RingGroup, RingGroupPatch, RingStrategy } from "../types.js";
+import { checkId, checkInternalNumber, checkOneOf, checkText } from "../validate.js";
+import type { Ctx, Stmt } from "./context.js";
+import { sql } from "./sql-errors.js";
+
+interface Row {
+  id: number;
+  customer_id: number;
+  number: string;
+  name: string;
+  strategy: RingStrategy;
+  created_at: number;
+}
+
+function checkMembers(members: readonly number[] | undefined): number[] {
+  const list = (members ?? []).map((m) => checkId(m, "members"));
+  if (new Set(list).size !== list.length) throw new ValidationError("members", "members must not repeat");
+  return list;
+}
+
+export class SqliteRingGroups implements RingGroupRepository {
+  readonly #ctx: Ctx;
+  readonly #insert: Stmt<[number, string, string, RingStrategy, number], Row>;
+  readonly #byId: Stmt<[number], Row>;
+  readonly #find: Stmt<[number, string], Row>;
+  readonly #byCustomer: Stmt<[number], Row>;
+  readonly #rename: Stmt<[string, number]>;
+  readonly #members: Stmt<[number], { extension_id: number }>;
+  readonly #addMember: Stmt<[number, number, number]>;
+  readonly #clearMembers: Stmt<[number]>;
+  readonly #extExists: Stmt<[number], { id: number }>;
+  readonly #customerExists: Stmt<[number], { id: number }>;
+  readonly #delete: Stmt<[number]>;
+
+  constructor(ctx: Ctx) {
+    this.#ctx = ctx;
+    const db = ctx.db;
+    this.#insert = db.prepare(
+      "INSERT INTO ring_groups (customer_id, number, name, strategy, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
+    );
+    this.#byId = db.prepare("SELECT * FROM ring_groups WHERE id = ?");
+    this.#find = db.prepare("SELECT * FROM ring_groups WHERE customer_id = ? AND number = ?");
+    this.#byCustomer = db.prepare("SELECT * FROM ring_groups WHERE customer_id = ? ORDER BY number");
+    this.#rename = db.prepare("UPDATE ring_groups SET name = ? WHERE id = ?");
+    this.#members = db.prepare(
+      "SELECT extension_id FROM ring_group_members WHERE group_id = ? ORDER BY position",
+    );
+    this.#addMember = db.prepare(
+      "INSERT INTO ring_group_members (group_id, extension_id, position) VALUES (?, ?, ?)",
+    );
+    this.#clearMembers = db.prepare("DELETE FROM ring_group_members WHERE group_id = ?");
+    this.#extExists = db.prepare("SELECT id FROM extensions WHERE id = ?");
+    this.#customerExists = db.prepare("SELECT id FROM customers WHERE id = ?");
+    this.#delete = db.prepare("DELETE FROM ring_groups WHERE id = ?");
+  }
+
+  #toGroup(r: Row): RingGroup {
+    return {
+      id: r.id,
+      customerId: r.customer_id,
+      number: r.number,
+      name: r.name,
+      strategy: r.strategy,
+      members: this.#members.all(r.id).map((m) => m.extension_id),
+      createdAt: r.created_at,
+    };
+  }
+
+  #writeMembers(groupId: number, members: number[]): void {
+    this.#clearMembers.run(groupId);
+    members.forEach((ext, i) => {
+      if (!this.#extExists.get(ext)) throw new NotFoundError("extension", ext);
+      this.#addMember.run(groupId, ext, i);
+    });
+  }
+
+  async create(input: NewRingGroup): Promise<RingGroup> {
+    const customerId = checkId(input.customerId, "customerId");
+    const number = checkInternalNumber(input.number);
+    const name = checkText(input.name, "name");
+    const strategy = checkOneOf(input.strategy ?? "parallel", ["parallel"], "strategy");
+    const members = checkMembers(input.members);
+    return sql(() =>
+      this.#ctx.db
+        .transaction(() => {
+          if (!this.#customerExists.get(customerId)) throw new NotFoundError("customer", customerId);
+          const row = this.#insert.get(customerId, number, name, strategy, this.#ctx.now())!;
+          this.#writeMembers(row.id, members);
+          return this.#toGroup(row);
+        })
+        .immediate(),
+    );
+  }
+
+  async get(id: number): Promise<RingGroup> {
+    const row = this.#byId.get(id);
+    if (!row) throw new NotFoundError("ring group", id);
+    return this.#toGroup(row);
+  }
+
+  async find(customerId: number, number: string): Promise<RingGroup | undefined> {
+    const row = this.#find.get(customerId, number);
+    return row ? this.#toGroup(row) : undefined;
+  }
+
+  async listByCustomer(customerId: number): Promise<RingGroup[]> {
+    return this.#byCustomer.all(customerId).map((r) => this.#toGroup(r));
+  }
+
+  async update(id: number, patch: RingGroupPatch): Promise<RingGroup> {
+    const name = patch.name === undefined ? undefined : checkText(patch.name, "name");
+    const members = patch.members === undefined ? undefined : checkMembers(patch.members);
+    return sql(() =>
+      this.#ctx.db
+        .transaction(() => {
+          if (!this.#byId.get(id)) throw new NotFoundError("ring group", id);
+          if (name !== undefined) this.#rename.run(name, id);
+          if (members !== undefined) this.#writeMembers(id, members);
+          return this.#toGroup(this.#byId.get(id)!);
+        })
+        .immediate(),
+    );
+  }
+
+  async delete(id: number): Promise<void> {
+    if (this.#delete.run(id).changes === 0) throw new NotFoundError("ring group", id);
+  }
+}
