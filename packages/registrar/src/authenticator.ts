@@ -1,0 +1,117 @@
+import {
+  createResponse,
+  type DigestAlgorithm,
+  formatChallenge,
+  type NonceService,
+  parseAuthHeader,
+  type SipRequest,
+  type SipResponse,
+  verifyAuthorization,
+} from "@centrex/sip";
+import type { ExtensionCredentials, ExtensionRepository } from "@centrex/store";
+
+/** Which challenge: 401/WWW-Authenticate (registrar, UAS) or 407/Proxy-Authenticate (proxy). */
+export type ChallengeKind = "www" | "proxy";
+
+export type AuthResult =
+  | { readonly ok: true; readonly credentials: ExtensionCredentials; readonly username: string }
+  | { readonly ok: false; readonly response: SipResponse; readonly reason: AuthFailure };
+
+export type AuthFailure = "no-credentials" | "stale-nonce" | "bad-nonce" | "bad-credentials" | "disabled";
+
+export interface AuthenticatorOptions {
+  readonly extensions: Pick<ExtensionRepository, "findCredentials">;
+  readonly nonces: NonceService;
+  /** Offered in this order of preference (RFC 8760); default SHA-256 then MD5. */
+  readonly algorithms?: readonly DigestAlgorithm[];
+}
+
+const KIND = {
+  www: { status: 401, request: "authorization", challenge: "WWW-Authenticate" },
+  proxy: { status: 407, request: "proxy-authorization", challenge: "Proxy-Authenticate" },
+} as const;
+
+// Unknown users are checked against this HA1 so they cost the same time as known ones.
+const DUMMY_HA1 = "0".repeat(64);
+
+/**
+ * Digest authentication of phones against the store (RFC 3261 §22, RFC 7616).
+ * The realm is the customer's SIP domain; the username is the extension number.
+ * An unknown user is treated exactly like a known one with a wrong password,
+ * so scanners cannot enumerate extensions.
+ */
+export class DigestAuthenticator {
+  readonly #extensions: Pick<ExtensionRepository, "findCredentials">;
+  readonly #nonces: NonceService;
+  readonly #algorithms: readonly DigestAlgorithm[];
+
+  constructor(opts: AuthenticatorOptions) {
+    this.#extensions = opts.extensions;
+    this.#nonces = opts.nonces;
+    this.#algorithms = opts.algorithms ?? ["SHA-256", "MD5"];
+  }
+
+  async authenticate(req: SipRequest, realm: string, kind: ChallengeKind): Promise<AuthResult> {
+    const k = KIND[kind];
+    const creds = this.#pickCredentials(req, k.request, realm);
+    if (creds === undefined) return this.#fail(req, realm, kind, false, "no-credentials");
+    const nonce = creds.params.get("nonce") ?? "";
+    const verdict = this.#nonces.verify(nonce, realm);
+    if (verdict === "invalid") return this.#fail(req, realm, kind, false, "bad-nonce");
+    if (verdict === "stale") return this.#fail(req, realm, kind, true, "stale-nonce");
+    const username = creds.params.get("username") ?? "";
+    const found = await this.#extensions.findCredentials(realm, username);
+    const algorithm = (creds.params.get("algorithm") ?? "MD5").toUpperCase();
+    const ha1 = (algorithm.startsWith("SHA-256") ? found?.ha1Sha256 : found?.ha1Md5) ?? DUMMY_HA1;
+    const good = verifyAuthorization(creds, req.method, ha1, { realm });
+    if (!good || found === undefined || ha1 === DUMMY_HA1) {
+      return this.#forbidden(req, "bad-credentials", "Forbidden - Bad credentials");
+    }
+    const nc = creds.params.get("nc");
+    if (nc !== undefined && !this.#nonces.acceptNonceCount(nonce, nc)) {
+      // A replayed nonce-count: make the client start over with a fresh nonce.
+      return this.#fail(req, realm, kind, false, "bad-nonce");
+    }
+    if (!found.enabled || found.customerStatus === "terminated") {
+      return this.#forbidden(req, "disabled", "Forbidden - Account disabled");
+    }
+    return { ok: true, credentials: found, username };
+  }
+
+  /** A challenge response for `req`, offering every configured algorithm. */
+  challenge(req: SipRequest, realm: string, kind: ChallengeKind, stale = false): SipResponse {
+    const k = KIND[kind];
+    const headers: [string, string][] = this.#algorithms.map((algorithm) => [
+      k.challenge,
+      formatChallenge({ realm, nonce: this.#nonces.create(realm), algorithm, qop: "auth", stale }),
+    ]);
+    return createResponse(req, k.status, undefined, { headers });
+  }
+
+  #pickCredentials(req: SipRequest, header: string, realm: string) {
+    // A phone may carry credentials for several realms (RFC 3261 §22.3): use ours.
+    for (const value of req.getAll(header)) {
+      try {
+        const c = parseAuthHeader(value);
+        if (c.scheme.toLowerCase() === "digest" && c.params.get("realm") === realm) return c;
+      } catch {
+        // Garbage in one header does not hide good credentials in another.
+      }
+    }
+    return undefined;
+  }
+
+  #fail(
+    req: SipRequest,
+    realm: string,
+    kind: ChallengeKind,
+    stale: boolean,
+    reason: AuthFailure,
+  ): AuthResult {
+    return { ok: false, response: this.challenge(req, realm, kind, stale), reason };
+  }
+
+  #forbidden(req: SipRequest, reason: AuthFailure, phrase: string): AuthResult {
+    return { ok: false, response: createResponse(req, 403, phrase), reason };
+  }
+}

@@ -1,0 +1,70 @@
+import { Command, InvalidArgumentError } from "commander";
+import { pino } from "pino";
+import { ConfigError, loadConfigFile, validateConfig } from "../config/load.js";
+import { applyOverrides, type StartOverrides } from "../config/overrides.js";
+import { Switch } from "../switch/switch.js";
+import { registerTenantCommands } from "./tenant-commands.js";
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError("not a port number (0-65535)");
+  return n;
+}
+
+const program = new Command()
+  .name("centrex")
+  .description("centrex — a SIP/RTP softswitch for hosted business telephony")
+  .showHelpAfterError();
+
+program
+  .command("start")
+  .description("start the switch (embedded defaults when no --config is given)")
+  .option("--config <file>", "YAML configuration file")
+  .option("--db <path>", "SQLite database file (overrides store.path)")
+  .option("--sip-address <addr>", "address for the UDP and TCP SIP listeners")
+  .option("--sip-port <port>", "port for the UDP and TCP SIP listeners", port)
+  .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
+  .action(async (o: StartOverrides & { config?: string }) => {
+    let config: ReturnType<typeof validateConfig>;
+    try {
+      const base = o.config !== undefined ? loadConfigFile(o.config) : validateConfig({});
+      config = validateConfig(applyOverrides(base, o), "command line");
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(`centrex: ${err.message}`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    const logger = pino({ level: config.log.level, base: { node: config.node.name } });
+    let sw: Switch;
+    try {
+      sw = await Switch.start(config, logger);
+    } catch (err) {
+      logger.fatal({ err, event: "start-failed" }, "centrex could not start");
+      console.error(`centrex: cannot start: ${(err as Error).message}`);
+      process.exit(1);
+    }
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ event: "signal", signal }, "shutting down");
+      sw.stop().then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    process.on("SIGINT", () => shutdown("SIGINT"));
+  });
+
+registerTenantCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`centrex: ${(err as Error).message}`);
+  process.exit(1);
+});

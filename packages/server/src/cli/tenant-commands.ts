@@ -1,0 +1,127 @@
+import { openSqliteStore, type Store, StoreError } from "@centrex/store";
+import type { Command } from "commander";
+import { loadConfigFile } from "../config/load.js";
+
+interface DbOptions {
+  db?: string;
+  config?: string;
+}
+
+/** The database a one-shot command works on: --db, else the config file's, else the default. */
+function dbPath(o: DbOptions): string {
+  if (o.db !== undefined) return o.db;
+  if (o.config !== undefined) return loadConfigFile(o.config).store.path;
+  return "./centrex.db";
+}
+
+/** Opens the store, runs `fn`, closes it; store errors become one readable line and exit 2. */
+async function withStore(o: DbOptions, fn: (store: Store) => Promise<void>): Promise<void> {
+  const store = openSqliteStore(dbPath(o));
+  try {
+    await fn(store);
+  } catch (err) {
+    if (err instanceof StoreError) {
+      console.error(`centrex: ${err.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  } finally {
+    await store.close();
+  }
+}
+
+async function customerByDomain(store: Store, domain: string) {
+  const c = await store.customers.findByDomain(domain.toLowerCase());
+  if (c === undefined) throw new CliError(`no customer with domain ${domain}`);
+  return c;
+}
+
+/** A usage error of a one-shot command: printed, exit code 2. */
+export class CliError extends StoreError {
+  override name = "CliError";
+}
+
+function dbOptions(cmd: Command): Command {
+  return cmd
+    .option("--db <path>", "SQLite database file (default: the config's, else ./centrex.db)")
+    .option("--config <file>", "read the database path from this configuration file");
+}
+
+export function registerTenantCommands(program: Command): void {
+  const customer = program.command("customer").description("manage customers (tenants)");
+  dbOptions(customer.command("add <name>").description("create a customer"))
+    .requiredOption("--domain <domain>", "the customer's SIP domain (also the digest realm)")
+    .action((name: string, o: DbOptions & { domain: string }) =>
+      withStore(o, async (store) => {
+        const c = await store.customers.create({ name, domain: o.domain });
+        console.log(`customer ${c.id} ${c.name} ${c.domain}`);
+      }),
+    );
+  dbOptions(customer.command("list").description("list customers")).action((o: DbOptions) =>
+    withStore(o, async (store) => {
+      for (const c of await store.customers.list())
+        console.log(`${c.id}\t${c.domain}\t${c.status}\t${c.name}`);
+    }),
+  );
+  dbOptions(
+    customer.command("remove <domain>").description("delete a customer and everything it owns"),
+  ).action((domain: string, o: DbOptions) =>
+    withStore(o, async (store) => {
+      const c = await customerByDomain(store, domain);
+      await store.customers.delete(c.id);
+      console.log(`customer ${c.domain} removed`);
+    }),
+  );
+
+  const ext = program.command("extension").description("manage extensions (phone accounts)");
+  dbOptions(ext.command("add <domain> <number>").description("create an extension"))
+    .requiredOption("--password <password>", "SIP password (only its digest hashes are stored)")
+    .option("--name <display>", "display name")
+    .action((domain: string, number: string, o: DbOptions & { password: string; name?: string }) =>
+      withStore(o, async (store) => {
+        const c = await customerByDomain(store, domain);
+        const e = await store.extensions.create({
+          customerId: c.id,
+          number,
+          password: o.password,
+          ...(o.name !== undefined && { displayName: o.name }),
+        });
+        console.log(`extension ${e.number}@${c.domain} created`);
+      }),
+    );
+  dbOptions(ext.command("list <domain>").description("list a customer's extensions")).action(
+    (domain: string, o: DbOptions) =>
+      withStore(o, async (store) => {
+        const c = await customerByDomain(store, domain);
+        const now = Date.now();
+        for (const e of await store.extensions.listByCustomer(c.id)) {
+          const n = await store.locations.count(e.id, now);
+          console.log(
+            `${e.number}\t${e.enabled ? "enabled" : "disabled"}\t${n} registered\t${e.displayName}`,
+          );
+        }
+      }),
+  );
+  dbOptions(ext.command("remove <domain> <number>").description("delete an extension")).action(
+    (domain: string, number: string, o: DbOptions) =>
+      withStore(o, async (store) => {
+        const c = await customerByDomain(store, domain);
+        const e = await store.extensions.find(c.id, number);
+        if (e === undefined) throw new CliError(`no extension ${number} in ${c.domain}`);
+        await store.extensions.delete(e.id);
+        console.log(`extension ${number}@${c.domain} removed`);
+      }),
+  );
+  dbOptions(ext.command("passwd <domain> <number>").description("set an extension's SIP password"))
+    .requiredOption("--password <password>", "new SIP password")
+    .action((domain: string, number: string, o: DbOptions & { password: string }) =>
+      withStore(o, async (store) => {
+        const c = await customerByDomain(store, domain);
+        const e = await store.extensions.find(c.id, number);
+        if (e === undefined) throw new CliError(`no extension ${number} in ${c.domain}`);
+        await store.extensions.setPassword(e.id, o.password);
+        console.log(`password of ${number}@${c.domain} changed`);
+      }),
+    );
+}

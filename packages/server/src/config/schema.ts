@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+/**
+ * The node's configuration file (YAML). Tenant data (customers, extensions,
+ * numbers) is not here: it lives in the store and changes live.
+ */
+const listenSchema = z.strictObject({
+  transport: z.enum(["udp", "tcp", "tls"]),
+  address: z.string().min(1),
+  port: z.number().int().min(0).max(65535),
+});
+
+export const configSchema = z.strictObject({
+  node: z
+    .strictObject({
+      name: z.string().min(1).default("centrex"),
+    })
+    .prefault({}),
+  sip: z
+    .strictObject({
+      /** Where the switch listens; defaults to UDP and TCP 5060 on all addresses. */
+      listen: z
+        .array(listenSchema)
+        .min(1)
+        .default([
+          { transport: "udp", address: "0.0.0.0", port: 5060 },
+          { transport: "tcp", address: "0.0.0.0", port: 5060 },
+        ]),
+      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      /** Messages larger than this are refused (bytes). */
+      maxMessageSize: z.number().int().min(1024).max(1_048_576).default(65_536),
+      /** RFC 3261 timer bases, in milliseconds. */
+      timers: z
+        .strictObject({
+          t1: z.number().int().min(10).max(60_000).default(500),
+          t2: z.number().int().min(100).max(120_000).default(4_000),
+          t4: z.number().int().min(100).max(120_000).default(5_000),
+        })
+        .prefault({}),
+      /** Closes inbound TCP/TLS connections idle for longer than this (ms). */
+      idleConnectionMs: z.number().int().min(1_000).default(600_000),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      /** SQLite database file (the embedded default). */
+      path: z.string().min(1).default("./centrex.db"),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    })
+    .prefault({}),
+});
+
+export type CentrexConfig = z.infer<typeof configSchema>;
+export type ListenConfig = z.infer<typeof listenSchema>;

@@ -1,0 +1,85 @@
+import type { Registrar } from "@centrex/registrar";
+import {
+  createResponse,
+  type ServerTransactionLike,
+  type SipRequest,
+  type SipResponse,
+  type SipStack,
+  type SipUri,
+  type TransactionTarget,
+  type TransactionUser,
+} from "@centrex/sip";
+import type { Logger } from "pino";
+
+export const ALLOWED_METHODS =
+  "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, PRACK";
+
+/**
+ * Requests handled by the switch itself (OPTIONS to the server, REGISTER);
+ * everything else goes to the proxy. Errors in a handler become a 500 so a
+ * phone is never left waiting and nothing escapes into the socket layer.
+ */
+export interface CallHandler {
+  onRequest(req: SipRequest, tx: ServerTransactionLike | undefined, source: TransactionTarget): void;
+  onStrayResponse(res: SipResponse, source: TransactionTarget | undefined): void;
+}
+
+export interface CoreOptions {
+  readonly registrar: Registrar;
+  readonly logger: Logger;
+  /** Set once the stack exists (the stack needs the core first). */
+  stack?: SipStack;
+  proxy?: CallHandler;
+}
+
+export class SwitchCore implements TransactionUser {
+  constructor(readonly opts: CoreOptions) {}
+
+  onRequest(req: SipRequest, tx: ServerTransactionLike | undefined, source: TransactionTarget): void {
+    if (req.method === "REGISTER" && tx !== undefined) {
+      void this.#register(req, tx);
+      return;
+    }
+    if (req.method === "OPTIONS" && tx !== undefined && isForServer(req)) {
+      tx.respond(
+        createResponse(req, 200, "OK", {
+          headers: [
+            ["Allow", ALLOWED_METHODS],
+            ["Accept", "application/sdp"],
+            ["Supported", "path, outbound"],
+          ],
+        }),
+      );
+      return;
+    }
+    if (this.opts.proxy !== undefined) {
+      this.opts.proxy.onRequest(req, tx, source);
+      return;
+    }
+    if (tx !== undefined && req.method !== "ACK") {
+      tx.respond(createResponse(req, 501, "Not Implemented", { headers: [["Allow", ALLOWED_METHODS]] }));
+    }
+  }
+
+  onStrayResponse(res: SipResponse, source: TransactionTarget | undefined): void {
+    this.opts.proxy?.onStrayResponse(res, source);
+  }
+
+  async #register(req: SipRequest, tx: ServerTransactionLike): Promise<void> {
+    const source = this.opts.stack?.sourceOf(req);
+    if (source === undefined) return;
+    try {
+      const result = await this.opts.registrar.register(req, source);
+      tx.respond(result.response);
+    } catch (err) {
+      this.opts.logger.error({ err, callId: req.callId }, "REGISTER failed");
+      tx.respond(createResponse(req, 500, "Server Internal Error"));
+    }
+  }
+}
+
+/** OPTIONS addressed to the server itself (no user part) rather than to a phone. */
+function isForServer(req: SipRequest): boolean {
+  const uri = req.uri;
+  return (uri.scheme === "sip" || uri.scheme === "sips") && (uri as SipUri).user === undefined;
+}

@@ -1,0 +1,74 @@
+import { DigestAuthenticator, ExpirySweeper, Registrar } from "@centrex/registrar";
+import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@centrex/sip";
+import { openSqliteStore, type Store } from "@centrex/store";
+import type { Logger } from "pino";
+import type { CentrexConfig } from "../config/schema.js";
+import { SwitchCore } from "./core.js";
+import { loadOrCreateSecret } from "./secret.js";
+
+/** A running softswitch node: the composition of every package. */
+export class Switch {
+  private constructor(
+    readonly config: CentrexConfig,
+    readonly store: Store,
+    readonly stack: SipStack,
+    readonly sweeper: ExpirySweeper,
+    readonly logger: Logger,
+  ) {}
+
+  static async start(config: CentrexConfig, logger: Logger): Promise<Switch> {
+    const store = openSqliteStore(config.store.path);
+    const nonces = new NonceService(loadOrCreateSecret(config.store.path), { ttlSeconds: 300 });
+    const authenticator = new DigestAuthenticator({ extensions: store.extensions, nonces });
+    const registrar = new Registrar({ locations: store.locations, authenticator, logger });
+    const core = new SwitchCore({ registrar, logger });
+    const stack = new SipStack(core, {
+      listen: config.sip.listen.map(toListenSpec(config)),
+      maxMessageSize: config.sip.maxMessageSize,
+      idleTimeoutMs: config.sip.idleConnectionMs,
+      timers: config.sip.timers,
+      logger,
+    });
+    core.opts.stack = stack;
+    const sweeper = new ExpirySweeper({ locations: store.locations, logger });
+    let bound: BoundAddress[];
+    try {
+      bound = await stack.start();
+    } catch (err) {
+      await stack.close(0).catch(() => undefined);
+      await store.close();
+      throw err;
+    }
+    sweeper.start();
+    logger.info(
+      {
+        event: "started",
+        listen: bound.map((b) => `${b.transport.toLowerCase()}:${b.address}:${b.port}`),
+        store: config.store.path,
+      },
+      "centrex started",
+    );
+    return new Switch(config, store, stack, sweeper, logger);
+  }
+
+  /** Graceful stop: refuse new requests, let transactions finish, close everything. */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.logger.info({ event: "stopping" }, "centrex stopping");
+    this.sweeper.stop();
+    await this.stack.close(graceMs);
+    await this.store.close();
+    this.logger.info({ event: "stopped" }, "centrex stopped");
+  }
+}
+
+function toListenSpec(config: CentrexConfig) {
+  return (l: CentrexConfig["sip"]["listen"][number]): ListenSpec => {
+    const transport = l.transport.toUpperCase() as ListenSpec["transport"];
+    if (transport === "TLS") {
+      const tls = config.sip.tls;
+      if (tls === undefined) throw new Error('config: key "sip.tls": required for a tls listener');
+      return { transport, address: l.address, port: l.port, tls: { cert: tls.cert, key: tls.key } };
+    }
+    return { transport, address: l.address, port: l.port };
+  };
+}

@@ -1,0 +1,54 @@
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Finished, requireCommand, runToEnd } from "./processes.js";
+
+export const SCENARIOS = join(import.meta.dirname, "..", "sipp");
+
+export interface SippRun {
+  scenario: string; // file name under test/sipp
+  server: string; // host:port
+  transport?: "u1" | "un" | "t1" | "tn";
+  localIp?: string;
+  calls?: number;
+  rate?: number;
+  extraArgs?: string[];
+  timeoutMs?: number;
+}
+
+export interface SippResult extends Finished {
+  /** SIPp's error log, if it wrote one: says which message was unexpected. */
+  errors: string;
+}
+
+/** Runs a SIPp client scenario to completion; exit code 0 means every call succeeded. */
+export async function runSipp(o: SippRun): Promise<SippResult> {
+  requireCommand("sipp", "sip-tester");
+  // SIPp writes its logs beside the scenario file: run a copy in a scratch folder.
+  const dir = mkdtempSync(join(tmpdir(), "centrex-sipp-"));
+  const scenarioCopy = join(dir, o.scenario);
+  copyFileSync(join(SCENARIOS, o.scenario), scenarioCopy);
+  const args = [
+    "-sf",
+    scenarioCopy,
+    "-m",
+    String(o.calls ?? 1),
+    "-r",
+    String(o.rate ?? 10),
+    "-t",
+    o.transport ?? "u1",
+    "-i",
+    o.localIp ?? "127.0.0.1",
+    "-timeout",
+    `${Math.ceil((o.timeoutMs ?? 15_000) / 1000)}s`,
+    "-timeout_error",
+    "-trace_err",
+    "-nostdin",
+    ...(o.extraArgs ?? []),
+    o.server,
+  ];
+  const r = await runToEnd("sipp", args, (o.timeoutMs ?? 15_000) + 5_000, dir);
+  const errFile = readdirSync(dir).find((f) => f.endsWith("_errors.log"));
+  const errors = errFile ? readFileSync(join(dir, errFile), "utf8") : "";
+  return { ...r, errors };
+}
