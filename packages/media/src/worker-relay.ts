@@ -1,0 +1,167 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import type { ControlCommand, ControlRequest } from "./control-protocol.js";
+import type { CallStats, MediaController, MediaControllerDelegate, MediaOptions } from "./controller.js";
+import { MediaNodeUnavailableError, RemoteMediaError } from "./errors.js";
+import { MediaNodePool } from "./node-pool.js";
+import type { MediaRelayOptions } from "./relay.js";
+
+export interface RelayWorkersOptions extends Omit<MediaRelayOptions, "logger" | "delegate"> {
+  /** How many worker processes; each owns an equal slice of [portMin, portMax]. Default 2. */
+  workers?: number;
+  /** Node flags for the workers. Default: the parent's, plus `--import tsx` when running from .ts sources. */
+  execArgv?: string[];
+  /** Per request. Default 2000 ms. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** The control API of one forked relay worker, over its IPC channel. */
+export class WorkerMediaController implements MediaController {
+  delegate: MediaControllerDelegate | undefined;
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #timeoutMs: number;
+  #exited = false;
+
+  constructor(child: ChildProcess, timeoutMs = 2000) {
+    this.child = child;
+    this.#timeoutMs = timeoutMs;
+    this.ready = new Promise((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", (code) => reject(new MediaNodeUnavailableError(`relay worker exited (${code})`)));
+      child.on("message", (m: { event?: string }) => {
+        if (m.event === "ready") resolve();
+      });
+    });
+    this.ready.catch(() => {});
+    child.on("message", (m: Record<string, unknown>) => this.#onMessage(m));
+    child.on("exit", () => {
+      this.#exited = true;
+      for (const [id, p] of this.#pending) {
+        clearTimeout(p.timer);
+        this.#pending.delete(id);
+        p.reject(new MediaNodeUnavailableError(`relay worker ${child.pid} exited`));
+      }
+    });
+  }
+
+  offer(callId: string, fromTag: string, sdp: string, opts?: MediaOptions): Promise<string> {
+    return this.#request("offer", { callId, tag: fromTag, sdp, options: opts }) as Promise<string>;
+  }
+  answer(callId: string, toTag: string, sdp: string, opts?: MediaOptions): Promise<string> {
+    return this.#request("answer", { callId, tag: toTag, sdp, options: opts }) as Promise<string>;
+  }
+  delete(callId: string): Promise<boolean> {
+    return this.#request("delete", { callId }) as Promise<boolean>;
+  }
+  query(callId: string): Promise<CallStats> {
+    return this.#request("query", { callId }) as Promise<CallStats>;
+  }
+  list(): Promise<string[]> {
+    return this.#request("list", {}) as Promise<string[]>;
+  }
+  async ping(): Promise<void> {
+    await this.#request("ping", {});
+  }
+
+  async close(): Promise<void> {
+    if (this.#exited) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    if (this.child.connected) this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  #request(command: ControlCommand, fields: Omit<ControlRequest, "id" | "command">): Promise<unknown> {
+    if (this.#exited || !this.child.connected) {
+      return Promise.reject(new MediaNodeUnavailableError(`relay worker ${this.child.pid} is gone`));
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new MediaNodeUnavailableError(`relay worker ${this.child.pid}: no answer to ${command}`));
+      }, this.#timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.child.send({ id, command, ...fields });
+    });
+  }
+
+  #onMessage(m: Record<string, unknown>): void {
+    if (m.event === "media-timeout" && typeof m.callId === "string") {
+      this.delegate?.onMediaTimeout(m.callId);
+      return;
+    }
+    if (typeof m.id !== "number") return;
+    const p = this.#pending.get(m.id);
+    if (p === undefined) return;
+    this.#pending.delete(m.id);
+    clearTimeout(p.timer);
+    if (m.ok === true) p.resolve(m.result);
+    else p.reject(new RemoteMediaError(String(m.code ?? "internal"), String(m.error ?? "")));
+  }
+}
+
+export interface RelayWorkers {
+  /** Dispatches each call to the worker owning its ports (a MediaNodePool over the workers). */
+  controller: MediaNodePool;
+  workers: WorkerMediaController[];
+  close(): Promise<void>;
+}
+
+/**
+ * Scales the relay over cores: forks `workers` processes, each running a MediaRelay on its
+ * own slice of the port range, and returns one controller for all of them.
+ */
+export async function startRelayWorkers(options: RelayWorkersOptions = {}): Promise<RelayWorkers> {
+  const count = options.workers ?? 2;
+  const min = options.portMin ?? 30000;
+  const max = options.portMax ?? 39999;
+  const span = Math.floor((max - min + 1) / count / 2) * 2;
+  if (span < 2) throw new RangeError(`port range ${min}-${max} is too small for ${count} workers`);
+  const entry = fileURLToPath(
+    new URL(`./worker-main${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url),
+  );
+  const execArgv = options.execArgv ?? defaultExecArgv(entry);
+  const { workers: _w, execArgv: _e, timeoutMs, logger, ...relayOptions } = options;
+  const workers: WorkerMediaController[] = [];
+  for (let i = 0; i < count; i++) {
+    const slice: MediaRelayOptions = {
+      ...relayOptions,
+      portMin: min + i * span,
+      portMax: min + (i + 1) * span - 1,
+    };
+    const child = fork(entry, [], {
+      execArgv,
+      env: { ...process.env, CENTREX_MEDIA_WORKER: JSON.stringify(slice) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    workers.push(new WorkerMediaController(child, timeoutMs));
+  }
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+  } catch (err) {
+    await Promise.allSettled(workers.map((w) => w.close()));
+    throw err;
+  }
+  logger?.info({ workers: count, pids: workers.map((w) => w.child.pid) }, "relay workers started");
+  const controller = new MediaNodePool(workers, logger ? { logger } : {});
+  return { controller, workers, close: () => controller.close() };
+}
+
+function defaultExecArgv(entry: string): string[] {
+  const own = process.execArgv;
+  if (!entry.endsWith(".ts") || own.some((a) => a.includes("tsx"))) return own;
+  return [...own, "--import", "tsx"];
+}
