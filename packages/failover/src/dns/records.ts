@@ -1,0 +1,217 @@
+import { isIPv4, isIPv6 } from "node:net";
+import { InvalidDnsConfigError } from "./errors.js";
+import { canonicalName, isInZone, isValidName, qualifyName } from "./names.js";
+
+export interface SrvData {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+}
+
+export interface NaptrData {
+  order: number;
+  preference: number;
+  flags: string;
+  services: string;
+  regexp: string;
+  replacement: string;
+}
+
+/** One resource record of the failover set. Names are canonical (lower case, no trailing dot). */
+export type FailoverRecord =
+  | { name: string; type: "A"; ttl: number; data: string }
+  | { name: string; type: "AAAA"; ttl: number; data: string }
+  | { name: string; type: "SRV"; ttl: number; data: SrvData }
+  | { name: string; type: "NAPTR"; ttl: number; data: NaptrData };
+
+export type FailoverRecordType = FailoverRecord["type"];
+
+export interface ActiveAddresses {
+  ipv4?: string | undefined;
+  ipv6?: string | undefined;
+}
+
+export interface FailoverNode extends ActiveAddresses {
+  /** A label relative to the zone (`primary`) or a name inside the zone (`primary.operator.example`). */
+  name: string;
+  /** SRV priority: lower is tried first (RFC 2782). */
+  priority: number;
+  /** SRV weight among nodes of equal priority; default 0. */
+  weight?: number | undefined;
+  ports: { udp: number; tcp: number; tls: number };
+}
+
+export interface FailoverServiceConfig {
+  zone: string;
+  /** The name phones are configured with, e.g. `sip.operator.example`. Must be in `zone`. */
+  serviceName: string;
+  /** TTL in seconds for every published record; default 30 so caches follow a switch quickly. */
+  ttl?: number | undefined;
+  nodes: readonly FailoverNode[];
+}
+
+export interface FailoverRecordInput extends FailoverServiceConfig {
+  active: ActiveAddresses;
+}
+
+/** An owner name and type whose whole RRset the publisher owns (replaced as a unit). */
+export interface ManagedRrset {
+  name: string;
+  type: FailoverRecordType;
+}
+
+export const DEFAULT_FAILOVER_TTL = 30;
+
+/** RFC 3263 §4.1 NAPTR services, most secure first, with the SRV prefix each one points at. */
+const TRANSPORTS = [
+  { srvPrefix: "_sips._tcp", service: "SIPS+D2T", order: 50, port: "tls" },
+  { srvPrefix: "_sip._tcp", service: "SIP+D2T", order: 90, port: "tcp" },
+  { srvPrefix: "_sip._udp", service: "SIP+D2U", order: 100, port: "udp" },
+] as const;
+
+interface CheckedConfig {
+  zone: string;
+  serviceName: string;
+  ttl: number;
+  nodes: { host: string; node: FailoverNode }[];
+}
+
+function checkPort(value: number, field: string): void {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new InvalidDnsConfigError(`port must be an integer in 1..65535, got ${value}`, field);
+  }
+}
+
+function checkU16(value: number, field: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new InvalidDnsConfigError(`must be an integer in 0..65535, got ${value}`, field);
+  }
+}
+
+function checkAddresses(a: ActiveAddresses, field: string): void {
+  if (a.ipv4 === undefined && a.ipv6 === undefined) {
+    throw new InvalidDnsConfigError("needs at least one of ipv4, ipv6", field);
+  }
+  if (a.ipv4 !== undefined && !isIPv4(a.ipv4)) {
+    throw new InvalidDnsConfigError(`not an IPv4 address: ${a.ipv4}`, `${field}.ipv4`);
+  }
+  if (a.ipv6 !== undefined && !isIPv6(a.ipv6)) {
+    throw new InvalidDnsConfigError(`not an IPv6 address: ${a.ipv6}`, `${field}.ipv6`);
+  }
+}
+
+function checkConfig(config: FailoverServiceConfig): CheckedConfig {
+  const zone = canonicalName(config.zone);
+  if (!isValidName(zone)) throw new InvalidDnsConfigError(`invalid zone name "${config.zone}"`, "zone");
+  const serviceName = canonicalName(config.serviceName);
+  if (!isValidName(serviceName) || !isInZone(serviceName, zone)) {
+    throw new InvalidDnsConfigError(
+      `"${config.serviceName}" is not a name inside zone ${zone}`,
+      "serviceName",
+    );
+  }
+  const ttl = config.ttl ?? DEFAULT_FAILOVER_TTL;
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 0x7fffffff) {
+    throw new InvalidDnsConfigError(`must be an integer in 0..2147483647, got ${ttl}`, "ttl");
+  }
+  if (config.nodes.length === 0) throw new InvalidDnsConfigError("at least one node is required", "nodes");
+  const seen = new Set<string>();
+  const nodes = config.nodes.map((node, i) => {
+    const field = `nodes[${i}]`;
+    const host = qualifyName(node.name, zone);
+    if (!isValidName(host))
+      throw new InvalidDnsConfigError(`invalid node name "${node.name}"`, `${field}.name`);
+    if (host === serviceName) {
+      throw new InvalidDnsConfigError("a node name must differ from the service name", `${field}.name`);
+    }
+    if (seen.has(host)) throw new InvalidDnsConfigError(`duplicate node name ${host}`, `${field}.name`);
+    seen.add(host);
+    checkAddresses(node, field);
+    checkU16(node.priority, `${field}.priority`);
+    checkU16(node.weight ?? 0, `${field}.weight`);
+    checkPort(node.ports.udp, `${field}.ports.udp`);
+    checkPort(node.ports.tcp, `${field}.ports.tcp`);
+    checkPort(node.ports.tls, `${field}.ports.tls`);
+    return { host, node };
+  });
+  // Stable order: by priority, then by name, so the output does not depend on the input order.
+  nodes.sort((a, b) => a.node.priority - b.node.priority || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  return { zone, serviceName, ttl, nodes };
+}
+
+/**
+ * The record set phones resolve, for a given active node (pure):
+ * - A/AAAA of the service name → the active node's addresses;
+ * - NAPTR at the service name → the three SRV names (RFC 3263 §4.1);
+ * - SRV `_sip._udp`, `_sip._tcp`, `_sips._tcp` → every node by priority (primary first), so that SRV-aware
+ *   phones move to the standby without waiting for the A record to change;
+ * - A/AAAA of each node's own host name, the SRV targets.
+ */
+export function computeFailoverRecords(input: FailoverRecordInput): FailoverRecord[] {
+  const c = checkConfig(input);
+  checkAddresses(input.active, "active");
+  const { serviceName, ttl } = c;
+  const out: FailoverRecord[] = [];
+  if (input.active.ipv4 !== undefined)
+    out.push({ name: serviceName, type: "A", ttl, data: input.active.ipv4 });
+  if (input.active.ipv6 !== undefined) {
+    out.push({ name: serviceName, type: "AAAA", ttl, data: input.active.ipv6 });
+  }
+  for (const t of TRANSPORTS) {
+    out.push({
+      name: serviceName,
+      type: "NAPTR",
+      ttl,
+      data: {
+        order: t.order,
+        preference: 50,
+        flags: "s",
+        services: t.service,
+        regexp: "",
+        replacement: `${t.srvPrefix}.${serviceName}`,
+      },
+    });
+  }
+  for (const t of TRANSPORTS) {
+    for (const { host, node } of c.nodes) {
+      out.push({
+        name: `${t.srvPrefix}.${serviceName}`,
+        type: "SRV",
+        ttl,
+        data: { priority: node.priority, weight: node.weight ?? 0, port: node.ports[t.port], target: host },
+      });
+    }
+  }
+  for (const { host, node } of c.nodes) {
+    if (node.ipv4 !== undefined) out.push({ name: host, type: "A", ttl, data: node.ipv4 });
+    if (node.ipv6 !== undefined) out.push({ name: host, type: "AAAA", ttl, data: node.ipv6 });
+  }
+  return out;
+}
+
+/**
+ * Every RRset the failover set may contain for this configuration, present or not: an RFC 2136 publisher
+ * deletes all of them before adding the new records, so an address family that went away is removed too.
+ */
+export function managedRrsets(config: FailoverServiceConfig): ManagedRrset[] {
+  const c = checkConfig(config);
+  const out: ManagedRrset[] = [
+    { name: c.serviceName, type: "A" },
+    { name: c.serviceName, type: "AAAA" },
+    { name: c.serviceName, type: "NAPTR" },
+  ];
+  for (const t of TRANSPORTS) out.push({ name: `${t.srvPrefix}.${c.serviceName}`, type: "SRV" });
+  for (const { host } of c.nodes) {
+    out.push({ name: host, type: "A" }, { name: host, type: "AAAA" });
+  }
+  return out;
+}
+
+/** The active addresses of a node, as `computeFailoverRecords` expects them. */
+export function activeOf(node: ActiveAddresses): ActiveAddresses {
+  const a: ActiveAddresses = {};
+  if (node.ipv4 !== undefined) a.ipv4 = node.ipv4;
+  if (node.ipv6 !== undefined) a.ipv6 = node.ipv6;
+  return a;
+}
