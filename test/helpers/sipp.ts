@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Finished, requireCommand, runToEnd } from "./processes.js";
@@ -6,10 +6,13 @@ import { type Finished, requireCommand, runToEnd } from "./processes.js";
 export const SCENARIOS = join(import.meta.dirname, "..", "sipp");
 
 export interface SippRun {
-  scenario: string; // file name under test/sipp
+  /** A file name under test/sipp, or the XML itself (see scenarios.ts). */
+  scenario: string;
   server: string; // host:port
   transport?: "u1" | "un" | "t1" | "tn";
   localIp?: string;
+  /** Local SIP port (a phone that registered from a port must answer calls on it). */
+  localPort?: number;
   calls?: number;
   rate?: number;
   extraArgs?: string[];
@@ -26,8 +29,10 @@ export async function runSipp(o: SippRun): Promise<SippResult> {
   requireCommand("sipp", "sip-tester");
   // SIPp writes its logs beside the scenario file: run a copy in a scratch folder.
   const dir = mkdtempSync(join(tmpdir(), "centrex-sipp-"));
-  const scenarioCopy = join(dir, o.scenario);
-  copyFileSync(join(SCENARIOS, o.scenario), scenarioCopy);
+  const inline = o.scenario.trimStart().startsWith("<");
+  const scenarioCopy = join(dir, inline ? "scenario.xml" : o.scenario);
+  if (inline) writeFileSync(scenarioCopy, o.scenario);
+  else copyFileSync(join(SCENARIOS, o.scenario), scenarioCopy);
   const args = [
     "-sf",
     scenarioCopy,
@@ -39,6 +44,7 @@ export async function runSipp(o: SippRun): Promise<SippResult> {
     o.transport ?? "u1",
     "-i",
     o.localIp ?? "127.0.0.1",
+    ...(o.localPort !== undefined ? ["-p", String(o.localPort)] : []),
     "-timeout",
     `${Math.ceil((o.timeoutMs ?? 15_000) / 1000)}s`,
     "-timeout_error",

@@ -22,7 +22,11 @@ export type AuthFailure = "no-credentials" | "stale-nonce" | "bad-nonce" | "bad-
 export interface AuthenticatorOptions {
   readonly extensions: Pick<ExtensionRepository, "findCredentials">;
   readonly nonces: NonceService;
-  /** Offered in this order of preference (RFC 8760); default SHA-256 then MD5. */
+  /**
+   * Offered in this order (RFC 8760). Default MD5 first, then SHA-256: many
+   * deployed phones (and SIPp) answer the topmost challenge whatever its
+   * algorithm, while clients that know SHA-256 may pick it from the list.
+   */
   readonly algorithms?: readonly DigestAlgorithm[];
 }
 
@@ -48,7 +52,7 @@ export class DigestAuthenticator {
   constructor(opts: AuthenticatorOptions) {
     this.#extensions = opts.extensions;
     this.#nonces = opts.nonces;
-    this.#algorithms = opts.algorithms ?? ["SHA-256", "MD5"];
+    this.#algorithms = opts.algorithms ?? ["MD5", "SHA-256"];
   }
 
   async authenticate(req: SipRequest, realm: string, kind: ChallengeKind): Promise<AuthResult> {

@@ -26,6 +26,8 @@ export const configSchema = z.strictObject({
           { transport: "udp", address: "0.0.0.0", port: 5060 },
           { transport: "tcp", address: "0.0.0.0", port: 5060 },
         ]),
+      /** Address written in our Via and Record-Route when listening on a wildcard address. */
+      advertisedAddress: z.string().min(1).optional(),
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
       /** Messages larger than this are refused (bytes). */
       maxMessageSize: z.number().int().min(1024).max(1_048_576).default(65_536),
@@ -37,8 +39,31 @@ export const configSchema = z.strictObject({
           t4: z.number().int().min(100).max(120_000).default(5_000),
         })
         .prefault({}),
+      /** Digest algorithms offered in challenges, in order (most phones answer the first). */
+      digestAlgorithms: z
+        .array(z.enum(["MD5", "SHA-256"]))
+        .min(1)
+        .default(["MD5", "SHA-256"]),
       /** Closes inbound TCP/TLS connections idle for longer than this (ms). */
       idleConnectionMs: z.number().int().min(1_000).default(600_000),
+    })
+    .prefault({}),
+  registrar: z
+    .strictObject({
+      /** Registration expiry bounds (seconds): shorter requests get 423, longer are cut. */
+      minExpires: z.number().int().min(1).max(86_400).default(60),
+      maxExpires: z.number().int().min(1).max(86_400).default(3600),
+      defaultExpires: z.number().int().min(1).max(86_400).default(3600),
+      /** Lifetime of a digest nonce (seconds); older ones get a challenge with stale=true. */
+      nonceTtl: z.number().int().min(5).max(86_400).default(300),
+    })
+    .prefault({}),
+  proxy: z
+    .strictObject({
+      /** How long a call rings before the caller gets 480 No Answer (ms). */
+      ringTimeoutMs: z.number().int().min(1_000).max(600_000).default(60_000),
+      /** Challenge calls from phones (407). Only a benchmark turns this off. */
+      authenticateCalls: z.boolean().default(true),
     })
     .prefault({}),
   store: z

@@ -1,3 +1,4 @@
+import { SipProxy } from "@centrex/proxy";
 import { DigestAuthenticator, ExpirySweeper, Registrar } from "@centrex/registrar";
 import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@centrex/sip";
 import { openSqliteStore, type Store } from "@centrex/store";
@@ -18,9 +19,24 @@ export class Switch {
 
   static async start(config: CentrexConfig, logger: Logger): Promise<Switch> {
     const store = openSqliteStore(config.store.path);
-    const nonces = new NonceService(loadOrCreateSecret(config.store.path), { ttlSeconds: 300 });
-    const authenticator = new DigestAuthenticator({ extensions: store.extensions, nonces });
-    const registrar = new Registrar({ locations: store.locations, authenticator, logger });
+    const nonces = new NonceService(loadOrCreateSecret(config.store.path), {
+      ttlSeconds: config.registrar.nonceTtl,
+    });
+    const authenticator = new DigestAuthenticator({
+      extensions: store.extensions,
+      nonces,
+      algorithms: config.sip.digestAlgorithms,
+    });
+    const registrar = new Registrar({
+      locations: store.locations,
+      authenticator,
+      expiry: {
+        min: config.registrar.minExpires,
+        max: config.registrar.maxExpires,
+        default: config.registrar.defaultExpires,
+      },
+      logger,
+    });
     const core = new SwitchCore({ registrar, logger });
     const stack = new SipStack(core, {
       listen: config.sip.listen.map(toListenSpec(config)),
@@ -39,6 +55,15 @@ export class Switch {
       await store.close();
       throw err;
     }
+    core.opts.proxy = new SipProxy({
+      stack,
+      store,
+      authenticator,
+      ringTimeoutMs: config.proxy.ringTimeoutMs,
+      authenticateCalls: config.proxy.authenticateCalls,
+      ...(config.sip.advertisedAddress !== undefined && { advertisedAddress: config.sip.advertisedAddress }),
+      logger,
+    });
     sweeper.start();
     logger.info(
       {

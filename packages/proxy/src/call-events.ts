@@ -1,0 +1,51 @@
+/**
+ * What the proxy tells the rest of the switch about calls: the raw material of
+ * call records (billing), metrics and media cleanup. Times are epoch ms.
+ */
+export interface CallParty {
+  readonly customerId: number;
+  readonly extension?: string;
+  readonly uri: string;
+}
+
+export interface CallStarted {
+  readonly callId: string;
+  readonly fromTag: string;
+  readonly caller: CallParty;
+  readonly dialled: string;
+  readonly callee?: CallParty;
+  readonly startedAt: number;
+}
+
+export type CallEndReason =
+  | "caller-bye"
+  | "callee-bye"
+  | "cancelled"
+  | "busy"
+  | "no-answer"
+  | "rejected"
+  | "unreachable"
+  | "media-timeout"
+  | "shutdown";
+
+export interface CallEnded {
+  readonly callId: string;
+  readonly fromTag: string;
+  readonly toTag?: string;
+  readonly caller: CallParty;
+  readonly dialled: string;
+  readonly callee?: CallParty;
+  readonly startedAt: number;
+  readonly answeredAt?: number;
+  readonly endedAt: number;
+  /** Final SIP status of the INVITE (200 for an answered call). */
+  readonly status: number;
+  readonly reason: CallEndReason;
+}
+
+export interface CallEventSink {
+  onCallStarted?(e: CallStarted): void;
+  onCallAnswered?(e: CallStarted & { readonly toTag: string; readonly answeredAt: number }): void;
+  /** Awaited before the BYE's 200 goes out, so a call record can be made durable first. */
+  onCallEnded?(e: CallEnded): void | Promise<void>;
+}

@@ -1,0 +1,72 @@
+import type { CallEnded, CallEndReason, CallEventSink, CallParty, CallStarted } from "./call-events.js";
+
+interface CallState {
+  readonly start: CallStarted;
+  toTag: string | undefined;
+  answeredAt: number | undefined;
+}
+
+/**
+ * The calls in progress, keyed by Call-ID and From tag (the caller's side of
+ * the dialog, stable from INVITE to BYE). One entry per call, removed when the
+ * call ends: the source of dialog events for records.
+ */
+export class DialogTracker {
+  readonly #calls = new Map<string, CallState>();
+  readonly #sink: CallEventSink;
+  readonly #clock: () => number;
+
+  constructor(sink: CallEventSink, clock: () => number = Date.now) {
+    this.#sink = sink;
+    this.#clock = clock;
+  }
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  started(callId: string, fromTag: string, caller: CallParty, dialled: string, callee?: CallParty): void {
+    const key = `${callId}\0${fromTag}`;
+    if (this.#calls.has(key)) return;
+    const start: CallStarted = { callId, fromTag, caller, dialled, callee, startedAt: this.#clock() };
+    this.#calls.set(key, { start, toTag: undefined, answeredAt: undefined });
+    this.#sink.onCallStarted?.(start);
+  }
+
+  answered(callId: string, fromTag: string, toTag: string): void {
+    const c = this.#calls.get(`${callId}\0${fromTag}`);
+    if (c === undefined || c.answeredAt !== undefined) return;
+    c.toTag = toTag;
+    c.answeredAt = this.#clock();
+    this.#sink.onCallAnswered?.({ ...c.start, toTag, answeredAt: c.answeredAt });
+  }
+
+  isAnswered(callId: string, fromTag: string): boolean {
+    return this.#calls.get(`${callId}\0${fromTag}`)?.answeredAt !== undefined;
+  }
+
+  /**
+   * Ends a call given either tag pair orientation (a BYE may come from the
+   * callee, whose From tag is the caller's To tag).
+   */
+  async ended(callId: string, tagA: string, tagB: string | undefined, status: number, reason: CallEndReason) {
+    let key = `${callId}\0${tagA}`;
+    let c = this.#calls.get(key);
+    if (c === undefined && tagB !== undefined) {
+      key = `${callId}\0${tagB}`;
+      c = this.#calls.get(key);
+      if (c !== undefined && reason === "caller-bye") reason = "callee-bye";
+    }
+    if (c === undefined) return;
+    this.#calls.delete(key);
+    const e: CallEnded = {
+      ...c.start,
+      ...(c.toTag !== undefined && { toTag: c.toTag }),
+      ...(c.answeredAt !== undefined && { answeredAt: c.answeredAt }),
+      endedAt: this.#clock(),
+      status,
+      reason,
+    };
+    await this.#sink.onCallEnded?.(e);
+  }
+}

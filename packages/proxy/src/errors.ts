@@ -1,0 +1,10 @@
+/** A request the proxy refuses, carrying the SIP status and reason phrase to answer with. */
+export class ProxyRefusal extends Error {
+  override readonly name = "ProxyRefusal";
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+  ) {
+    super(`${status} ${reason}`);
+  }
+}

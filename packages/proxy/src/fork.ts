@@ -1,0 +1,206 @@
+import {
+  type ClientTransaction,
+  type ClientTransactionDelegate,
+  type ClientTransactionLike,
+  createResponse,
+  type ServerTransactionLike,
+  type SipRequest,
+  type SipResponse,
+  type TransactionLayer,
+  type TransactionTarget,
+} from "@centrex/sip";
+import { fixNatedContact } from "./nat.js";
+
+interface Branch {
+  readonly target: TransactionTarget;
+  tx: ClientTransaction | undefined;
+  final: number | undefined;
+}
+
+/** What the fork tells its owner (the proxy) about the call's outcome. */
+export interface ForkOwner {
+  onForkProvisional?(fork: Fork, res: SipResponse): void;
+  onForkAnswered(fork: Fork, res: SipResponse): void;
+  /** Every branch failed (or the caller cancelled, or nobody answered in time). */
+  onForkFailed(fork: Fork, status: number): void;
+}
+
+/**
+ * The response context of one forwarded request (RFC 3261 §16.7): parallel
+ * branches, the first 2xx wins and the others are cancelled, a 6xx ends the
+ * search, otherwise the best final response is sent once all branches are done.
+ */
+export class Fork implements ClientTransactionDelegate {
+  readonly #branches = new Map<ClientTransactionLike, Branch>();
+  readonly #pending: Branch[] = [];
+  readonly #failures: SipResponse[] = [];
+  #done = false;
+  #answered = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly request: SipRequest,
+    readonly serverTx: ServerTransactionLike,
+    readonly transactions: TransactionLayer,
+    readonly owner: ForkOwner,
+  ) {}
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  get answered(): boolean {
+    return this.#answered;
+  }
+
+  addBranch(req: SipRequest, target: TransactionTarget): void {
+    const branch: Branch = { target, tx: undefined, final: undefined };
+    this.#pending.push(branch);
+    try {
+      branch.tx = this.transactions.sendRequest(req, target, this);
+      this.#branches.set(branch.tx, branch);
+    } catch {
+      branch.final = 503;
+    }
+  }
+
+  /** Called after every branch was added: a fork whose branches all failed at once ends now. */
+  started(ringTimeoutMs: number | undefined): void {
+    if (ringTimeoutMs !== undefined && this.request.method === "INVITE") {
+      this.#timer = setTimeout(() => this.noAnswer(), ringTimeoutMs);
+      this.#timer.unref();
+    }
+    this.#checkAllDone();
+  }
+
+  /** The caller gave up (CANCEL): cancel every branch, answer the INVITE with 487. */
+  cancel(): void {
+    if (this.#done) return;
+    this.#cancelBranches();
+    this.#finish(createResponse(this.request, 487, "Request Terminated"), 487);
+  }
+
+  /** Ring time elapsed with no answer. */
+  noAnswer(): void {
+    if (this.#done) return;
+    this.#cancelBranches();
+    this.#finish(createResponse(this.request, 480, "Temporarily Unavailable - No Answer"), 480);
+  }
+
+  // ---------------------------------------------------------------- client transaction delegate
+
+  onResponse(res: SipResponse, tx: ClientTransactionLike): void {
+    const branch = this.#branches.get(tx);
+    if (branch === undefined || res.status === 100) return;
+    res.removeFirst("via");
+    const status = res.status;
+    if (status >= 200) branch.final = status;
+    if (status < 200) {
+      if (this.#done) return;
+      if (res.to.params.get("tag") !== undefined) fixNatedContact(res, branch.target);
+      this.owner.onForkProvisional?.(this, res);
+      this.serverTx.respond(res);
+      return;
+    }
+    if (status < 300) {
+      fixNatedContact(res, branch.target);
+      const first = !this.#answered;
+      this.#answered = true;
+      if (first) {
+        this.#clearTimer();
+        this.#cancelBranches();
+        this.#done = true;
+        this.owner.onForkAnswered(this, res);
+      }
+      // Every 2xx is forwarded (§16.7 step 4): the caller's UA sorts out several answers.
+      this.serverTx.respond(res);
+      return;
+    }
+    if (this.#done) return;
+    if (status >= 600) {
+      this.#cancelBranches();
+      this.#finish(res, status);
+      return;
+    }
+    this.#failures.push(res);
+    this.#checkAllDone();
+  }
+
+  onTimeout(tx: ClientTransactionLike): void {
+    this.#branchFailed(tx, 408);
+  }
+
+  onTransportError(tx: ClientTransactionLike): void {
+    this.#branchFailed(tx, 503);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #branchFailed(tx: ClientTransactionLike, status: number): void {
+    const branch = this.#branches.get(tx);
+    if (branch === undefined || branch.final !== undefined) return;
+    branch.final = status;
+    this.#checkAllDone();
+  }
+
+  #checkAllDone(): void {
+    if (this.#done || this.#pending.some((b) => b.final === undefined)) return;
+    const best = bestResponse(this.#failures);
+    if (best !== undefined) {
+      this.#finish(best, best.status);
+      return;
+    }
+    // No branch produced a response we can forward (timeouts, transport errors).
+    const status = this.#pending.some((b) => b.final === 408) ? 408 : 503;
+    const reason = status === 408 ? "Request Timeout" : "Service Unavailable";
+    this.#finish(createResponse(this.request, status, reason), status);
+  }
+
+  #finish(res: SipResponse, status: number): void {
+    this.#done = true;
+    this.#clearTimer();
+    this.owner.onForkFailed(this, status);
+    this.serverTx.respond(res);
+  }
+
+  #cancelBranches(): void {
+    for (const b of this.#pending) {
+      if (b.final === undefined && b.tx !== undefined && this.request.method === "INVITE") {
+        this.transactions.cancel(b.tx, CANCEL_DELEGATE);
+      }
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** The CANCELs we send need nothing from their responses. */
+const CANCEL_DELEGATE: ClientTransactionDelegate = {
+  onResponse() {},
+  onTimeout() {},
+  onTransportError() {},
+};
+
+/**
+ * §16.7 step 6: the lowest response class wins; within 4xx, a "busy" or
+ * "declined" answer from a phone says more than "not found" or a timeout.
+ */
+function bestResponse(responses: readonly SipResponse[]): SipResponse | undefined {
+  let best: SipResponse | undefined;
+  for (const r of responses) {
+    if (best === undefined || rank(r.status) < rank(best.status)) best = r;
+  }
+  return best;
+}
+
+function rank(status: number): number {
+  if (status === 486 || status === 600 || status === 603) return 0;
+  if (status >= 300 && status < 400) return 1;
+  if (status === 401 || status === 407) return 2;
+  if (status >= 400 && status < 500 && status !== 408) return 3;
+  if (status === 408) return 5;
+  return 4;
+}

@@ -1,0 +1,11 @@
+/**
+ * @centrex/proxy — the call path: a stateful, record-routing proxy (RFC 3261
+ * §16) that authenticates callers, forks to every registered phone of the
+ * callee, relays in-dialog requests, and reports call events.
+ */
+export type { CallEnded, CallEndReason, CallEventSink, CallParty, CallStarted } from "./call-events.js";
+export { DialogTracker } from "./dialogs.js";
+export { ProxyRefusal } from "./errors.js";
+export { Fork, type ForkOwner } from "./fork.js";
+export { fixNatedContact } from "./nat.js";
+export { type ProxyOptions, SipProxy } from "./proxy.js";

@@ -1,0 +1,395 @@
+import type { DigestAuthenticator } from "@centrex/registrar";
+import {
+  type ClientTransactionDelegate,
+  createResponse,
+  parseMessage,
+  parseUri,
+  type ServerTransactionLike,
+  type SipRequest,
+  type SipResponse,
+  type SipStack,
+  type SipUri,
+  type TransactionTarget,
+} from "@centrex/sip";
+import type { Binding, Store } from "@centrex/store";
+import type { Logger } from "pino";
+import type { CallEventSink, CallParty } from "./call-events.js";
+import { DialogTracker } from "./dialogs.js";
+import { ProxyRefusal } from "./errors.js";
+import { Fork, type ForkOwner } from "./fork.js";
+import { LocalAddresses } from "./local-addresses.js";
+import { isLooping, loopHash, proxyBranch } from "./loop.js";
+import { fixNatedContact } from "./nat.js";
+import { targetOfUri } from "./next-hop.js";
+
+export interface ProxyOptions {
+  readonly stack: SipStack;
+  readonly store: Pick<Store, "extensions" | "locations" | "ringGroups">;
+  readonly authenticator: DigestAuthenticator;
+  readonly events?: CallEventSink;
+  /** How long a call may ring before the caller gets 480 (ms); default 60 s. */
+  readonly ringTimeoutMs?: number;
+  /** Challenge initial requests from phones with 407 (production); a bench may turn it off. */
+  readonly authenticateCalls?: boolean;
+  /** Address put in our Via and Record-Route when the listener is a wildcard. */
+  readonly advertisedAddress?: string;
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+}
+
+/** Who placed a call, once authenticated. */
+interface Caller {
+  readonly customerId: number;
+  readonly extension: string;
+  readonly domain: string;
+}
+
+const DIALOG_CREATING = new Set(["INVITE"]);
+const ROUTED_INITIAL = new Set(["INVITE", "MESSAGE", "OPTIONS"]);
+
+/**
+ * The stateful proxy (RFC 3261 §16): validates, authenticates the caller,
+ * finds the callee's phones in the location service, forks, record-routes,
+ * and forwards in-dialog requests along the route set.
+ */
+export class SipProxy implements ForkOwner {
+  readonly dialogs: DialogTracker;
+  readonly #o: ProxyOptions;
+  readonly #local: LocalAddresses;
+  readonly #forks = new Map<ServerTransactionLike, Fork>();
+  readonly #forkCallers = new WeakMap<Fork, { caller: Caller }>();
+
+  constructor(opts: ProxyOptions) {
+    this.#o = opts;
+    this.#local = new LocalAddresses(
+      opts.stack,
+      opts.advertisedAddress === undefined ? [] : [opts.advertisedAddress],
+    );
+    this.dialogs = new DialogTracker(opts.events ?? {}, opts.clock);
+  }
+
+  get activeForks(): number {
+    return this.#forks.size;
+  }
+
+  // ---------------------------------------------------------------- entry points
+
+  onRequest(req: SipRequest, tx: ServerTransactionLike | undefined, _source: TransactionTarget): void {
+    if (req.method === "ACK") {
+      if (tx === undefined) this.#forwardAck(req);
+      return;
+    }
+    if (tx === undefined) return;
+    if (req.method === "CANCEL") {
+      this.#cancel(req, tx);
+      return;
+    }
+    this.#handle(req, tx).catch((err: unknown) => {
+      if (err instanceof ProxyRefusal) {
+        this.#refuse(req, tx, err.status, err.reason);
+        return;
+      }
+      this.#o.logger?.error({ err, callId: req.callId }, "request handling failed");
+      this.#refuse(req, tx, 500, "Server Internal Error");
+    });
+  }
+
+  /** 2xx retransmissions after the client transaction ended: forward along the Via path. */
+  onStrayResponse(res: SipResponse): void {
+    const vias = res.via;
+    const top = vias[0];
+    const next = vias[1];
+    if (top === undefined || next === undefined || !this.#local.isOurs(top.host, top.port)) return;
+    res.removeFirst("via");
+    const target: TransactionTarget = {
+      transport: next.transport,
+      address: next.received ?? stripBrackets(next.host),
+      port: typeof next.rport === "number" ? next.rport : (next.port ?? 5060),
+    };
+    this.#o.stack.sendStateless(res, target);
+  }
+
+  // ---------------------------------------------------------------- request handling
+
+  async #handle(req: SipRequest, tx: ServerTransactionLike): Promise<void> {
+    const mf = req.maxForwards ?? 70;
+    if (mf <= 0) throw new ProxyRefusal(483, "Too Many Hops");
+    if (isLooping(req, (h, p) => this.#local.isOurs(h, p))) throw new ProxyRefusal(482, "Loop Detected");
+    this.#popOwnRoutes(req);
+    if (req.to.params.get("tag") !== undefined) {
+      this.#forwardInDialog(req, tx, mf);
+      return;
+    }
+    await this.#routeInitial(req, tx, mf);
+  }
+
+  /** Removes the Route entries that name us (loose routing, §16.4). */
+  #popOwnRoutes(req: SipRequest): void {
+    for (;;) {
+      const top = req.route[0];
+      if (top === undefined) return;
+      const uri = top.uri;
+      if (uri.scheme !== "sip" && uri.scheme !== "sips") return;
+      const u = uri as SipUri;
+      if (!this.#local.isOurs(u.host, u.port)) return;
+      req.removeFirst("route");
+    }
+  }
+
+  async #routeInitial(req: SipRequest, tx: ServerTransactionLike, mf: number): Promise<void> {
+    if (req.method === "BYE" || req.method === "UPDATE" || req.method === "PRACK" || req.method === "INFO") {
+      throw new ProxyRefusal(481, "Call/Transaction Does Not Exist");
+    }
+    if (!ROUTED_INITIAL.has(req.method)) throw new ProxyRefusal(405, "Method Not Allowed");
+    if (req.route.length > 0) throw new ProxyRefusal(403, "Forbidden - Relaying denied");
+    const caller = await this.#identify(req, tx);
+    if (caller === undefined) return; // challenged
+    const dialled = requestUser(req, caller.domain);
+    if (req.method === "INVITE") tx.respond(createResponse(req, 100, "Trying"));
+    const ext = await this.#o.store.extensions.find(caller.customerId, dialled);
+    const now = (this.#o.clock ?? Date.now)();
+    let bindings: Binding[] = [];
+    let calleeIds: number[] = [];
+    if (ext !== undefined) {
+      if (!ext.enabled) throw new ProxyRefusal(480, "Temporarily Unavailable");
+      calleeIds = [ext.id];
+    } else {
+      const group = await this.#o.store.ringGroups.find(caller.customerId, dialled);
+      if (group === undefined) throw new ProxyRefusal(404, "Not Found");
+      calleeIds = [...group.members];
+    }
+    for (const id of calleeIds) bindings = bindings.concat(await this.#o.store.locations.current(id, now));
+    if (bindings.length === 0) throw new ProxyRefusal(480, "Temporarily Unavailable");
+
+    const callerParty: CallParty = {
+      customerId: caller.customerId,
+      extension: caller.extension,
+      uri: req.from.uri.raw,
+    };
+    const calleeParty: CallParty = { customerId: caller.customerId, extension: dialled, uri: req.uri.raw };
+    if (req.method === "INVITE") {
+      this.dialogs.started(req.callId, req.from.params.get("tag") ?? "", callerParty, dialled, calleeParty);
+    }
+    const source = this.#o.stack.sourceOf(req);
+    if (source !== undefined && DIALOG_CREATING.has(req.method)) {
+      fixNatedContact(req, {
+        transport: source.transport,
+        address: source.remoteAddress,
+        port: source.remotePort,
+      });
+    }
+    const fork = new Fork(req, tx, this.#o.stack.transactions, this);
+    this.#forks.set(tx, fork);
+    this.#forkCallers.set(fork, { caller });
+    const recordRoute = DIALOG_CREATING.has(req.method) ? this.#recordRoute(req) : undefined;
+    for (const b of bindings) {
+      const target = bindingTarget(b);
+      const out = this.#prepareBranch(req, b.contact, mf, recordRoute, target);
+      fork.addBranch(out, target);
+    }
+    fork.started(req.method === "INVITE" ? (this.#o.ringTimeoutMs ?? 60_000) : undefined);
+  }
+
+  /** Authenticates the caller (407) and returns who it is; undefined when a challenge was sent. */
+  async #identify(req: SipRequest, tx: ServerTransactionLike): Promise<Caller | undefined> {
+    const from = req.from.uri;
+    if (from.scheme !== "sip" && from.scheme !== "sips")
+      throw new ProxyRefusal(403, "Forbidden - Unknown caller");
+    const f = from as SipUri;
+    const domain = f.host.toLowerCase();
+    if (this.#o.authenticateCalls === false) {
+      const creds = await this.#o.store.extensions.findCredentials(domain, f.user ?? "");
+      if (creds === undefined) throw new ProxyRefusal(403, "Forbidden - Unknown caller");
+      return { customerId: creds.customerId, extension: creds.number, domain };
+    }
+    const auth = await this.#o.authenticator.authenticate(req, domain, "proxy");
+    if (!auth.ok) {
+      tx.respond(auth.response);
+      return undefined;
+    }
+    if (f.user !== auth.username) throw new ProxyRefusal(403, "Forbidden - From does not match credentials");
+    return { customerId: auth.credentials.customerId, extension: auth.username, domain };
+  }
+
+  /** A copy of the request for one branch (§16.6): new Request-URI, Max-Forwards, Record-Route, Via. */
+  #prepareBranch(
+    req: SipRequest,
+    contact: string,
+    mf: number,
+    recordRoute: string | undefined,
+    target: TransactionTarget,
+  ): SipRequest {
+    const copy = parseMessage(req.toBuffer()) as SipRequest;
+    copy.uri = parseUri(contact);
+    copy.set("max-forwards", String(mf - 1));
+    copy.remove("proxy-authorization");
+    if (recordRoute !== undefined) copy.prepend("record-route", recordRoute);
+    copy.prepend("via", this.#via(target, loopHash(req)));
+    return copy;
+  }
+
+  #forwardInDialog(req: SipRequest, tx: ServerTransactionLike, mf: number): void {
+    const next = req.route[0]?.uri ?? req.uri;
+    const target = targetOfUri(next);
+    if (this.#local.isOurs(target.address, target.port)) throw new ProxyRefusal(404, "Not Found");
+    const source = this.#o.stack.sourceOf(req);
+    if (source !== undefined && req.method === "INVITE") {
+      fixNatedContact(req, {
+        transport: source.transport,
+        address: source.remoteAddress,
+        port: source.remotePort,
+      });
+    }
+    req.set("max-forwards", String(mf - 1));
+    req.prepend("via", this.#via(target, loopHash(req)));
+    const delegate: ClientTransactionDelegate = {
+      onResponse: (res: SipResponse) => {
+        if (res.status === 100) return;
+        res.removeFirst("via");
+        if (res.status >= 200 && res.status < 300 && req.method === "INVITE") fixNatedContact(res, target);
+        if (req.method === "BYE" && res.status >= 200) {
+          void this.#byeAnswered(req, res).then(() => tx.respond(res));
+          return;
+        }
+        tx.respond(res);
+      },
+      onTimeout: () => {
+        if (req.method === "BYE") void this.#byeAnswered(req, undefined);
+        tx.respond(createResponse(req, 408, "Request Timeout"));
+      },
+      onTransportError: () => {
+        if (req.method === "BYE") void this.#byeAnswered(req, undefined);
+        tx.respond(createResponse(req, 503, "Service Unavailable"));
+      },
+    };
+    this.#o.stack.transactions.sendRequest(req, target, delegate);
+  }
+
+  /** The call ends when its BYE is answered; the record is written before the 200 is relayed. */
+  async #byeAnswered(req: SipRequest, _res: SipResponse | undefined): Promise<void> {
+    try {
+      await this.dialogs.ended(
+        req.callId,
+        req.from.params.get("tag") ?? "",
+        req.to.params.get("tag") ?? undefined,
+        200,
+        "caller-bye",
+      );
+    } catch (err) {
+      this.#o.logger?.error({ err, callId: req.callId }, "recording the end of a call failed");
+    }
+  }
+
+  #forwardAck(req: SipRequest): void {
+    try {
+      const mf = req.maxForwards ?? 70;
+      if (mf <= 0) return;
+      this.#popOwnRoutes(req);
+      const target = targetOfUri(req.route[0]?.uri ?? req.uri);
+      if (this.#local.isOurs(target.address, target.port)) return;
+      req.set("max-forwards", String(mf - 1));
+      req.prepend("via", this.#via(target, loopHash(req)));
+      this.#o.stack.sendStateless(req, target);
+    } catch (err) {
+      this.#o.logger?.debug({ err, callId: req.callId }, "ACK not forwarded");
+    }
+  }
+
+  #cancel(cancel: SipRequest, tx: ServerTransactionLike): void {
+    const invite = this.#o.stack.transactions.findInviteForCancel(cancel);
+    const fork = invite === undefined ? undefined : this.#forks.get(invite);
+    if (fork === undefined) {
+      tx.respond(createResponse(cancel, 481, "Call/Transaction Does Not Exist"));
+      return;
+    }
+    tx.respond(createResponse(cancel, 200, "OK"));
+    fork.cancel();
+  }
+
+  // ---------------------------------------------------------------- fork outcomes
+
+  onForkAnswered(fork: Fork, res: SipResponse): void {
+    this.#forks.delete(fork.serverTx);
+    if (fork.request.method !== "INVITE") return;
+    const toTag = res.to.params.get("tag");
+    if (typeof toTag === "string")
+      this.dialogs.answered(fork.request.callId, fork.request.from.params.get("tag") ?? "", toTag);
+  }
+
+  onForkFailed(fork: Fork, status: number): void {
+    this.#forks.delete(fork.serverTx);
+    const req = fork.request;
+    if (req.method !== "INVITE") return;
+    const reason =
+      status === 487
+        ? "cancelled"
+        : status === 486 || status === 600
+          ? "busy"
+          : status === 480
+            ? "no-answer"
+            : "rejected";
+    void this.dialogs.ended(req.callId, req.from.params.get("tag") ?? "", undefined, status, reason);
+    this.#o.logger?.info({ event: "call-failed", callId: req.callId, status }, "call not answered");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #refuse(req: SipRequest, tx: ServerTransactionLike, status: number, reason: string): void {
+    this.#o.logger?.info(
+      { event: "refused", callId: req.callId, method: req.method, status, reason },
+      "request refused",
+    );
+    if (req.method === "INVITE") {
+      void this.dialogs.ended(req.callId, req.from.params.get("tag") ?? "", undefined, status, "rejected");
+    }
+    tx.respond(createResponse(req, status, reason));
+  }
+
+  #recordRoute(req: SipRequest): string {
+    const source = this.#o.stack.sourceOf(req);
+    const transport = source?.transport ?? "UDP";
+    const host = this.#o.advertisedAddress ?? source?.localAddress ?? "127.0.0.1";
+    const port = source?.localPort ?? this.#o.stack.sentBy(transport)?.port ?? 5060;
+    const t = transport === "UDP" ? "" : `;transport=${transport.toLowerCase()}`;
+    return `<sip:${bracket(host)}:${port}${t};lr>`;
+  }
+
+  #via(target: TransactionTarget, hash: string): string {
+    const transport = target.transport as "UDP" | "TCP" | "TLS";
+    const sentBy = this.#o.stack.sentBy(transport);
+    let host = this.#o.advertisedAddress ?? sentBy?.host ?? "127.0.0.1";
+    if (host === "0.0.0.0" || host === "[::]") host = target.address.includes(":") ? "[::1]" : "127.0.0.1";
+    return `SIP/2.0/${transport} ${bracket(host)}:${sentBy?.port ?? 5060};branch=${proxyBranch(hash)};rport`;
+  }
+}
+
+function bindingTarget(b: Binding): TransactionTarget {
+  const connectionId = b.connectionId === null ? undefined : Number(b.connectionId);
+  return {
+    transport: b.transport.toUpperCase(),
+    address: b.sourceAddress,
+    port: b.sourcePort,
+    ...(connectionId !== undefined && { connectionId }),
+  };
+}
+
+/** The number dialled: the Request-URI's user part, when the URI is for the caller's domain or for us. */
+function requestUser(req: SipRequest, callerDomain: string): string {
+  const uri = req.uri;
+  if (uri.scheme !== "sip" && uri.scheme !== "sips") throw new ProxyRefusal(416, "Unsupported URI Scheme");
+  const u = uri as SipUri;
+  if (u.user === undefined) throw new ProxyRefusal(404, "Not Found");
+  const host = u.host.toLowerCase();
+  const isIp = /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith("[");
+  // Tenants are isolated: a phone reaches only its own customer's extensions.
+  if (!isIp && host !== callerDomain) throw new ProxyRefusal(404, "Not Found");
+  return u.user;
+}
+
+function bracket(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith("[") ? host.slice(1, -1) : host;
+}
