@@ -157,6 +157,8 @@ export interface CalleeOptions {
   expectCancel?: boolean;
   hangup?: "caller" | "callee";
   talkMs?: number;
+  /** Check the offer was rewritten to the relay: its m=audio port must match this regexp. */
+  offerPort?: string;
 }
 
 const RESPONSE_HEADERS = `[last_Via:]
@@ -173,7 +175,11 @@ export function calleeScenario(o: CalleeOptions = {}): string {
     <action>
       <ereg regexp=".*" search_in="hdr" header="From:" assign_to="remote_from"/>
       <ereg regexp=".*" search_in="hdr" header="To:" assign_to="local_to"/>
-      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="invite_cseq"/>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="invite_cseq"/>${
+        o.offerPort === undefined
+          ? ""
+          : `\n      <ereg regexp="m=audio ${o.offerPort} " search_in="body" check_it="true" assign_to="relay_port"/>`
+      }
     </action>
   </recv>`);
   if (answer === 200 || o.expectCancel) {
@@ -228,7 +234,9 @@ Content-Length: 0`)}</send>`,
     );
     parts.push(`  <recv request="ACK"/>`);
   }
-  parts.push(`  <Reference variables="remote_from,local_to,invite_cseq"/>`);
+  parts.push(
+    `  <Reference variables="remote_from,local_to,invite_cseq${o.offerPort === undefined ? "" : ",relay_port"}"/>`,
+  );
   parts.push("</scenario>");
   return parts.join("\n");
 }

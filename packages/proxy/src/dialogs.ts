@@ -45,6 +45,13 @@ export class DialogTracker {
     return this.#calls.get(`${callId}\0${fromTag}`)?.answeredAt !== undefined;
   }
 
+  /** Ends every call leg with this Call-ID (e.g. when its media stopped); returns how many. */
+  async endAll(callId: string, status: number, reason: CallEndReason): Promise<number> {
+    const keys = [...this.#calls.keys()].filter((k) => k.startsWith(`${callId}\0`));
+    for (const k of keys) await this.ended(callId, k.slice(callId.length + 1), undefined, status, reason);
+    return keys.length;
+  }
+
   /**
    * Ends a call given either tag pair orientation (a BYE may come from the
    * callee, whose From tag is the caller's To tag).

@@ -19,6 +19,8 @@ interface Branch {
 
 /** What the fork tells its owner (the proxy) about the call's outcome. */
 export interface ForkOwner {
+  /** A response about to be relayed to the caller (e.g. to anchor its SDP); relaying waits for it. */
+  prepareResponse?(fork: Fork, res: SipResponse): Promise<void> | void;
   onForkProvisional?(fork: Fork, res: SipResponse): void;
   onForkAnswered(fork: Fork, res: SipResponse): void;
   /** Every branch failed (or the caller cancelled, or nobody answered in time). */
@@ -37,6 +39,8 @@ export class Fork implements ClientTransactionDelegate {
   #done = false;
   #answered = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Responses reach the caller in the order they came, even when preparing one takes time. */
+  #relayChain: Promise<void> = Promise.resolve();
 
   constructor(
     readonly request: SipRequest,
@@ -99,7 +103,7 @@ export class Fork implements ClientTransactionDelegate {
       if (this.#done) return;
       if (res.to.params.get("tag") !== undefined) fixNatedContact(res, branch.target);
       this.owner.onForkProvisional?.(this, res);
-      this.serverTx.respond(res);
+      this.#relay(res);
       return;
     }
     if (status < 300) {
@@ -113,7 +117,7 @@ export class Fork implements ClientTransactionDelegate {
         this.owner.onForkAnswered(this, res);
       }
       // Every 2xx is forwarded (§16.7 step 4): the caller's UA sorts out several answers.
-      this.serverTx.respond(res);
+      this.#relay(res);
       return;
     }
     if (this.#done) return;
@@ -160,7 +164,21 @@ export class Fork implements ClientTransactionDelegate {
     this.#done = true;
     this.#clearTimer();
     this.owner.onForkFailed(this, status);
-    this.serverTx.respond(res);
+    this.#relay(res);
+  }
+
+  #relay(res: SipResponse): void {
+    const prepare = this.owner.prepareResponse;
+    if (prepare === undefined) {
+      this.serverTx.respond(res);
+      return;
+    }
+    this.#relayChain = this.#relayChain
+      .then(() => prepare.call(this.owner, this, res))
+      .catch(() => undefined)
+      .then(() => {
+        this.serverTx.respond(res);
+      });
   }
 
   #cancelBranches(): void {

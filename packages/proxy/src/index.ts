@@ -7,5 +7,6 @@ export type { CallEnded, CallEndReason, CallEventSink, CallParty, CallStarted } 
 export { DialogTracker } from "./dialogs.js";
 export { ProxyRefusal } from "./errors.js";
 export { Fork, type ForkOwner } from "./fork.js";
+export { MediaAnchor } from "./media-anchor.js";
 export { fixNatedContact } from "./nat.js";
 export { type ProxyOptions, SipProxy } from "./proxy.js";

@@ -19,6 +19,7 @@ import { ProxyRefusal } from "./errors.js";
 import { Fork, type ForkOwner } from "./fork.js";
 import { LocalAddresses } from "./local-addresses.js";
 import { isLooping, loopHash, proxyBranch } from "./loop.js";
+import type { MediaAnchor } from "./media-anchor.js";
 import { fixNatedContact } from "./nat.js";
 import { targetOfUri } from "./next-hop.js";
 
@@ -27,6 +28,8 @@ export interface ProxyOptions {
   readonly store: Pick<Store, "extensions" | "locations" | "ringGroups">;
   readonly authenticator: DigestAuthenticator;
   readonly events?: CallEventSink;
+  /** The media relay every call is anchored through; none = media flows phone to phone. */
+  readonly media?: MediaAnchor;
   /** How long a call may ring before the caller gets 480 (ms); default 60 s. */
   readonly ringTimeoutMs?: number;
   /** Challenge initial requests from phones with 407 (production); a bench may turn it off. */
@@ -109,6 +112,15 @@ export class SipProxy implements ForkOwner {
     this.#o.stack.sendStateless(res, target);
   }
 
+  /**
+   * The relay saw no media for too long: the call is over for billing (no
+   * ghost call is billed), and its ports are already released.
+   */
+  async onMediaTimeout(callId: string): Promise<void> {
+    const n = await this.dialogs.endAll(callId, 200, "media-timeout");
+    this.#o.logger?.warn({ event: "media-timeout", callId, legs: n }, "call ended: no media");
+  }
+
   // ---------------------------------------------------------------- request handling
 
   async #handle(req: SipRequest, tx: ServerTransactionLike): Promise<void> {
@@ -117,7 +129,7 @@ export class SipProxy implements ForkOwner {
     if (isLooping(req, (h, p) => this.#local.isOurs(h, p))) throw new ProxyRefusal(482, "Loop Detected");
     this.#popOwnRoutes(req);
     if (req.to.params.get("tag") !== undefined) {
-      this.#forwardInDialog(req, tx, mf);
+      await this.#forwardInDialog(req, tx, mf);
       return;
     }
     await this.#routeInitial(req, tx, mf);
@@ -178,6 +190,7 @@ export class SipProxy implements ForkOwner {
         port: source.remotePort,
       });
     }
+    if (req.method === "INVITE") await this.#o.media?.offer(req);
     const fork = new Fork(req, tx, this.#o.stack.transactions, this);
     this.#forks.set(tx, fork);
     this.#forkCallers.set(fork, { caller });
@@ -228,7 +241,7 @@ export class SipProxy implements ForkOwner {
     return copy;
   }
 
-  #forwardInDialog(req: SipRequest, tx: ServerTransactionLike, mf: number): void {
+  async #forwardInDialog(req: SipRequest, tx: ServerTransactionLike, mf: number): Promise<void> {
     const next = req.route[0]?.uri ?? req.uri;
     const target = targetOfUri(next);
     if (this.#local.isOurs(target.address, target.port)) throw new ProxyRefusal(404, "Not Found");
@@ -240,18 +253,34 @@ export class SipProxy implements ForkOwner {
         port: source.remotePort,
       });
     }
+    const reanchor = req.method === "INVITE" || req.method === "UPDATE";
+    if (reanchor) await this.#o.media?.offer(req);
     req.set("max-forwards", String(mf - 1));
     req.prepend("via", this.#via(target, loopHash(req)));
+    let chain: Promise<void> = Promise.resolve();
+    const relay = (res: SipResponse, before?: () => Promise<void>) => {
+      chain = chain
+        .then(before)
+        .catch(() => undefined)
+        .then(() => {
+          tx.respond(res);
+        });
+    };
     const delegate: ClientTransactionDelegate = {
       onResponse: (res: SipResponse) => {
         if (res.status === 100) return;
         res.removeFirst("via");
         if (res.status >= 200 && res.status < 300 && req.method === "INVITE") fixNatedContact(res, target);
         if (req.method === "BYE" && res.status >= 200) {
-          void this.#byeAnswered(req, res).then(() => tx.respond(res));
+          relay(res, () => this.#byeAnswered(req, res));
           return;
         }
-        tx.respond(res);
+        const media = this.#o.media;
+        if (reanchor && media !== undefined && res.status > 100 && res.status < 300) {
+          relay(res, () => media.answer(res));
+          return;
+        }
+        relay(res);
       },
       onTimeout: () => {
         if (req.method === "BYE") void this.#byeAnswered(req, undefined);
@@ -267,6 +296,7 @@ export class SipProxy implements ForkOwner {
 
   /** The call ends when its BYE is answered; the record is written before the 200 is relayed. */
   async #byeAnswered(req: SipRequest, _res: SipResponse | undefined): Promise<void> {
+    await this.#o.media?.release(req.callId);
     try {
       await this.dialogs.ended(
         req.callId,
@@ -308,6 +338,11 @@ export class SipProxy implements ForkOwner {
 
   // ---------------------------------------------------------------- fork outcomes
 
+  async prepareResponse(fork: Fork, res: SipResponse): Promise<void> {
+    if (fork.request.method === "INVITE" && res.status > 100 && res.status < 300)
+      await this.#o.media?.answer(res);
+  }
+
   onForkAnswered(fork: Fork, res: SipResponse): void {
     this.#forks.delete(fork.serverTx);
     if (fork.request.method !== "INVITE") return;
@@ -329,6 +364,7 @@ export class SipProxy implements ForkOwner {
             ? "no-answer"
             : "rejected";
     void this.dialogs.ended(req.callId, req.from.params.get("tag") ?? "", undefined, status, reason);
+    void this.#o.media?.release(req.callId);
     this.#o.logger?.info({ event: "call-failed", callId: req.callId, status }, "call not answered");
   }
 

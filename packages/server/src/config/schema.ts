@@ -66,6 +66,23 @@ export const configSchema = z.strictObject({
       authenticateCalls: z.boolean().default(true),
     })
     .prefault({}),
+  media: z
+    .strictObject({
+      /** Anchor every call's RTP in the relay (phones behind NAT need it). */
+      enabled: z.boolean().default(true),
+      /** Address the relay's sockets bind to; default: the SIP listen address, else 0.0.0.0. */
+      bindAddress: z.string().min(1).optional(),
+      /** Address written into rewritten SDP; default: sip.advertisedAddress, else the bind address. */
+      advertisedAddress: z.string().min(1).optional(),
+      portMin: z.number().int().min(1024).max(65534).default(30_000),
+      portMax: z.number().int().min(1025).max(65535).default(39_999),
+      /** A call with no media for this long is ended (seconds). */
+      timeoutSeconds: z.number().int().min(1).max(86_400).default(60),
+      /** Same while on hold. */
+      holdTimeoutSeconds: z.number().int().min(1).max(86_400).default(3600),
+      latching: z.enum(["trust-address", "learn", "lock"]).default("lock"),
+    })
+    .prefault({}),
   store: z
     .strictObject({
       /** SQLite database file (the embedded default). */

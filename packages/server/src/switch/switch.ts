@@ -1,10 +1,12 @@
-import { SipProxy } from "@centrex/proxy";
+import type { MediaRelay } from "@centrex/media";
+import { MediaAnchor, SipProxy } from "@centrex/proxy";
 import { DigestAuthenticator, ExpirySweeper, Registrar } from "@centrex/registrar";
 import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@centrex/sip";
 import { openSqliteStore, type Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
 import { SwitchCore } from "./core.js";
+import { createMediaRelay } from "./media.js";
 import { loadOrCreateSecret } from "./secret.js";
 
 /** A running softswitch node: the composition of every package. */
@@ -15,6 +17,7 @@ export class Switch {
     readonly stack: SipStack,
     readonly sweeper: ExpirySweeper,
     readonly logger: Logger,
+    readonly media: MediaRelay | undefined,
   ) {}
 
   static async start(config: CentrexConfig, logger: Logger): Promise<Switch> {
@@ -55,15 +58,20 @@ export class Switch {
       await store.close();
       throw err;
     }
-    core.opts.proxy = new SipProxy({
+    const relay = config.media.enabled ? createMediaRelay(config, logger) : undefined;
+    const proxy = new SipProxy({
       stack,
       store,
       authenticator,
+      ...(relay !== undefined && { media: new MediaAnchor(relay, {}, logger) }),
       ringTimeoutMs: config.proxy.ringTimeoutMs,
       authenticateCalls: config.proxy.authenticateCalls,
       ...(config.sip.advertisedAddress !== undefined && { advertisedAddress: config.sip.advertisedAddress }),
       logger,
     });
+    core.opts.proxy = proxy;
+    if (relay !== undefined)
+      relay.delegate = { onMediaTimeout: (callId) => void proxy.onMediaTimeout(callId) };
     sweeper.start();
     logger.info(
       {
@@ -73,7 +81,7 @@ export class Switch {
       },
       "centrex started",
     );
-    return new Switch(config, store, stack, sweeper, logger);
+    return new Switch(config, store, stack, sweeper, logger, relay);
   }
 
   /** Graceful stop: refuse new requests, let transactions finish, close everything. */
@@ -81,6 +89,7 @@ export class Switch {
     this.logger.info({ event: "stopping" }, "centrex stopping");
     this.sweeper.stop();
     await this.stack.close(graceMs);
+    await this.media?.close();
     await this.store.close();
     this.logger.info({ event: "stopped" }, "centrex stopped");
   }

@@ -1,0 +1,39 @@
+import { networkInterfaces } from "node:os";
+import { MediaRelay } from "@centrex/media";
+import type { Logger } from "pino";
+import type { CentrexConfig } from "../config/schema.js";
+
+/**
+ * The in-process relay, placed where phones can reach it: on the SIP listen
+ * address when that is a specific one, else on every address, advertising the
+ * configured address or the machine's first external IPv4.
+ */
+export function createMediaRelay(config: CentrexConfig, logger: Logger): MediaRelay {
+  const m = config.media;
+  const sipAddress = config.sip.listen.find((l) => l.transport !== "tls")?.address ?? "0.0.0.0";
+  const wildcard = sipAddress === "0.0.0.0" || sipAddress === "::";
+  const bindAddress = m.bindAddress ?? (wildcard ? "0.0.0.0" : sipAddress);
+  const advertisedAddress =
+    m.advertisedAddress ??
+    config.sip.advertisedAddress ??
+    (bindAddress === "0.0.0.0" || bindAddress === "::" ? firstExternalIpv4() : bindAddress);
+  return new MediaRelay({
+    bindAddress,
+    advertisedAddress,
+    portMin: m.portMin,
+    portMax: m.portMax,
+    defaults: {
+      latching: m.latching,
+      mediaTimeoutMs: m.timeoutSeconds * 1000,
+      holdTimeoutMs: m.holdTimeoutSeconds * 1000,
+    },
+    logger: logger.child({ component: "media" }),
+  });
+}
+
+function firstExternalIpv4(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === "IPv4" && !i.internal) return i.address;
+  }
+  return "127.0.0.1";
+}
