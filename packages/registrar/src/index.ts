@@ -12,6 +12,7 @@ export {
 } from "./authenticator.js";
 export { DEFAULT_EXPIRY, type ExpiryPolicy, requestedExpiry } from "./expires.js";
 export { ExpirySweeper, type ExpirySweeperOptions } from "./expiry-sweeper.js";
+export { NatKeepalive, type NatKeepaliveOptions } from "./nat-keepalive.js";
 export type { RegisterSource } from "./register-source.js";
 export {
   type RegisterOutcome,

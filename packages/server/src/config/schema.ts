@@ -54,6 +54,8 @@ export const configSchema = z.strictObject({
       minExpires: z.number().int().min(1).max(86_400).default(60),
       maxExpires: z.number().int().min(1).max(86_400).default(3600),
       defaultExpires: z.number().int().min(1).max(86_400).default(3600),
+      /** Every binding is pinged (OPTIONS) this often to keep its NAT open (seconds); 0 turns it off. */
+      keepaliveSeconds: z.number().int().min(0).max(3600).default(30),
       /** Lifetime of a digest nonce (seconds); older ones get a challenge with stale=true. */
       nonceTtl: z.number().int().min(5).max(86_400).default(300),
     })

@@ -1,6 +1,6 @@
 import type { MediaRelay } from "@centrex/media";
 import { MediaAnchor, SipProxy } from "@centrex/proxy";
-import { DigestAuthenticator, ExpirySweeper, Registrar } from "@centrex/registrar";
+import { DigestAuthenticator, ExpirySweeper, NatKeepalive, Registrar } from "@centrex/registrar";
 import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@centrex/sip";
 import { openSqliteStore, type Store } from "@centrex/store";
 import type { Logger } from "pino";
@@ -18,6 +18,7 @@ export class Switch {
     readonly sweeper: ExpirySweeper,
     readonly logger: Logger,
     readonly media: MediaRelay | undefined,
+    readonly keepalive: NatKeepalive | undefined,
   ) {}
 
   static async start(config: CentrexConfig, logger: Logger): Promise<Switch> {
@@ -73,6 +74,16 @@ export class Switch {
     if (relay !== undefined)
       relay.delegate = { onMediaTimeout: (callId) => void proxy.onMediaTimeout(callId) };
     sweeper.start();
+    const keepalive =
+      config.registrar.keepaliveSeconds > 0
+        ? new NatKeepalive({
+            stack,
+            locations: store.locations,
+            intervalMs: config.registrar.keepaliveSeconds * 1000,
+            logger,
+          })
+        : undefined;
+    keepalive?.start();
     logger.info(
       {
         event: "started",
@@ -81,13 +92,14 @@ export class Switch {
       },
       "centrex started",
     );
-    return new Switch(config, store, stack, sweeper, logger, relay);
+    return new Switch(config, store, stack, sweeper, logger, relay, keepalive);
   }
 
   /** Graceful stop: refuse new requests, let transactions finish, close everything. */
   async stop(graceMs = 5_000): Promise<void> {
     this.logger.info({ event: "stopping" }, "centrex stopping");
     this.sweeper.stop();
+    this.keepalive?.stop();
     await this.stack.close(graceMs);
     await this.media?.close();
     await this.store.close();

@@ -112,6 +112,7 @@ export class SqliteLocations implements LocationRepository {
   readonly #purge: Stmt<[number], Row>;
   readonly #count: Stmt<[number, number], { n: number }>;
   readonly #countAll: Stmt<[number], { n: number }>;
+  readonly #page: Stmt<[number, number, number], Row>;
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
@@ -143,6 +144,7 @@ export class SqliteLocations implements LocationRepository {
     this.#purge = db.prepare("DELETE FROM bindings WHERE expires_at <= ? RETURNING *");
     this.#count = db.prepare("SELECT count(*) AS n FROM bindings WHERE extension_id = ? AND expires_at > ?");
     this.#countAll = db.prepare("SELECT count(*) AS n FROM bindings WHERE expires_at > ?");
+    this.#page = db.prepare("SELECT * FROM bindings WHERE expires_at > ? AND id > ? ORDER BY id LIMIT ?");
   }
 
   async upsert(input: BindingInput): Promise<Binding> {
@@ -187,5 +189,9 @@ export class SqliteLocations implements LocationRepository {
 
   async countAll(now: number): Promise<number> {
     return this.#countAll.get(now)!.n;
+  }
+
+  async page(now: number, afterId: number, limit: number): Promise<Binding[]> {
+    return this.#page.all(now, afterId, limit).map(toBinding);
   }
 }
