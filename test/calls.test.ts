@@ -1,85 +1,22 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
-import { freePort } from "./helpers/ports.js";
-import {
-  type CalleeOptions,
-  type CallerOptions,
-  calleeScenario,
-  callerScenario,
-} from "./helpers/scenarios.js";
+import { explain, SippPhones } from "./helpers/phones.js";
+import { callerScenario } from "./helpers/scenarios.js";
 import { runSipp, type SippResult } from "./helpers/sipp.js";
 
 // Registrar and proxy end to end, with SIPp as the phones (RFC 3261 §10, §16).
 const DOMAIN = "pbx.test";
 let sw: RunningSwitch;
 let server: string;
-// Each callee phone keeps one port, as a desk phone does: a call forks to every binding.
-const phonePorts = new Map<string, number>();
-
-function explain(r: SippResult): string {
-  return `exit ${r.code}\n${r.stdout.slice(-1200)}\n${r.errors.slice(-2500)}`;
-}
-
-async function register(ext: string, password: string, port: number, expires = 300) {
-  return runSipp({
-    scenario: "register-uac.xml",
-    server,
-    localPort: port,
-    extraArgs: [
-      "-s",
-      ext,
-      "-au",
-      ext,
-      "-ap",
-      password,
-      "-set",
-      "domain",
-      DOMAIN,
-      "-set",
-      "expires",
-      String(expires),
-    ],
-  });
-}
-
-/** Registers the callee from `port`, then answers there as scripted while the caller calls. */
-async function call(callee: string, callerOpts: CallerOptions, calleeOpts?: CalleeOptions, domain = DOMAIN) {
-  let answering: Promise<SippResult> | undefined;
-  if (calleeOpts !== undefined) {
-    const port = phonePorts.get(callee) ?? (await freePort());
-    phonePorts.set(callee, port);
-    const reg = await register(callee, `secret-${callee}`, port);
-    assert.is(reg.code, 0, `callee registration failed: ${explain(reg)}`);
-    answering = runSipp({ scenario: calleeScenario(calleeOpts), server, localPort: port, timeoutMs: 20_000 });
-    await new Promise((r) => setTimeout(r, 400)); // let the callee's SIPp bind before the INVITE comes
-  }
-  const caller = await runSipp({
-    scenario: callerScenario(callerOpts),
-    server,
-    timeoutMs: 20_000,
-    extraArgs: [
-      "-s",
-      callee,
-      "-au",
-      "201",
-      "-ap",
-      "secret-201",
-      "-set",
-      "domain",
-      domain,
-      "-set",
-      "caller",
-      "201",
-    ],
-  });
-  const answered = answering === undefined ? undefined : await answering;
-  return { caller, callee: answered };
-}
+let phones: SippPhones;
+const call = (...args: Parameters<SippPhones["call"]>) => phones.call(...args);
+const register = (ext: string, password: string) => phones.register(ext, password);
 
 test.before(async () => {
   sw = await startSwitch({ args: ["--log-level", "info"] });
   server = `${sw.address}:${sw.port}`;
+  phones = new SippPhones(server, DOMAIN);
   const db = ["--db", sw.db];
   for (const args of [
     ["customer", "add", "Acme", "--domain", DOMAIN],
@@ -99,8 +36,7 @@ test.after(async () => {
 });
 
 test("REGISTER with digest: challenged, then 200 with the binding", async () => {
-  const port = await freePort();
-  const r = await register("201", "secret-201", port);
+  const r = await register("201", "secret-201");
   assert.is(r.code, 0, explain(r));
   const list = await centrex(["extension", "list", DOMAIN, "--db", sw.db]);
   assert.match(list.stdout, /^201\tenabled\t1 registered/m);

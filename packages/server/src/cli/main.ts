@@ -3,6 +3,7 @@ import { pino } from "pino";
 import { ConfigError, loadConfigFile, validateConfig } from "../config/load.js";
 import { applyOverrides, type StartOverrides } from "../config/overrides.js";
 import { Switch } from "../switch/switch.js";
+import { registerMediaCommand } from "./media-command.js";
 import { registerTenantCommands } from "./tenant-commands.js";
 
 function port(value: string): number {
@@ -63,6 +64,7 @@ program
   });
 
 registerTenantCommands(program);
+registerMediaCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`centrex: ${(err as Error).message}`);

@@ -83,6 +83,13 @@ export const configSchema = z.strictObject({
       /** Same while on hold. */
       holdTimeoutSeconds: z.number().int().min(1).max(86_400).default(3600),
       latching: z.enum(["trust-address", "learn", "lock"]).default("lock"),
+      /**
+       * Separate media nodes (`centrex media` processes) to spread calls over; when
+       * empty, the relay runs inside this process.
+       */
+      nodes: z
+        .array(z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }))
+        .default([]),
     })
     .prefault({}),
   store: z

@@ -1,5 +1,5 @@
 import { networkInterfaces } from "node:os";
-import { MediaRelay } from "@centrex/media";
+import { type MediaController, MediaNodePool, MediaRelay, RemoteMediaController } from "@centrex/media";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
 
@@ -36,4 +36,18 @@ function firstExternalIpv4(): string {
     for (const i of list ?? []) if (i.family === "IPv4" && !i.internal) return i.address;
   }
   return "127.0.0.1";
+}
+
+/**
+ * Where calls are anchored: the media nodes of the config (spread over, a dead
+ * one skipped for new calls), else an in-process relay.
+ */
+export function createMediaController(config: CentrexConfig, logger: Logger): MediaController {
+  const nodes = config.media.nodes;
+  if (nodes.length === 0) return createMediaRelay(config, logger);
+  const log = logger.child({ component: "media" });
+  return new MediaNodePool(
+    nodes.map((n) => new RemoteMediaController({ host: n.host, port: n.port, logger: log })),
+    { logger: log },
+  );
 }

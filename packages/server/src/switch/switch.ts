@@ -1,4 +1,4 @@
-import type { MediaRelay } from "@centrex/media";
+import type { MediaController } from "@centrex/media";
 import { MediaAnchor, SipProxy } from "@centrex/proxy";
 import { DigestAuthenticator, ExpirySweeper, NatKeepalive, Registrar } from "@centrex/registrar";
 import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@centrex/sip";
@@ -6,7 +6,7 @@ import { openSqliteStore, type Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
 import { SwitchCore } from "./core.js";
-import { createMediaRelay } from "./media.js";
+import { createMediaController } from "./media.js";
 import { loadOrCreateSecret } from "./secret.js";
 
 /** A running softswitch node: the composition of every package. */
@@ -17,7 +17,7 @@ export class Switch {
     readonly stack: SipStack,
     readonly sweeper: ExpirySweeper,
     readonly logger: Logger,
-    readonly media: MediaRelay | undefined,
+    readonly media: MediaController | undefined,
     readonly keepalive: NatKeepalive | undefined,
   ) {}
 
@@ -59,7 +59,7 @@ export class Switch {
       await store.close();
       throw err;
     }
-    const relay = config.media.enabled ? createMediaRelay(config, logger) : undefined;
+    const relay = config.media.enabled ? createMediaController(config, logger) : undefined;
     const proxy = new SipProxy({
       stack,
       store,

@@ -1,0 +1,82 @@
+import * as assert from "uvu/assert";
+import { freePort } from "./ports.js";
+import { type CalleeOptions, type CallerOptions, calleeScenario, callerScenario } from "./scenarios.js";
+import { runSipp, type SippResult } from "./sipp.js";
+
+/** SIPp playing desk phones of one customer against a running switch. */
+export class SippPhones {
+  // Each phone keeps one port, as a desk phone does: a call forks to every binding.
+  readonly #ports = new Map<string, number>();
+
+  constructor(
+    readonly server: string,
+    readonly domain: string,
+  ) {}
+
+  async register(ext: string, password = `secret-${ext}`, expires = 300): Promise<SippResult> {
+    const port = this.#ports.get(ext) ?? (await freePort());
+    this.#ports.set(ext, port);
+    return runSipp({
+      scenario: "register-uac.xml",
+      server: this.server,
+      localPort: port,
+      extraArgs: [
+        "-s",
+        ext,
+        "-au",
+        ext,
+        "-ap",
+        password,
+        "-set",
+        "domain",
+        this.domain,
+        "-set",
+        "expires",
+        String(expires),
+      ],
+    });
+  }
+
+  /** Registers the callee, then answers on its port as scripted while 201 calls it. */
+  async call(callee: string, callerOpts: CallerOptions, calleeOpts?: CalleeOptions, domain = this.domain) {
+    let answering: Promise<SippResult> | undefined;
+    if (calleeOpts !== undefined) {
+      const reg = await this.register(callee);
+      assert.is(reg.code, 0, `callee registration failed: ${explain(reg)}`);
+      const port = this.#ports.get(callee)!;
+      answering = runSipp({
+        scenario: calleeScenario(calleeOpts),
+        server: this.server,
+        localPort: port,
+        timeoutMs: 20_000,
+      });
+      await new Promise((r) => setTimeout(r, 400)); // let the callee's SIPp bind before the INVITE comes
+    }
+    const caller = await runSipp({
+      scenario: callerScenario(callerOpts),
+      server: this.server,
+      timeoutMs: 20_000,
+      extraArgs: [
+        "-s",
+        callee,
+        "-au",
+        "201",
+        "-ap",
+        "secret-201",
+        "-set",
+        "domain",
+        domain,
+        "-set",
+        "caller",
+        "201",
+      ],
+    });
+    const answered = answering === undefined ? undefined : await answering;
+    return { caller, callee: answered };
+  }
+}
+
+export function explain(r: SippResult | undefined): string {
+  if (r === undefined) return "(no SIPp run)";
+  return `exit ${r.code}\n${r.stdout.slice(-1200)}\n${r.errors.slice(-2500)}`;
+}
