@@ -22,7 +22,8 @@ export interface ForkOwner {
   /** A response about to be relayed to the caller (e.g. to anchor its SDP); relaying waits for it. */
   prepareResponse?(fork: Fork, res: SipResponse): Promise<void> | void;
   onForkProvisional?(fork: Fork, res: SipResponse): void;
-  onForkAnswered(fork: Fork, res: SipResponse): void;
+  /** The first 2xx; `target` is the flow of the phone that answered. */
+  onForkAnswered(fork: Fork, res: SipResponse, target: TransactionTarget): void;
   /** Every branch failed (or the caller cancelled, or nobody answered in time). */
   onForkFailed(fork: Fork, status: number): void;
 }
@@ -114,7 +115,7 @@ export class Fork implements ClientTransactionDelegate {
         this.#clearTimer();
         this.#cancelBranches();
         this.#done = true;
-        this.owner.onForkAnswered(this, res);
+        this.owner.onForkAnswered(this, res, branch.target);
       }
       // Every 2xx is forwarded (§16.7 step 4): the caller's UA sorts out several answers.
       this.#relay(res);

@@ -14,6 +14,7 @@ import {
 import type { Binding, Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CallEventSink, CallParty } from "./call-events.js";
+import { type DialogEnds, sendByeBothWays } from "./dialog-teardown.js";
 import { DialogTracker } from "./dialogs.js";
 import { ProxyRefusal } from "./errors.js";
 import { Fork, type ForkOwner } from "./fork.js";
@@ -61,6 +62,8 @@ export class SipProxy implements ForkOwner {
   readonly #local: LocalAddresses;
   readonly #forks = new Map<ServerTransactionLike, Fork>();
   readonly #forkCallers = new WeakMap<Fork, { caller: Caller }>();
+  /** Answered calls, to end them from the middle when their media dies; by Call-ID. */
+  readonly #answered = new Map<string, DialogEnds>();
 
   constructor(opts: ProxyOptions) {
     this.#o = opts;
@@ -117,6 +120,11 @@ export class SipProxy implements ForkOwner {
    * ghost call is billed), and its ports are already released.
    */
   async onMediaTimeout(callId: string): Promise<void> {
+    const ends = this.#answered.get(callId);
+    if (ends !== undefined) {
+      this.#answered.delete(callId);
+      sendByeBothWays(this.#o.stack, ends, "Media timeout");
+    }
     const n = await this.dialogs.endAll(callId, 200, "media-timeout");
     this.#o.logger?.warn({ event: "media-timeout", callId, legs: n }, "call ended: no media");
   }
@@ -296,6 +304,7 @@ export class SipProxy implements ForkOwner {
 
   /** The call ends when its BYE is answered; the record is written before the 200 is relayed. */
   async #byeAnswered(req: SipRequest, _res: SipResponse | undefined): Promise<void> {
+    this.#answered.delete(req.callId);
     await this.#o.media?.release(req.callId);
     try {
       await this.dialogs.ended(
@@ -343,9 +352,10 @@ export class SipProxy implements ForkOwner {
       await this.#o.media?.answer(res);
   }
 
-  onForkAnswered(fork: Fork, res: SipResponse): void {
+  onForkAnswered(fork: Fork, res: SipResponse, target: TransactionTarget): void {
     this.#forks.delete(fork.serverTx);
     if (fork.request.method !== "INVITE") return;
+    this.#rememberEnds(fork.request, res, target);
     const toTag = res.to.params.get("tag");
     if (typeof toTag === "string")
       this.dialogs.answered(fork.request.callId, fork.request.from.params.get("tag") ?? "", toTag);
@@ -369,6 +379,32 @@ export class SipProxy implements ForkOwner {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  #rememberEnds(invite: SipRequest, res: SipResponse, calleeTarget: TransactionTarget): void {
+    const source = this.#o.stack.sourceOf(invite);
+    const callerContact = invite.contact[0]?.uri.raw;
+    const calleeContact = res.contact[0]?.uri.raw;
+    const from = invite.get("from");
+    const to = res.get("to");
+    if (source === undefined || callerContact === undefined || calleeContact === undefined) return;
+    if (from === undefined || to === undefined) return;
+    this.#answered.set(invite.callId, {
+      callId: invite.callId,
+      from,
+      to,
+      inviteCseq: invite.cseq.seq,
+      caller: {
+        contact: callerContact,
+        target: {
+          transport: source.transport,
+          address: source.remoteAddress,
+          port: source.remotePort,
+          ...(source.connectionId !== undefined && { connectionId: source.connectionId }),
+        },
+      },
+      callee: { contact: calleeContact, target: calleeTarget },
+    });
+  }
 
   #refuse(req: SipRequest, tx: ServerTransactionLike, status: number, reason: string): void {
     this.#o.logger?.info(

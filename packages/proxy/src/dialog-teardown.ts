@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import {
+  type ClientTransactionDelegate,
+  newBranch,
+  parseMessage,
+  type SipRequest,
+  type SipStack,
+  type TransactionTarget,
+} from "@centrex/sip";
+
+/** What the proxy remembers of an answered call to end it on its own (media timeout). */
+export interface DialogEnds {
+  readonly callId: string;
+  /** The caller's From and the callee's To, with their tags, as on the wire. */
+  readonly from: string;
+  readonly to: string;
+  readonly inviteCseq: number;
+  readonly caller: { readonly contact: string; readonly target: TransactionTarget };
+  readonly callee: { readonly contact: string; readonly target: TransactionTarget };
+}
+
+const IGNORE: ClientTransactionDelegate = { onResponse() {}, onTimeout() {}, onTransportError() {} };
+
+/**
+ * Ends a dialog from the middle: a BYE to each phone, so neither keeps a call
+ * (and the operator bills none) after its media died. The callee-to-caller
+ * BYE uses a CSeq far above anything the callee has sent in the dialog.
+ */
+export function sendByeBothWays(stack: SipStack, d: DialogEnds, reason: string): void {
+  const toCallee = bye(
+    stack,
+    d.callee.contact,
+    d.callee.target,
+    d.from,
+    d.to,
+    d.callId,
+    d.inviteCseq + 1,
+    reason,
+  );
+  const toCaller = bye(stack, d.caller.contact, d.caller.target, d.to, d.from, d.callId, 1_000_000, reason);
+  for (const [req, target] of [toCallee, toCaller] as const) {
+    try {
+      stack.transactions.sendRequest(req, target, IGNORE);
+    } catch {
+      // The phone is gone as well; nothing more to do.
+    }
+  }
+}
+
+function bye(
+  stack: SipStack,
+  contact: string,
+  target: TransactionTarget,
+  from: string,
+  to: string,
+  callId: string,
+  cseq: number,
+  reason: string,
+): [SipRequest, TransactionTarget] {
+  const transport = target.transport as "UDP" | "TCP" | "TLS";
+  const sentBy = stack.sentBy(transport) ?? { host: "127.0.0.1", port: 5060 };
+  const host = sentBy.host === "0.0.0.0" || sentBy.host === "[::]" ? "127.0.0.1" : sentBy.host;
+  const text =
+    `BYE ${contact} SIP/2.0\r\n` +
+    `Via: SIP/2.0/${transport} ${host}:${sentBy.port};branch=${newBranch()}${randomBytes(3).toString("hex")};rport\r\n` +
+    `From: ${from}\r\nTo: ${to}\r\nCall-ID: ${callId}\r\nCSeq: ${cseq} BYE\r\n` +
+    `Reason: SIP;cause=408;text="${reason}"\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+  return [parseMessage(Buffer.from(text)) as SipRequest, target];
+}
