@@ -110,6 +110,12 @@ interface MessageBase {
 
   /** Wire form; Content-Length always matches the body. */
   toBuffer(): Buffer;
+
+  /**
+   * Decode every typed header now, throwing the first `SipParseError` (status 400) that lazy
+   * decoding would otherwise raise later (e.g. a malformed Contact or Route).
+   */
+  validate(): void;
 }
 
 export interface SipRequest extends MessageBase {

@@ -1,0 +1,98 @@
+import { createHmac, randomFillSync, timingSafeEqual } from "node:crypto";
+
+export type NonceVerdict = "valid" | "stale" | "invalid";
+
+export interface NonceServiceOptions {
+  /** How long a nonce is accepted; after that it is "stale" (challenge again with stale=true). */
+  readonly ttlSeconds: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly clock?: () => number;
+  /** How far in the future a timestamp may be (clock skew between nodes sharing the secret), default 5 s. */
+  readonly maxSkewMs?: number;
+  /** Nonces whose last nonce-count is remembered for replay detection, default 100 000. */
+  readonly maxTrackedNonces?: number;
+}
+
+const TS_BYTES = 6; // milliseconds, good until year 10889
+const RANDOM_BYTES = 12;
+const MAC_BYTES = 32;
+const RAW_BYTES = TS_BYTES + RANDOM_BYTES + MAC_BYTES;
+// base64url without padding of RAW_BYTES bytes.
+const NONCE_CHARS = Math.ceil((RAW_BYTES * 4) / 3);
+const NONCE_SHAPE = new RegExp(`^[A-Za-z0-9_-]{${NONCE_CHARS}}$`);
+
+/**
+ * Stateless digest nonces: base64url(timestamp | random | HMAC-SHA256(secret, timestamp |
+ * random | realm)). Any node holding the secret (after a restart, or a standby) can tell a
+ * nonce it issued from a forged one, and an expired one from both, without storing anything.
+ */
+export class NonceService {
+  private readonly secret: Buffer;
+  private readonly ttlMs: number;
+  private readonly clock: () => number;
+  private readonly maxSkewMs: number;
+  private readonly maxTracked: number;
+  /** nonce → highest nonce-count seen; insertion order gives the eviction order. */
+  private readonly counts = new Map<string, number>();
+
+  constructor(secret: Buffer, options: NonceServiceOptions) {
+    if (secret.length < 16) throw new RangeError("nonce secret must be at least 16 bytes");
+    this.secret = Buffer.from(secret);
+    this.ttlMs = options.ttlSeconds * 1000;
+    this.clock = options.clock ?? Date.now;
+    this.maxSkewMs = options.maxSkewMs ?? 5_000;
+    this.maxTracked = options.maxTrackedNonces ?? 100_000;
+  }
+
+  /** A fresh nonce for a challenge in `realm`. */
+  create(realm: string, now: number = this.clock()): string {
+    const raw = Buffer.allocUnsafe(RAW_BYTES);
+    raw.writeUIntBE(Math.max(0, Math.floor(now)), 0, TS_BYTES);
+    randomFillSync(raw, TS_BYTES, RANDOM_BYTES);
+    this.mac(raw.subarray(0, TS_BYTES + RANDOM_BYTES), realm).copy(raw, TS_BYTES + RANDOM_BYTES);
+    return raw.toString("base64url");
+  }
+
+  /**
+   * "valid": issued by a holder of the secret for this realm, within the TTL. "stale": genuine
+   * but expired. "invalid": malformed, tampered, another secret or realm, or from the future.
+   */
+  verify(nonce: string, realm: string, now: number = this.clock()): NonceVerdict {
+    if (!NONCE_SHAPE.test(nonce)) return "invalid";
+    const raw = Buffer.from(nonce, "base64url");
+    if (raw.length !== RAW_BYTES) return "invalid";
+    const expected = this.mac(raw.subarray(0, TS_BYTES + RANDOM_BYTES), realm);
+    if (!timingSafeEqual(expected, raw.subarray(TS_BYTES + RANDOM_BYTES))) return "invalid";
+    const issued = raw.readUIntBE(0, TS_BYTES);
+    if (issued > now + this.maxSkewMs) return "invalid";
+    return now - issued > this.ttlMs ? "stale" : "valid";
+  }
+
+  /**
+   * Replay check for qop credentials: the nonce-count (8 hex digits) must grow for each use of
+   * a nonce. Memory is bounded: the oldest nonces are forgotten first (a forgotten nonce accepts
+   * any count again, which the TTL still bounds).
+   */
+  acceptNonceCount(nonce: string, nc: string): boolean {
+    if (!/^[0-9a-fA-F]{8}$/.test(nc)) return false;
+    const count = Number.parseInt(nc, 16);
+    const last = this.counts.get(nonce);
+    if (last !== undefined && count <= last) return false;
+    if (last !== undefined) this.counts.delete(nonce);
+    else if (this.counts.size >= this.maxTracked) {
+      const oldest = this.counts.keys().next();
+      if (oldest.done !== true) this.counts.delete(oldest.value);
+    }
+    this.counts.set(nonce, count);
+    return true;
+  }
+
+  /** Nonces currently remembered by {@link acceptNonceCount}. */
+  get trackedNonces(): number {
+    return this.counts.size;
+  }
+
+  private mac(head: Buffer, realm: string): Buffer {
+    return createHmac("sha256", this.secret).update(head).update(realm, "utf8").digest();
+  }
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from "node:crypto";
+import type { SipParseError } from "./errors.js";
+import { headerKey } from "./header-names.js";
+import { parseMessage, scanPartial } from "./parse.js";
+import { reasonPhrase } from "./reason-phrases.js";
+import type { SipRequest, SipResponse } from "./types.js";
+
+export interface ResponseOptions {
+  /** Added to To when the request's To carries no tag. */
+  toTag?: string;
+  /** Extra headers, in order. */
+  headers?: [string, string][];
+  body?: Buffer;
+  contentType?: string;
+}
+
+/** A reason phrase may not carry CR/LF or other control characters. */
+function cleanPhrase(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += c < 32 || c === 127 ? " " : s[i];
+  }
+  return out;
+}
+
+/** Values copied from a malformed message must not smuggle line breaks into ours. */
+function oneLine(v: string): string {
+  return v.replace(/[\r\n]/g, " ");
+}
+
+function hasTag(to: string): boolean {
+  // Header parameters follow the `>` in name-addr form, or the URI in addr-spec form.
+  const gt = to.lastIndexOf(">");
+  return /;\s*tag\s*=/i.test(gt === -1 ? to : to.slice(gt));
+}
+
+/** A random To tag (RFC 3261 §19.3: at least 32 bits of randomness). */
+export function newTag(): string {
+  return randomBytes(6).toString("hex");
+}
+
+function build(
+  status: number,
+  reason: string,
+  vias: readonly string[],
+  from: string | undefined,
+  to: string | undefined,
+  callId: string | undefined,
+  cseq: string | undefined,
+  toTag: string | undefined,
+  opts: ResponseOptions | undefined,
+): Buffer {
+  let head = `SIP/2.0 ${status} ${cleanPhrase(reason)}\r\n`;
+  for (const v of vias) head += `Via: ${v}\r\n`;
+  if (from !== undefined) head += `From: ${from}\r\n`;
+  if (to !== undefined) head += `To: ${to}${toTag !== undefined && !hasTag(to) ? `;tag=${toTag}` : ""}\r\n`;
+  if (callId !== undefined) head += `Call-ID: ${callId}\r\n`;
+  if (cseq !== undefined) head += `CSeq: ${cseq}\r\n`;
+  if (opts?.headers) for (const [n, v] of opts.headers) head += `${n}: ${v}\r\n`;
+  const body = opts?.body ?? Buffer.alloc(0);
+  if (opts?.contentType !== undefined) head += `Content-Type: ${opts.contentType}\r\n`;
+  head += `Content-Length: ${body.length}\r\n\r\n`;
+  return body.length > 0 ? Buffer.concat([Buffer.from(head, "utf8"), body]) : Buffer.from(head, "utf8");
+}
+
+/**
+ * Build a response to `req` per RFC 3261 §8.2.6: all Via values in order, From, To (with
+ * `toTag` added when To has none), Call-ID and CSeq copied.
+ */
+export function createResponse(
+  req: SipRequest,
+  status: number,
+  reason?: string,
+  opts?: ResponseOptions,
+): SipResponse {
+  const bytes = build(
+    status,
+    reason ?? reasonPhrase(status),
+    req.getAll("via"),
+    req.get("from"),
+    req.get("to"),
+    req.get("call-id"),
+    req.get("cseq"),
+    opts?.toTag,
+    opts,
+  );
+  return parseMessage(bytes) as SipResponse;
+}
+
+/**
+ * The error response (400, 505...) to a request that failed to parse, as bytes: built from the
+ * header lines that could still be read. `undefined` when none may be sent: the bytes were a
+ * response, the start line was unreadable, the request was an ACK, or it had no Via.
+ */
+export function createErrorResponse(data: Buffer, err: SipParseError): Buffer | undefined {
+  if (!err.canRespond) return undefined;
+  const partial = err.partial ?? scanPartial(data);
+  // Never answer a response (whatever the error says) or an ACK (RFC 3261 §17.2.1).
+  if (
+    partial.method === undefined ||
+    partial.method === "ACK" ||
+    partial.method.toUpperCase().startsWith("SIP/")
+  ) {
+    return undefined;
+  }
+  const vias: string[] = [];
+  for (const [name, value] of partial.headers)
+    if (headerKey(name) === "via" && value.length > 0) vias.push(value);
+  if (vias.length === 0) return undefined;
+  return build(
+    err.status,
+    err.reason,
+    vias.map(oneLine),
+    partial.from === undefined ? undefined : oneLine(partial.from),
+    partial.to === undefined ? undefined : oneLine(partial.to),
+    partial.callId === undefined ? undefined : oneLine(partial.callId),
+    partial.cseq === undefined ? undefined : oneLine(partial.cseq),
+    newTag(),
+    undefined,
+  );
+}

@@ -1,0 +1,2 @@
+export { SipStack, type SipStackOptions, type SipStackStats } from "./sip-stack.js";
+export { stampVia } from "./via-stamp.js";

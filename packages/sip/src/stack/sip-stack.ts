@@ -1,0 +1,227 @@
+import type { Logger } from "pino";
+import { createErrorResponse, createResponse, parseMessage, SipParseError } from "../message/index.js";
+import type { SipMessage, SipRequest } from "../message/types.js";
+import type { TimerWheel } from "../timer/index.js";
+import { TransactionLayer } from "../transaction/transaction-layer.js";
+import type {
+  TransactionTimers,
+  TransactionTransport,
+  TransactionUser,
+  SendTarget as TxTarget,
+} from "../transaction/types.js";
+import { responseTarget } from "../transport/response-target.js";
+import { TransportLayer } from "../transport/transport-layer.js";
+import type {
+  BoundAddress,
+  InboundSource,
+  LayerTransport,
+  ListenSpec,
+  SendTarget,
+  TransportDelegate,
+} from "../transport/types.js";
+import { stampVia } from "./via-stamp.js";
+
+export interface SipStackOptions {
+  readonly listen: readonly ListenSpec[];
+  readonly maxMessageSize?: number;
+  readonly idleTimeoutMs?: number;
+  readonly timers?: Partial<TransactionTimers>;
+  readonly wheel?: TimerWheel;
+  readonly logger?: Logger;
+}
+
+export interface SipStackStats {
+  parseErrors: number;
+  badRequestsAnswered: number;
+  droppedResponses: number;
+  rejectedWhileDraining: number;
+}
+
+/**
+ * Transport → parser → transaction layer, wired together: the usual way to run
+ * the stack. Each layer stays usable alone; this class only owns the glue that
+ * belongs to none of them — answering unparseable requests with a 400 naming
+ * the fault, stamping `received`/`rport`, and draining on shutdown.
+ */
+export class SipStack implements TransportDelegate, TransactionTransport {
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  readonly logger: Logger | undefined;
+  readonly counters: SipStackStats = {
+    parseErrors: 0,
+    badRequestsAnswered: 0,
+    droppedResponses: 0,
+    rejectedWhileDraining: 0,
+  };
+  readonly #listen: readonly ListenSpec[];
+  #draining = false;
+  /** Where each request in flight physically came from (NAT-facing address), for the layers above. */
+  readonly #sources = new WeakMap<SipRequest, InboundSource>();
+
+  constructor(user: TransactionUser, opts: SipStackOptions) {
+    this.logger = opts.logger;
+    this.#listen = opts.listen;
+    this.transport = new TransportLayer(this, {
+      ...(opts.maxMessageSize !== undefined && { maxMessageSize: opts.maxMessageSize }),
+      ...(opts.idleTimeoutMs !== undefined && { idleTimeoutMs: opts.idleTimeoutMs }),
+      ...(opts.logger !== undefined && { logger: opts.logger }),
+    });
+    this.transactions = new TransactionLayer(this, user, {
+      ...(opts.timers !== undefined && { timers: opts.timers }),
+      ...(opts.wheel !== undefined && { wheel: opts.wheel }),
+      ...(opts.logger !== undefined && { logger: opts.logger }),
+    });
+  }
+
+  async start(): Promise<BoundAddress[]> {
+    await this.transport.listen(this.#listen);
+    return this.transport.addresses();
+  }
+
+  /** The addresses actually bound. */
+  addresses(): BoundAddress[] {
+    return this.transport.addresses();
+  }
+
+  /**
+   * The packet source of a request received by this stack: the address a
+   * phone behind NAT is really reachable at (the registrar stores it).
+   */
+  sourceOf(req: SipRequest): InboundSource | undefined {
+    return this.#sources.get(req);
+  }
+
+  /** The address and port to put in our Via / Record-Route for a transport. */
+  sentBy(transport: LayerTransport): { host: string; port: number } | undefined {
+    const a = this.transport.addresses().find((b) => b.transport === transport);
+    if (a === undefined) return undefined;
+    const host = a.family === 6 ? `[${a.address}]` : a.address;
+    return { host, port: a.port };
+  }
+
+  // ------------------------------------------------------------ inbound
+
+  onMessage(data: Buffer, source: InboundSource): void {
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(data);
+    } catch (err) {
+      this.onParseError(data, source, err);
+      return;
+    }
+    if (msg.kind === "request") this.onRequest(msg, source);
+    else this.transactions.receiveResponse(msg, sourceTarget(source));
+  }
+
+  private onRequest(req: SipRequest, source: InboundSource): void {
+    let via: SipRequest["via"];
+    try {
+      // Headers are decoded lazily; a request we act on must be well-formed throughout (RFC 4475).
+      req.validate();
+      via = req.via;
+      stampVia(req, source);
+    } catch (err) {
+      this.onParseError(req.toBuffer(), source, err);
+      return;
+    }
+    const top = via[0];
+    if (top === undefined) return; // the parser refuses requests without Via
+    this.#sources.set(req, source);
+    const target = responseTarget(top, source);
+    if (
+      this.#draining &&
+      req.method !== "ACK" &&
+      this.transactions.findServerTransaction(req) === undefined
+    ) {
+      // Shutting down: new work goes elsewhere; retransmissions of requests we own still match.
+      this.counters.rejectedWhileDraining++;
+      this.sendBuffer(shutdownResponse(req), target);
+      return;
+    }
+    this.transactions.receiveRequest(req, target);
+  }
+
+  private onParseError(data: Buffer, source: InboundSource, err: unknown): void {
+    if (!(err instanceof SipParseError)) {
+      this.logger?.error({ err, remote: source.remoteAddress }, "unexpected error while parsing");
+      return;
+    }
+    this.counters.parseErrors++;
+    this.logger?.debug(
+      { event: "parse-error", reason: err.reason, remote: `${source.remoteAddress}:${source.remotePort}` },
+      "malformed SIP message",
+    );
+    if (!err.canRespond) return;
+    const response = createErrorResponse(data, err);
+    if (response === undefined) return;
+    this.counters.badRequestsAnswered++;
+    // Never to a Via host: straight back to where the packet came from.
+    this.transport.send(response, sourceTarget(source));
+  }
+
+  onSendError(error: Error, target: SendTarget): void {
+    this.logger?.debug({ err: error, target }, "send failed");
+  }
+
+  // ------------------------------------------------------------ outbound (TransactionTransport)
+
+  send(msg: SipMessage, target: TxTarget): void {
+    this.sendBuffer(msg.toBuffer(), fromTxTarget(target));
+  }
+
+  /** Sends outside any transaction (stateless forwarding, ACK for 2xx, keepalives). */
+  sendStateless(msg: SipMessage, target: TxTarget): void {
+    this.send(msg, target);
+  }
+
+  isReliable(transport: string): boolean {
+    return transport !== "UDP";
+  }
+
+  private sendBuffer(data: Buffer, target: SendTarget): void {
+    const r = this.transport.send(data, target);
+    if (typeof r === "object") r.catch(() => undefined); // reported through onSendError
+  }
+
+  // ------------------------------------------------------------ shutdown
+
+  /**
+   * Graceful stop: refuse new requests with 503, let transactions in progress
+   * finish (up to `graceMs`), then close every socket.
+   */
+  async close(graceMs = 5_000): Promise<void> {
+    this.#draining = true;
+    const deadline = Date.now() + graceMs;
+    while (this.transactions.serverCount + this.transactions.clientCount > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.transactions.close();
+    await this.transport.close();
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+}
+
+function sourceTarget(source: InboundSource): SendTarget {
+  return {
+    transport: source.transport,
+    address: source.remoteAddress,
+    port: source.remotePort,
+    ...(source.connectionId !== undefined && { connectionId: source.connectionId }),
+    localAddress: source.localAddress,
+    localPort: source.localPort,
+  };
+}
+
+/** Targets reaching the transaction layer all came from this class, so they carry a layer transport. */
+function fromTxTarget(t: TxTarget): SendTarget {
+  return t as SendTarget;
+}
+
+function shutdownResponse(req: SipRequest): Buffer {
+  return createResponse(req, 503, "Service Unavailable - Shutting Down", {
+    headers: [["Retry-After", "5"]],
+  }).toBuffer();
+}

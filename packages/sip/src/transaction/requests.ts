@@ -1,0 +1,43 @@
+import { parseMessage } from "../message/index.js";
+import type { SipRequest, SipResponse } from "../message/types.js";
+import { TransactionError } from "./errors.js";
+
+/**
+ * Requests the transaction layer derives from another one: the ACK of a non-2xx final response
+ * (§17.1.1.3) and CANCEL (§9.1). Both are built as text from the original's header values and
+ * parsed, so they are ordinary messages for everything downstream.
+ */
+
+function derive(req: SipRequest, method: "ACK" | "CANCEL", to: string): SipRequest {
+  const via = req.getAll("via")[0];
+  const from = req.get("from");
+  if (via === undefined || from === undefined) {
+    throw new TransactionError(`cannot build ${method}: original request has no Via or From`);
+  }
+  let text =
+    `${method} ${req.uri.raw} SIP/2.0\r\n` +
+    `Via: ${via}\r\n` +
+    `From: ${from}\r\n` +
+    `To: ${to}\r\n` +
+    `Call-ID: ${req.callId}\r\n` +
+    `CSeq: ${req.cseq.seq} ${method}\r\n`;
+  for (const route of req.getAll("route")) text += `Route: ${route}\r\n`;
+  text += "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+  const msg = parseMessage(Buffer.from(text, "utf8"));
+  if (msg.kind !== "request") throw new TransactionError(`${method} did not parse as a request`);
+  return msg;
+}
+
+/** ACK for a non-2xx final response: same branch as the INVITE, To (with tag) from the response. */
+export function buildAck(invite: SipRequest, res: SipResponse): SipRequest {
+  const to = res.get("to");
+  if (to === undefined) throw new TransactionError("cannot build ACK: response has no To");
+  return derive(invite, "ACK", to);
+}
+
+/** CANCEL for a pending request: same Request-URI, top Via (branch), From, To, Call-ID, CSeq number. */
+export function buildCancel(req: SipRequest): SipRequest {
+  const to = req.get("to");
+  if (to === undefined) throw new TransactionError("cannot build CANCEL: request has no To");
+  return derive(req, "CANCEL", to);
+}

@@ -1,0 +1,92 @@
+import type { Logger } from "pino";
+import type { SipMessage, SipRequest, SipResponse } from "../message/types.js";
+import type { TimerHandle, TimerTarget, TimerWheel } from "../timer/index.js";
+import type { SendTarget, TransactionState, TransactionTimers, TransactionTransport } from "./types.js";
+
+/** What a transaction needs from the layer that owns it. */
+export interface TransactionHost {
+  readonly wheel: TimerWheel;
+  readonly transport: TransactionTransport;
+  readonly timers: Readonly<TransactionTimers>;
+  readonly logger: Logger | undefined;
+  /** Called once, when the transaction reaches Terminated: drop it from the matching maps. */
+  removeTransaction(tx: Transaction): void;
+  /** An ACK for a 2xx that an INVITE server transaction saw in Accepted state (RFC 6026): to the TU. */
+  passAckUp(ack: SipRequest, source: SendTarget): void;
+}
+
+/**
+ * Common plumbing of the four state machines: sending through the injected transport, timers on
+ * the shared wheel (the transaction is its own `TimerTarget`), termination.
+ */
+export abstract class Transaction implements TimerTarget {
+  abstract readonly kind: "client" | "server";
+  state: TransactionState;
+  lastResponse: SipResponse | undefined = undefined;
+  readonly reliable: boolean;
+
+  constructor(
+    protected readonly host: TransactionHost,
+    /** The matching key in the layer's map. */
+    readonly id: string,
+    readonly request: SipRequest,
+    readonly target: SendTarget,
+    initial: TransactionState,
+  ) {
+    this.state = initial;
+    this.reliable = host.transport.isReliable(target.transport);
+  }
+
+  get terminated(): boolean {
+    return this.state === "Terminated";
+  }
+
+  abstract onTimer(kind: number): void;
+
+  /** Cancel every timer this transaction holds. */
+  protected abstract clearTimers(): void;
+
+  /** Tell the TU the transport failed; the transaction is already Terminated. */
+  protected abstract reportTransportError(err: unknown): void;
+
+  protected abstract reportTerminated(): void;
+
+  protected schedule(delayMs: number, kind: number): TimerHandle {
+    return this.host.wheel.schedule(delayMs, this, kind);
+  }
+
+  protected cancelTimer(h: TimerHandle | undefined): undefined {
+    if (h !== undefined) this.host.wheel.cancel(h);
+    return undefined;
+  }
+
+  /** Send; on a transport failure terminate and report it, returning false. */
+  protected send(msg: SipMessage): boolean {
+    try {
+      this.host.transport.send(msg, this.target);
+      return true;
+    } catch (err) {
+      this.host.logger?.warn({ err, callId: this.request.callId, tx: this.id }, "transaction send failed");
+      this.terminate();
+      this.reportTransportError(err);
+      return false;
+    }
+  }
+
+  /** Enter Terminated (idempotent): timers off, out of the layer's maps. */
+  terminate(): void {
+    if (this.state === "Terminated") return;
+    this.state = "Terminated";
+    this.clearTimers();
+    this.host.removeTransaction(this);
+    this.reportTerminated();
+  }
+
+  /** Terminate without telling the TU (layer shutdown). */
+  dispose(): void {
+    if (this.state === "Terminated") return;
+    this.state = "Terminated";
+    this.clearTimers();
+    this.host.removeTransaction(this);
+  }
+}
