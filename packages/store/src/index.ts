@@ -28,17 +28,26 @@ export { LATEST_SCHEMA_VERSION, MIGRATIONS } from "./migrations.js";
 export type {
   AuditLog,
   CarrierRepository,
+  CdrChainMark,
+  CdrCheckpoint,
+  CdrDirection,
+  CdrRecord,
+  CdrRepository,
   CustomerRepository,
   ExtensionRepository,
+  InvoiceRepository,
   LocationRepository,
+  NewStoredInvoice,
   NumberRepository,
+  OpenCall,
   PinRepository,
   PolicyRepository,
   RingGroupRepository,
   Store,
+  StoredInvoice,
 } from "./repositories.js";
-export type { SqliteStoreOptions } from "./sqlite/open.js";
-export { openSqliteStore } from "./sqlite/open.js";
+export type { SqliteDatabase, SqliteStoreOptions } from "./sqlite/open.js";
+export { openSqliteStore, sqliteHandle } from "./sqlite/open.js";
 export type {
   AuditEntry,
   AuditEntryInput,

@@ -201,6 +201,92 @@ CREATE INDEX audit_log_customer ON audit_log (customer_id, at);
 CREATE INDEX audit_log_at ON audit_log (at);
 `,
   },
+  {
+    version: 4,
+    name: "call records (hash chain), open calls, invoices, fair-use withdrawals",
+    sql: `
+-- Call records: append-only, one hash chain per node. No foreign keys: proof of usage must
+-- outlive the customer, extension or carrier it names (CG art. 12).
+CREATE TABLE cdrs (
+  node               TEXT    NOT NULL,
+  seq                INTEGER NOT NULL,
+  customer_id        INTEGER,
+  extension          TEXT,
+  call_id            TEXT    NOT NULL,
+  direction          TEXT    NOT NULL,
+  caller             TEXT    NOT NULL,
+  dialled            TEXT    NOT NULL,
+  called             TEXT,
+  destination_class  TEXT    NOT NULL,
+  carrier            TEXT,
+  started_at         INTEGER NOT NULL,
+  answered_at        INTEGER,
+  ended_at           INTEGER NOT NULL,
+  billable_ms        INTEGER NOT NULL,
+  disposition        TEXT    NOT NULL,
+  sip_status         INTEGER,
+  reason             TEXT,
+  prev_hash          TEXT    NOT NULL,
+  hash               TEXT    NOT NULL,
+  sig                TEXT    NOT NULL,
+  PRIMARY KEY (node, seq)
+) WITHOUT ROWID;
+CREATE INDEX cdrs_customer_started ON cdrs (customer_id, started_at);
+
+-- The last record appended on each node, signed: catches truncation of the chain's tail.
+CREATE TABLE cdr_heads (
+  node  TEXT    PRIMARY KEY,
+  seq   INTEGER NOT NULL,
+  hash  TEXT    NOT NULL,
+  sig   TEXT    NOT NULL,
+  at    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Signed marks on the chain; a 'purge' mark anchors what remains after a retention purge.
+CREATE TABLE cdr_checkpoints (
+  id      INTEGER PRIMARY KEY,
+  node    TEXT    NOT NULL,
+  seq     INTEGER NOT NULL,
+  hash    TEXT    NOT NULL,
+  reason  TEXT    NOT NULL,
+  sig     TEXT    NOT NULL,
+  at      INTEGER NOT NULL
+);
+CREATE INDEX cdr_checkpoints_node ON cdr_checkpoints (node, seq);
+
+-- Calls in progress, so a crash cannot lose them: closed as 'interrupted' on restart.
+CREATE TABLE open_calls (
+  node         TEXT    NOT NULL,
+  call_id      TEXT    NOT NULL,
+  data         TEXT    NOT NULL,
+  started_at   INTEGER NOT NULL,
+  answered_at  INTEGER,
+  PRIMARY KEY (node, call_id)
+) WITHOUT ROWID;
+
+CREATE TABLE invoices (
+  id            INTEGER PRIMARY KEY,
+  customer_id   INTEGER NOT NULL,
+  period_start  TEXT    NOT NULL,
+  period_end    TEXT    NOT NULL,
+  issued_on     TEXT    NOT NULL,
+  total_cents   INTEGER NOT NULL,
+  document      TEXT    NOT NULL,
+  paid_at       INTEGER,
+  created_at    INTEGER NOT NULL,
+  UNIQUE (customer_id, period_start)
+);
+CREATE INDEX invoices_customer_end ON invoices (customer_id, period_end);
+
+CREATE TABLE fair_use_withdrawals (
+  customer_id   INTEGER NOT NULL,
+  month         TEXT    NOT NULL,
+  actor         TEXT    NOT NULL,
+  confirmed_at  INTEGER NOT NULL,
+  PRIMARY KEY (customer_id, month)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -106,6 +106,11 @@ export interface LocationRepository {
   purgeExpired(now: number): Promise<Binding[]>;
   count(aor: number, now: number): Promise<number>;
   countAll(now: number): Promise<number>;
+  /**
+   * Current bindings of every AOR, ordered by id, after `afterId`, at most `limit`: the NAT
+   * keepalive walks the whole table in pages without holding it in memory.
+   */
+  page(now: number, afterId: number, limit: number): Promise<Binding[]>;
 }
 
 export interface CarrierRepository {
@@ -157,7 +162,132 @@ export interface Store {
   readonly policies: PolicyRepository;
   readonly pins: PinRepository;
   readonly audit: AuditLog;
+  readonly cdrs: CdrRepository;
+  readonly invoices: InvoiceRepository;
   /** Schema version of the opened database (after migrations). */
   readonly schemaVersion: number;
   close(): Promise<void>;
+}
+
+/*
+ * Call records (CG art. 12). The store keeps rows; sealing them (hash chain, signatures) is
+ * the billing package's job, done inside the store's write transaction through `seal`.
+ */
+
+/** Direction of a call as seen from the customer named in the record. */
+export type CdrDirection = "outbound" | "inbound" | "internal";
+
+/** One call record as stored, with its place in its node's hash chain. */
+export interface CdrRecord {
+  readonly node: string;
+  readonly seq: number;
+  readonly customerId: number | null;
+  readonly extension: string | null;
+  readonly callId: string;
+  readonly direction: CdrDirection;
+  /** Calling number or extension, as presented. */
+  readonly caller: string;
+  /** The called number as dialled. */
+  readonly dialled: string;
+  /** The called number normalised (E.164, or the internal number); null when it could not be. */
+  readonly called: string | null;
+  /** A dialplan destination class, or internal / emergency / support / inbound / invalid. */
+  readonly destinationClass: string;
+  readonly carrier: string | null;
+  readonly startedAt: number;
+  readonly answeredAt: number | null;
+  readonly endedAt: number;
+  readonly billableMs: number;
+  readonly disposition: string;
+  readonly sipStatus: number | null;
+  readonly reason: string | null;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly sig: string;
+}
+
+/** A signed mark on a node's chain: the head (last record) or a checkpoint. */
+export interface CdrChainMark {
+  readonly node: string;
+  readonly seq: number;
+  readonly hash: string;
+  readonly sig: string;
+  readonly at: number;
+}
+
+export interface CdrCheckpoint extends CdrChainMark {
+  /** "purge": the chain before and at `seq` was purged; what remains links to `hash`. */
+  readonly reason: string;
+}
+
+export interface OpenCall {
+  readonly node: string;
+  readonly callId: string;
+  /** What the caller of markCallStarted wants back to close the call (JSON). */
+  readonly data: unknown;
+  readonly startedAt: number;
+  readonly answeredAt: number | null;
+}
+
+export interface CdrRepository {
+  /**
+   * Appends one record to `node`'s chain in one IMMEDIATE transaction: reads the head, calls
+   * `seal(head)` (synchronously) for the complete row, inserts it, moves the head and forgets
+   * the open call `row.callId` of that node. Resolves once the transaction is durable.
+   */
+  append(node: string, seal: (head: CdrChainMark | undefined) => CdrRecord): Promise<CdrRecord>;
+  head(node: string): Promise<CdrChainMark | undefined>;
+  nodes(): Promise<string[]>;
+  /** Records of `node` with seq > afterSeq, in seq order, at most `limit`. */
+  page(node: string, afterSeq: number, limit: number): Promise<CdrRecord[]>;
+  /** A customer's records with from <= startedAt < to, in start order (all nodes). */
+  byCustomer(customerId: number, from: number, to: number): Promise<CdrRecord[]>;
+  /** Records of all customers with from <= startedAt < to. */
+  between(from: number, to: number): Promise<CdrRecord[]>;
+  checkpoints(node: string): Promise<CdrCheckpoint[]>;
+  /**
+   * Deletes `node`'s records with seq <= throughSeq and stores `anchor` (signed, reason
+   * "purge", seq = throughSeq), in one transaction. Resolves to the number of records removed.
+   */
+  purge(node: string, throughSeq: number, anchor: Omit<CdrCheckpoint, "node">): Promise<number>;
+  markCallStarted(node: string, callId: string, startedAt: number, data: unknown): Promise<void>;
+  markCallAnswered(node: string, callId: string, answeredAt: number): Promise<void>;
+  openCalls(node: string): Promise<OpenCall[]>;
+}
+
+export interface StoredInvoice {
+  readonly id: number;
+  readonly customerId: number;
+  /** First day of the period, "YYYY-MM-DD". */
+  readonly periodStart: string;
+  /** Day after the period's last day, "YYYY-MM-DD". */
+  readonly periodEnd: string;
+  readonly issuedOn: string;
+  readonly totalCents: number;
+  readonly document: unknown;
+  readonly paidAt: number | null;
+  readonly createdAt: number;
+}
+
+export interface NewStoredInvoice {
+  customerId: number;
+  periodStart: string;
+  periodEnd: string;
+  issuedOn: string;
+  totalCents: number;
+  document: unknown;
+}
+
+export interface InvoiceRepository {
+  /** ConflictError("periodStart") when the customer already has an invoice for that period. */
+  create(input: NewStoredInvoice): Promise<StoredInvoice>;
+  get(id: number): Promise<StoredInvoice>;
+  listByCustomer(customerId: number): Promise<StoredInvoice[]>;
+  /** The invoice whose period contains `day` ("YYYY-MM-DD"). */
+  covering(customerId: number, day: string): Promise<StoredInvoice | undefined>;
+  markPaid(id: number, at: number): Promise<StoredInvoice>;
+  /** Fair use (CG art. 13): the operator confirmed withdrawing unlimited calls from `month` on. */
+  withdrawUnlimited(customerId: number, month: string, actor: string): Promise<void>;
+  /** The first month ("YYYY-MM") unlimited calls were withdrawn, if ever. */
+  unlimitedWithdrawnSince(customerId: number): Promise<string | undefined>;
 }

@@ -1,9 +1,12 @@
 import { chmodSync, existsSync } from "node:fs";
 import Database from "better-sqlite3";
+import { StoreError } from "../errors.js";
 import { MIGRATIONS } from "../migrations.js";
 import type { Store } from "../repositories.js";
 import { SqliteAuditLog } from "./audit.js";
 import { SqliteCarriers } from "./carriers.js";
+import { SqliteInvoices } from "./cdr-invoices.js";
+import { SqliteCdrs } from "./cdrs.js";
 import type { Ctx } from "./context.js";
 import { SqliteCustomers } from "./customers.js";
 import { SqliteExtensions } from "./extensions.js";
@@ -13,6 +16,22 @@ import { SqliteNumbers } from "./numbers.js";
 import { SqlitePins } from "./pins.js";
 import { SqlitePolicies } from "./policies.js";
 import { SqliteRingGroups } from "./ring-groups.js";
+
+/** The raw better-sqlite3 connection behind a SQLite store (replication, online backup). */
+export type SqliteDatabase = Database.Database;
+
+// Keyed by the Store object so the Store interface stays backend-neutral.
+const handles = new WeakMap<Store, SqliteDatabase>();
+
+/**
+ * The connection a SQLite store runs on, for the few subsystems that work below the
+ * repositories (failover's replication triggers and online backup). Throws for any other store.
+ */
+export function sqliteHandle(store: Store): SqliteDatabase {
+  const db = handles.get(store);
+  if (db === undefined) throw new StoreError("not a SQLite store (no raw handle)");
+  return db;
+}
 
 export interface SqliteStoreOptions {
   /**
@@ -50,7 +69,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     db.pragma("foreign_keys = ON");
     const schemaVersion = migrate(db, MIGRATIONS);
     const ctx: Ctx = { db, now: opts.now ?? Date.now };
-    return {
+    const store: Store = {
       customers: new SqliteCustomers(ctx),
       extensions: new SqliteExtensions(ctx),
       numbers: new SqliteNumbers(ctx),
@@ -60,11 +79,15 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
       policies: new SqlitePolicies(ctx),
       pins: new SqlitePins(ctx),
       audit: new SqliteAuditLog(ctx),
+      cdrs: new SqliteCdrs(ctx),
+      invoices: new SqliteInvoices(ctx),
       schemaVersion,
       close: async () => {
         if (db.open) db.close();
       },
     };
+    handles.set(store, db);
+    return store;
   } catch (err) {
     db.close();
     throw err;

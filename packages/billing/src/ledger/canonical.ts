@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import type { CdrCheckpoint, CdrRecord } from "@centrex/store";
+
+/** The predecessor hash of a chain's first record. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/**
+ * The canonical serialisation a record's hash covers: a versioned JSON array in fixed order.
+ * JSON of strings, integers and nulls has exactly one form, so any reader recomputes the same
+ * bytes. Node and seq are inside, so a record cannot be moved within or between chains.
+ */
+export function canonicalCdr(r: Omit<CdrRecord, "hash" | "sig">): string {
+  return JSON.stringify([
+    "cdr/1",
+    r.node,
+    r.seq,
+    r.prevHash,
+    r.customerId,
+    r.extension,
+    r.callId,
+    r.direction,
+    r.caller,
+    r.dialled,
+    r.called,
+    r.destinationClass,
+    r.carrier,
+    r.startedAt,
+    r.answeredAt,
+    r.endedAt,
+    r.billableMs,
+    r.disposition,
+    r.sipStatus,
+    r.reason,
+  ]);
+}
+
+export function hashCdr(r: Omit<CdrRecord, "hash" | "sig">): string {
+  return createHash("sha256").update(canonicalCdr(r)).digest("hex");
+}
+
+/** What a record's signature covers (its hash covers everything else). */
+export const recordSigText = (hash: string): string => `cdr-sig/1:${hash}`;
+
+/** What a checkpoint's signature covers. */
+export const checkpointSigText = (cp: Omit<CdrCheckpoint, "sig">): string =>
+  `cdr-checkpoint/1:${cp.node}:${cp.seq}:${cp.hash}:${cp.reason}:${cp.at}`;

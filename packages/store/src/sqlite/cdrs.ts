@@ -1,0 +1,233 @@
+import { StoreError } from "../errors.js";
+import type {
+  CdrChainMark,
+  CdrCheckpoint,
+  CdrDirection,
+  CdrRecord,
+  CdrRepository,
+  OpenCall,
+} from "../repositories.js";
+import { checkInteger, checkText } from "../validate.js";
+import type { Ctx, Stmt } from "./context.js";
+import { sql } from "./sql-errors.js";
+
+interface Row {
+  node: string;
+  seq: number;
+  customer_id: number | null;
+  extension: string | null;
+  call_id: string;
+  direction: CdrDirection;
+  caller: string;
+  dialled: string;
+  called: string | null;
+  destination_class: string;
+  carrier: string | null;
+  started_at: number;
+  answered_at: number | null;
+  ended_at: number;
+  billable_ms: number;
+  disposition: string;
+  sip_status: number | null;
+  reason: string | null;
+  prev_hash: string;
+  hash: string;
+  sig: string;
+}
+
+const toRecord = (r: Row): CdrRecord => ({
+  node: r.node,
+  seq: r.seq,
+  customerId: r.customer_id,
+  extension: r.extension,
+  callId: r.call_id,
+  direction: r.direction,
+  caller: r.caller,
+  dialled: r.dialled,
+  called: r.called,
+  destinationClass: r.destination_class,
+  carrier: r.carrier,
+  startedAt: r.started_at,
+  answeredAt: r.answered_at,
+  endedAt: r.ended_at,
+  billableMs: r.billable_ms,
+  disposition: r.disposition,
+  sipStatus: r.sip_status,
+  reason: r.reason,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+  sig: r.sig,
+});
+
+const toRow = (c: CdrRecord): Row => ({
+  node: c.node,
+  seq: c.seq,
+  customer_id: c.customerId,
+  extension: c.extension,
+  call_id: c.callId,
+  direction: c.direction,
+  caller: c.caller,
+  dialled: c.dialled,
+  called: c.called,
+  destination_class: c.destinationClass,
+  carrier: c.carrier,
+  started_at: c.startedAt,
+  answered_at: c.answeredAt,
+  ended_at: c.endedAt,
+  billable_ms: c.billableMs,
+  disposition: c.disposition,
+  sip_status: c.sipStatus,
+  reason: c.reason,
+  prev_hash: c.prevHash,
+  hash: c.hash,
+  sig: c.sig,
+});
+
+interface OpenRow {
+  node: string;
+  call_id: string;
+  data: string;
+  started_at: number;
+  answered_at: number | null;
+}
+
+/**
+ * Append-only call records: there is deliberately no update, and delete only through `purge`,
+ * which leaves a signed anchor. Rows are WITHOUT ROWID keyed (node, seq), so a reader walks a
+ * chain in key order.
+ */
+export class SqliteCdrs implements CdrRepository {
+  readonly #ctx: Ctx;
+  readonly #insert: Stmt<[Row]>;
+  readonly #head: Stmt<[string], CdrChainMark>;
+  readonly #setHead: Stmt<[string, number, string, string, number]>;
+  readonly #forgetOpen: Stmt<[string, string]>;
+  readonly #nodes: Stmt<[], { node: string }>;
+  readonly #page: Stmt<[string, number, number], Row>;
+  readonly #byCustomer: Stmt<[number, number, number], Row>;
+  readonly #between: Stmt<[number, number], Row>;
+  readonly #checkpoints: Stmt<[string], CdrCheckpoint>;
+  readonly #purge: Stmt<[string, number]>;
+  readonly #addCheckpoint: Stmt<[string, number, string, string, string, number]>;
+  readonly #open: Stmt<[string, string, string, number]>;
+  readonly #answer: Stmt<[number, string, string]>;
+  readonly #openCalls: Stmt<[string], OpenRow>;
+
+  constructor(ctx: Ctx) {
+    this.#ctx = ctx;
+    const db = ctx.db;
+    this.#insert = db.prepare(
+      `INSERT INTO cdrs (node, seq, customer_id, extension, call_id, direction, caller, dialled, called,
+         destination_class, carrier, started_at, answered_at, ended_at, billable_ms, disposition,
+         sip_status, reason, prev_hash, hash, sig)
+       VALUES (@node, @seq, @customer_id, @extension, @call_id, @direction, @caller, @dialled, @called,
+         @destination_class, @carrier, @started_at, @answered_at, @ended_at, @billable_ms, @disposition,
+         @sip_status, @reason, @prev_hash, @hash, @sig)`,
+    );
+    this.#head = db.prepare("SELECT node, seq, hash, sig, at FROM cdr_heads WHERE node = ?");
+    this.#setHead = db.prepare(
+      `INSERT INTO cdr_heads (node, seq, hash, sig, at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (node) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, sig = excluded.sig, at = excluded.at`,
+    );
+    this.#forgetOpen = db.prepare("DELETE FROM open_calls WHERE node = ? AND call_id = ?");
+    this.#nodes = db.prepare(
+      "SELECT node FROM cdr_heads UNION SELECT DISTINCT node FROM cdrs UNION SELECT node FROM cdr_checkpoints ORDER BY node",
+    );
+    this.#page = db.prepare("SELECT * FROM cdrs WHERE node = ? AND seq > ? ORDER BY seq LIMIT ?");
+    this.#byCustomer = db.prepare(
+      "SELECT * FROM cdrs WHERE customer_id = ? AND started_at >= ? AND started_at < ? ORDER BY started_at, node, seq",
+    );
+    this.#between = db.prepare(
+      "SELECT * FROM cdrs WHERE started_at >= ? AND started_at < ? ORDER BY started_at, node, seq",
+    );
+    this.#checkpoints = db.prepare(
+      "SELECT node, seq, hash, reason, sig, at FROM cdr_checkpoints WHERE node = ? ORDER BY seq, id",
+    );
+    this.#purge = db.prepare("DELETE FROM cdrs WHERE node = ? AND seq <= ?");
+    this.#addCheckpoint = db.prepare(
+      "INSERT INTO cdr_checkpoints (node, seq, hash, reason, sig, at) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.#open = db.prepare(
+      `INSERT INTO open_calls (node, call_id, data, started_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (node, call_id) DO NOTHING`,
+    );
+    this.#answer = db.prepare(
+      "UPDATE open_calls SET answered_at = coalesce(answered_at, ?) WHERE node = ? AND call_id = ?",
+    );
+    this.#openCalls = db.prepare("SELECT * FROM open_calls WHERE node = ? ORDER BY started_at, call_id");
+  }
+
+  async append(node: string, seal: (head: CdrChainMark | undefined) => CdrRecord): Promise<CdrRecord> {
+    checkText(node, "node", { max: 200 });
+    return sql(() =>
+      this.#ctx.db
+        .transaction(() => {
+          const head = this.#head.get(node);
+          const rec = seal(head);
+          if (rec.node !== node || rec.seq !== (head?.seq ?? 0) + 1) {
+            throw new StoreError(`sealed record ${rec.node}#${rec.seq} does not follow the head of ${node}`);
+          }
+          this.#insert.run(toRow(rec));
+          this.#setHead.run(node, rec.seq, rec.hash, rec.sig, this.#ctx.now());
+          this.#forgetOpen.run(node, rec.callId);
+          return rec;
+        })
+        .immediate(),
+    );
+  }
+
+  async head(node: string): Promise<CdrChainMark | undefined> {
+    return this.#head.get(node);
+  }
+
+  async nodes(): Promise<string[]> {
+    return this.#nodes.all().map((r) => r.node);
+  }
+
+  async page(node: string, afterSeq: number, limit: number): Promise<CdrRecord[]> {
+    return this.#page.all(node, afterSeq, checkInteger(limit, "limit", 1, 100_000)).map(toRecord);
+  }
+
+  async byCustomer(customerId: number, from: number, to: number): Promise<CdrRecord[]> {
+    return this.#byCustomer.all(customerId, from, to).map(toRecord);
+  }
+
+  async between(from: number, to: number): Promise<CdrRecord[]> {
+    return this.#between.all(from, to).map(toRecord);
+  }
+
+  async checkpoints(node: string): Promise<CdrCheckpoint[]> {
+    return this.#checkpoints.all(node);
+  }
+
+  async purge(node: string, throughSeq: number, anchor: Omit<CdrCheckpoint, "node">): Promise<number> {
+    if (anchor.seq !== throughSeq) throw new StoreError("purge anchor must sit on the last purged record");
+    return sql(() =>
+      this.#ctx.db
+        .transaction(() => {
+          const n = this.#purge.run(node, throughSeq).changes;
+          this.#addCheckpoint.run(node, anchor.seq, anchor.hash, anchor.reason, anchor.sig, anchor.at);
+          return n;
+        })
+        .immediate(),
+    );
+  }
+
+  async markCallStarted(node: string, callId: string, startedAt: number, data: unknown): Promise<void> {
+    sql(() => this.#open.run(node, callId, JSON.stringify(data ?? null), startedAt));
+  }
+
+  async markCallAnswered(node: string, callId: string, answeredAt: number): Promise<void> {
+    sql(() => this.#answer.run(answeredAt, node, callId));
+  }
+
+  async openCalls(node: string): Promise<OpenCall[]> {
+    return this.#openCalls.all(node).map((r) => ({
+      node: r.node,
+      callId: r.call_id,
+      data: JSON.parse(r.data) as unknown,
+      startedAt: r.started_at,
+      answeredAt: r.answered_at,
+    }));
+  }
+}
