@@ -63,6 +63,8 @@ export interface CallerOptions {
   maxForwards?: number;
   /** Milliseconds the answered call lasts before the caller hangs up. */
   talkMs?: number;
+  /** Text the final response's status line must contain (its reason phrase). */
+  expectReason?: string;
 }
 
 /** The calling phone. Run with -s CALLEE -au CALLER -ap PASSWORD -set domain D -set caller CALLER. */
@@ -143,7 +145,13 @@ Content-Length: 0`)}</send>`,
     parts.push(`  <Reference variables="rr"/>`);
   } else {
     parts.push(`  <recv response="180" optional="true"/>`);
-    parts.push(`  <recv response="${expect}"/>`);
+    if (o.expectReason === undefined) parts.push(`  <recv response="${expect}"/>`);
+    else {
+      parts.push(`  <recv response="${expect}">
+    <action><ereg regexp="^SIP/2.0 ${expect} ${o.expectReason}" search_in="msg" check_it="true" assign_to="reason"/></action>
+  </recv>`);
+      parts.push(`  <Reference variables="reason"/>`);
+    }
     parts.push(`  <send>${ackNon2xx(cseq)}</send>`);
   }
   parts.push("</scenario>");

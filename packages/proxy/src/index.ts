@@ -4,9 +4,10 @@
  * callee, relays in-dialog requests, and reports call events.
  */
 export type { CallEnded, CallEndReason, CallEventSink, CallParty, CallStarted } from "./call-events.js";
+export { CallPolicy } from "./call-policy.js";
 export { DialogTracker } from "./dialogs.js";
 export { ProxyRefusal } from "./errors.js";
 export { Fork, type ForkOwner } from "./fork.js";
 export { MediaAnchor } from "./media-anchor.js";
 export { fixNatedContact } from "./nat.js";
-export { type ProxyOptions, SipProxy } from "./proxy.js";
+export { type ProxyOptions, type PstnGateway, SipProxy } from "./proxy.js";

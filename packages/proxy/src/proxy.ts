@@ -1,3 +1,4 @@
+import type { Decision } from "@centrex/dialplan";
 import type { DigestAuthenticator } from "@centrex/registrar";
 import {
   type ClientTransactionDelegate,
@@ -14,6 +15,7 @@ import {
 import type { Binding, Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CallEventSink, CallParty } from "./call-events.js";
+import type { CallPolicy } from "./call-policy.js";
 import { type DialogEnds, sendByeBothWays } from "./dialog-teardown.js";
 import { DialogTracker } from "./dialogs.js";
 import { ProxyRefusal } from "./errors.js";
@@ -31,6 +33,12 @@ export interface ProxyOptions {
   readonly events?: CallEventSink;
   /** The media relay every call is anchored through; none = media flows phone to phone. */
   readonly media?: MediaAnchor;
+  /** The operator's rules for numbers that are not extensions; none = such calls get 404. */
+  readonly policy?: CallPolicy;
+  /** Where the support line (22 22) rings: the operator's own extension. */
+  readonly support?: () => Promise<{ customerId: number; extensionId: number } | undefined>;
+  /** Takes PSTN and emergency calls to the carriers. */
+  readonly pstn?: PstnGateway;
   /** How long a call may ring before the caller gets 480 (ms); default 60 s. */
   readonly ringTimeoutMs?: number;
   /** Challenge initial requests from phones with 407 (production); a bench may turn it off. */
@@ -39,6 +47,15 @@ export interface ProxyOptions {
   readonly advertisedAddress?: string;
   readonly clock?: () => number;
   readonly logger?: Logger;
+}
+
+/** The PSTN side, as the proxy sees it: it takes over an authenticated INVITE and answers it. */
+export interface PstnGateway {
+  route(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    call: { readonly customerId: number; readonly extension: string; readonly decision: Decision },
+  ): Promise<void>;
 }
 
 /** Who placed a call, once authenticated. */
@@ -166,19 +183,11 @@ export class SipProxy implements ForkOwner {
     if (caller === undefined) return; // challenged
     const dialled = requestUser(req, caller.domain);
     if (req.method === "INVITE") tx.respond(createResponse(req, 100, "Trying"));
-    const ext = await this.#o.store.extensions.find(caller.customerId, dialled);
     const now = (this.#o.clock ?? Date.now)();
+    const callee = await this.#locateCallee(req, tx, caller, dialled);
+    if (callee === undefined) return; // handed over (PSTN) or refused
     let bindings: Binding[] = [];
-    let calleeIds: number[] = [];
-    if (ext !== undefined) {
-      if (!ext.enabled) throw new ProxyRefusal(480, "Temporarily Unavailable");
-      calleeIds = [ext.id];
-    } else {
-      const group = await this.#o.store.ringGroups.find(caller.customerId, dialled);
-      if (group === undefined) throw new ProxyRefusal(404, "Not Found");
-      calleeIds = [...group.members];
-    }
-    for (const id of calleeIds) bindings = bindings.concat(await this.#o.store.locations.current(id, now));
+    for (const id of callee.ids) bindings = bindings.concat(await this.#o.store.locations.current(id, now));
     if (bindings.length === 0) throw new ProxyRefusal(480, "Temporarily Unavailable");
 
     const callerParty: CallParty = {
@@ -186,7 +195,11 @@ export class SipProxy implements ForkOwner {
       extension: caller.extension,
       uri: req.from.uri.raw,
     };
-    const calleeParty: CallParty = { customerId: caller.customerId, extension: dialled, uri: req.uri.raw };
+    const calleeParty: CallParty = {
+      customerId: callee.customerId,
+      extension: callee.number,
+      uri: req.uri.raw,
+    };
     if (req.method === "INVITE") {
       this.dialogs.started(req.callId, req.from.params.get("tag") ?? "", callerParty, dialled, calleeParty);
     }
@@ -209,6 +222,70 @@ export class SipProxy implements ForkOwner {
       fork.addBranch(out, target);
     }
     fork.started(req.method === "INVITE" ? (this.#o.ringTimeoutMs ?? 60_000) : undefined);
+  }
+
+  /**
+   * Who the dialled number reaches: an extension or ring group of the caller's
+   * customer, else what the operator's rules say (support line, PSTN via the
+   * gateway, emergency, or a refusal with its own status and reason).
+   */
+  async #locateCallee(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    caller: Caller,
+    dialled: string,
+  ): Promise<{ ids: number[]; customerId: number; number: string } | undefined> {
+    const ext = await this.#o.store.extensions.find(caller.customerId, dialled);
+    if (ext !== undefined) {
+      if (!ext.enabled) throw new ProxyRefusal(480, "Temporarily Unavailable");
+      return { ids: [ext.id], customerId: caller.customerId, number: dialled };
+    }
+    const group = await this.#o.store.ringGroups.find(caller.customerId, dialled);
+    if (group !== undefined)
+      return { ids: [...group.members], customerId: caller.customerId, number: dialled };
+    const policy = this.#o.policy;
+    if (policy === undefined) throw new ProxyRefusal(404, "Not Found");
+    const decision = await policy.decide(dialled, caller.customerId, caller.extension);
+    switch (decision.kind) {
+      case "internal":
+        throw new ProxyRefusal(404, "Not Found");
+      case "refuse":
+        this.#o.logger?.warn(
+          {
+            event: "call-refused",
+            callId: req.callId,
+            code: decision.code,
+            status: decision.status,
+            reason: decision.reason,
+            alert: decision.alert,
+            customerId: caller.customerId,
+            extension: caller.extension,
+            dialled,
+          },
+          "call refused by policy",
+        );
+        throw new ProxyRefusal(decision.status, decision.reason);
+      case "support": {
+        const support = this.#o.support;
+        if (support === undefined) throw new ProxyRefusal(480, "Temporarily Unavailable - No support line");
+        const target = await support();
+        if (target === undefined) throw new ProxyRefusal(480, "Temporarily Unavailable - No support line");
+        return { ids: [target.extensionId], customerId: target.customerId, number: decision.number };
+      }
+      case "emergency":
+      case "pstn": {
+        const pstn = this.#o.pstn;
+        if (pstn === undefined) throw new ProxyRefusal(503, "Service Unavailable - No PSTN gateway");
+        this.dialogs.started(
+          req.callId,
+          req.from.params.get("tag") ?? "",
+          { customerId: caller.customerId, extension: caller.extension, uri: req.from.uri.raw },
+          dialled,
+        );
+        await pstn.route(req, tx, { customerId: caller.customerId, extension: caller.extension, decision });
+        return undefined;
+      }
+    }
   }
 
   /** Authenticates the caller (407) and returns who it is; undefined when a challenge was sent. */

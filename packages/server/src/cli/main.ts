@@ -4,6 +4,7 @@ import { ConfigError, loadConfigFile, validateConfig } from "../config/load.js";
 import { applyOverrides, type StartOverrides } from "../config/overrides.js";
 import { Switch } from "../switch/switch.js";
 import { registerMediaCommand } from "./media-command.js";
+import { registerPolicyCommands } from "./policy-commands.js";
 import { registerTenantCommands } from "./tenant-commands.js";
 
 function port(value: string): number {
@@ -65,6 +66,7 @@ program
 
 registerTenantCommands(program);
 registerMediaCommand(program);
+registerPolicyCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`centrex: ${(err as Error).message}`);

@@ -2,7 +2,7 @@ import { openSqliteStore, type Store, StoreError } from "@centrex/store";
 import type { Command } from "commander";
 import { loadConfigFile } from "../config/load.js";
 
-interface DbOptions {
+export interface DbOptions {
   db?: string;
   config?: string;
 }
@@ -15,7 +15,7 @@ function dbPath(o: DbOptions): string {
 }
 
 /** Opens the store, runs `fn`, closes it; store errors become one readable line and exit 2. */
-async function withStore(o: DbOptions, fn: (store: Store) => Promise<void>): Promise<void> {
+export async function withStore(o: DbOptions, fn: (store: Store) => Promise<void>): Promise<void> {
   const store = openSqliteStore(dbPath(o));
   try {
     await fn(store);
@@ -31,7 +31,7 @@ async function withStore(o: DbOptions, fn: (store: Store) => Promise<void>): Pro
   }
 }
 
-async function customerByDomain(store: Store, domain: string) {
+export async function customerByDomain(store: Store, domain: string) {
   const c = await store.customers.findByDomain(domain.toLowerCase());
   if (c === undefined) throw new CliError(`no customer with domain ${domain}`);
   return c;
@@ -42,7 +42,7 @@ export class CliError extends StoreError {
   override name = "CliError";
 }
 
-function dbOptions(cmd: Command): Command {
+export function dbOptions(cmd: Command): Command {
   return cmd
     .option("--db <path>", "SQLite database file (default: the config's, else ./centrex.db)")
     .option("--config <file>", "read the database path from this configuration file");

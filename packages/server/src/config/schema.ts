@@ -92,6 +92,23 @@ export const configSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  dialplan: z
+    .strictObject({
+      /** Numbering plan data file (versioned JSON); default: the French plan shipped with centrex. */
+      numberingPlan: z.string().min(1).optional(),
+      /**
+       * Emergency routing table (commune × service → centre number). The default is a SAMPLE
+       * with fictional numbers: production must set the operator's real table.
+       */
+      emergencyTable: z.string().min(1).optional(),
+      /** Where the support line 22 22 rings: an extension of the operator's own customer. */
+      support: z.strictObject({ domain: z.string().min(1), extension: z.string().min(1) }).optional(),
+      /** Wrong PINs before a phone is locked out of PIN dialling, within `pinWindowMinutes`. */
+      pinMaxFailures: z.number().int().min(1).max(100).default(3),
+      pinWindowMinutes: z.number().int().min(1).max(1440).default(10),
+      pinLockoutMinutes: z.number().int().min(1).max(10_080).default(30),
+    })
+    .prefault({}),
   store: z
     .strictObject({
       /** SQLite database file (the embedded default). */

@@ -5,6 +5,7 @@ import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@cen
 import { openSqliteStore, type Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
+import { createCallPolicy, supportTarget } from "./call-policy.js";
 import { SwitchCore } from "./core.js";
 import { createMediaController } from "./media.js";
 import { loadOrCreateSecret } from "./secret.js";
@@ -59,12 +60,16 @@ export class Switch {
       await store.close();
       throw err;
     }
+    const policy = createCallPolicy(config, store, logger);
+    const support = supportTarget(config, store);
     const relay = config.media.enabled ? createMediaController(config, logger) : undefined;
     const proxy = new SipProxy({
       stack,
       store,
       authenticator,
       ...(relay !== undefined && { media: new MediaAnchor(relay, {}, logger) }),
+      policy,
+      ...(support !== undefined && { support }),
       ringTimeoutMs: config.proxy.ringTimeoutMs,
       authenticateCalls: config.proxy.authenticateCalls,
       ...(config.sip.advertisedAddress !== undefined && { advertisedAddress: config.sip.advertisedAddress }),

@@ -1,0 +1,41 @@
+import {
+  loadEmergencyTable,
+  loadNumberingPlan,
+  PinAttemptTracker,
+  SAMPLE_EMERGENCY_TABLE_PATH,
+} from "@centrex/dialplan";
+import { CallPolicy } from "@centrex/proxy";
+import type { Store } from "@centrex/store";
+import type { Logger } from "pino";
+import type { CentrexConfig } from "../config/schema.js";
+
+/** The operator's rules, loaded from the data files the config names. */
+export function createCallPolicy(config: CentrexConfig, store: Store, logger: Logger): CallPolicy {
+  const d = config.dialplan;
+  const plan = loadNumberingPlan(d.numberingPlan);
+  if (d.emergencyTable === undefined) {
+    logger.warn(
+      { event: "emergency-table-sample" },
+      "no dialplan.emergencyTable configured: using the SAMPLE table (fictional centre numbers)",
+    );
+  }
+  const emergency = loadEmergencyTable(d.emergencyTable ?? SAMPLE_EMERGENCY_TABLE_PATH);
+  const attempts = new PinAttemptTracker({
+    maxFailures: d.pinMaxFailures,
+    windowMs: d.pinWindowMinutes * 60_000,
+    lockoutMs: d.pinLockoutMinutes * 60_000,
+  });
+  return new CallPolicy(store, { plan, emergency }, attempts);
+}
+
+/** The support line's extension, looked up at call time so a change applies at once. */
+export function supportTarget(config: CentrexConfig, store: Store) {
+  const s = config.dialplan.support;
+  if (s === undefined) return undefined;
+  return async () => {
+    const customer = await store.customers.findByDomain(s.domain.toLowerCase());
+    if (customer === undefined) return undefined;
+    const ext = await store.extensions.find(customer.id, s.extension);
+    return ext === undefined ? undefined : { customerId: customer.id, extensionId: ext.id };
+  };
+}
