@@ -8,12 +8,23 @@ export interface CallParty {
   readonly uri: string;
 }
 
+/** How the call is classified for records and billing. */
+export interface CallRouting {
+  readonly direction: "internal" | "outbound" | "inbound";
+  /** "internal", "support", "emergency", or the dialplan's destination class. */
+  readonly destinationClass: string;
+  /** Normalised: E.164 for the PSTN, the extension number inside the customer. */
+  readonly called?: string;
+  readonly carrier?: string;
+}
+
 export interface CallStarted {
   readonly callId: string;
   readonly fromTag: string;
   readonly caller: CallParty;
   readonly dialled: string;
   readonly callee?: CallParty;
+  readonly routing: CallRouting;
   readonly startedAt: number;
 }
 
@@ -26,6 +37,7 @@ export type CallEndReason =
   | "rejected"
   | "unreachable"
   | "media-timeout"
+  | "refused"
   | "shutdown";
 
 export interface CallEnded {
@@ -35,12 +47,15 @@ export interface CallEnded {
   readonly caller: CallParty;
   readonly dialled: string;
   readonly callee?: CallParty;
+  readonly routing: CallRouting;
   readonly startedAt: number;
   readonly answeredAt?: number;
   readonly endedAt: number;
   /** Final SIP status of the INVITE (200 for an answered call). */
   readonly status: number;
   readonly reason: CallEndReason;
+  /** For a refusal by the operator's rules: the dialplan's refusal code. */
+  readonly refusal?: string;
 }
 
 export interface CallEventSink {

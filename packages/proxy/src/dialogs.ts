@@ -1,4 +1,11 @@
-import type { CallEnded, CallEndReason, CallEventSink, CallParty, CallStarted } from "./call-events.js";
+import type {
+  CallEnded,
+  CallEndReason,
+  CallEventSink,
+  CallParty,
+  CallRouting,
+  CallStarted,
+} from "./call-events.js";
 
 interface CallState {
   readonly start: CallStarted;
@@ -25,10 +32,25 @@ export class DialogTracker {
     return this.#calls.size;
   }
 
-  started(callId: string, fromTag: string, caller: CallParty, dialled: string, callee?: CallParty): void {
+  started(
+    callId: string,
+    fromTag: string,
+    caller: CallParty,
+    dialled: string,
+    routing: CallRouting,
+    callee?: CallParty,
+  ): void {
     const key = `${callId}\0${fromTag}`;
     if (this.#calls.has(key)) return;
-    const start: CallStarted = { callId, fromTag, caller, dialled, callee, startedAt: this.#clock() };
+    const start: CallStarted = {
+      callId,
+      fromTag,
+      caller,
+      dialled,
+      routing,
+      ...(callee !== undefined && { callee }),
+      startedAt: this.#clock(),
+    };
     this.#calls.set(key, { start, toTag: undefined, answeredAt: undefined });
     this.#sink.onCallStarted?.(start);
   }
@@ -56,7 +78,14 @@ export class DialogTracker {
    * Ends a call given either tag pair orientation (a BYE may come from the
    * callee, whose From tag is the caller's To tag).
    */
-  async ended(callId: string, tagA: string, tagB: string | undefined, status: number, reason: CallEndReason) {
+  async ended(
+    callId: string,
+    tagA: string,
+    tagB: string | undefined,
+    status: number,
+    reason: CallEndReason,
+    refusal?: string,
+  ) {
     let key = `${callId}\0${tagA}`;
     let c = this.#calls.get(key);
     if (c === undefined && tagB !== undefined) {
@@ -73,6 +102,7 @@ export class DialogTracker {
       endedAt: this.#clock(),
       status,
       reason,
+      ...(refusal !== undefined && { refusal }),
     };
     await this.#sink.onCallEnded?.(e);
   }

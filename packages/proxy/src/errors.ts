@@ -4,6 +4,8 @@ export class ProxyRefusal extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
+    /** The call attempt already has its record (a refusal by policy). */
+    readonly recorded = false,
   ) {
     super(`${status} ${reason}`);
   }

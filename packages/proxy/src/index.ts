@@ -3,7 +3,14 @@
  * §16) that authenticates callers, forks to every registered phone of the
  * callee, relays in-dialog requests, and reports call events.
  */
-export type { CallEnded, CallEndReason, CallEventSink, CallParty, CallStarted } from "./call-events.js";
+export type {
+  CallEnded,
+  CallEndReason,
+  CallEventSink,
+  CallParty,
+  CallRouting,
+  CallStarted,
+} from "./call-events.js";
 export { CallPolicy } from "./call-policy.js";
 export { DialogTracker } from "./dialogs.js";
 export { ProxyRefusal } from "./errors.js";

@@ -14,7 +14,7 @@ import {
 } from "@centrex/sip";
 import type { Binding, Store } from "@centrex/store";
 import type { Logger } from "pino";
-import type { CallEventSink, CallParty } from "./call-events.js";
+import type { CallEventSink, CallParty, CallRouting } from "./call-events.js";
 import type { CallPolicy } from "./call-policy.js";
 import { type DialogEnds, sendByeBothWays } from "./dialog-teardown.js";
 import { DialogTracker } from "./dialogs.js";
@@ -109,7 +109,7 @@ export class SipProxy implements ForkOwner {
     }
     this.#handle(req, tx).catch((err: unknown) => {
       if (err instanceof ProxyRefusal) {
-        this.#refuse(req, tx, err.status, err.reason);
+        this.#refuse(req, tx, err.status, err.reason, err.recorded);
         return;
       }
       this.#o.logger?.error({ err, callId: req.callId }, "request handling failed");
@@ -201,7 +201,14 @@ export class SipProxy implements ForkOwner {
       uri: req.uri.raw,
     };
     if (req.method === "INVITE") {
-      this.dialogs.started(req.callId, req.from.params.get("tag") ?? "", callerParty, dialled, calleeParty);
+      this.dialogs.started(
+        req.callId,
+        req.from.params.get("tag") ?? "",
+        callerParty,
+        dialled,
+        callee.routing,
+        calleeParty,
+      );
     }
     const source = this.#o.stack.sourceOf(req);
     if (source !== undefined && DIALOG_CREATING.has(req.method)) {
@@ -234,15 +241,17 @@ export class SipProxy implements ForkOwner {
     tx: ServerTransactionLike,
     caller: Caller,
     dialled: string,
-  ): Promise<{ ids: number[]; customerId: number; number: string } | undefined> {
+  ): Promise<{ ids: number[]; customerId: number; number: string; routing: CallRouting } | undefined> {
+    const internal: CallRouting = { direction: "internal", destinationClass: "internal", called: dialled };
     const ext = await this.#o.store.extensions.find(caller.customerId, dialled);
     if (ext !== undefined) {
       if (!ext.enabled) throw new ProxyRefusal(480, "Temporarily Unavailable");
-      return { ids: [ext.id], customerId: caller.customerId, number: dialled };
+      return { ids: [ext.id], customerId: caller.customerId, number: dialled, routing: internal };
     }
     const group = await this.#o.store.ringGroups.find(caller.customerId, dialled);
-    if (group !== undefined)
-      return { ids: [...group.members], customerId: caller.customerId, number: dialled };
+    if (group !== undefined) {
+      return { ids: [...group.members], customerId: caller.customerId, number: dialled, routing: internal };
+    }
     const policy = this.#o.policy;
     if (policy === undefined) throw new ProxyRefusal(404, "Not Found");
     const decision = await policy.decide(dialled, caller.customerId, caller.extension);
@@ -264,28 +273,44 @@ export class SipProxy implements ForkOwner {
           },
           "call refused by policy",
         );
-        throw new ProxyRefusal(decision.status, decision.reason);
+        if (req.method === "INVITE") {
+          const fromTag = req.from.params.get("tag") ?? "";
+          this.dialogs.started(req.callId, fromTag, this.#party(req, caller), dialled, {
+            direction: "outbound",
+            destinationClass: "refused",
+          });
+          void this.dialogs.ended(req.callId, fromTag, undefined, decision.status, "refused", decision.code);
+        }
+        throw new ProxyRefusal(decision.status, decision.reason, true);
       case "support": {
         const support = this.#o.support;
         if (support === undefined) throw new ProxyRefusal(480, "Temporarily Unavailable - No support line");
         const target = await support();
         if (target === undefined) throw new ProxyRefusal(480, "Temporarily Unavailable - No support line");
-        return { ids: [target.extensionId], customerId: target.customerId, number: decision.number };
+        return {
+          ids: [target.extensionId],
+          customerId: target.customerId,
+          number: decision.number,
+          routing: { direction: "internal", destinationClass: "support", called: decision.number },
+        };
       }
       case "emergency":
       case "pstn": {
         const pstn = this.#o.pstn;
         if (pstn === undefined) throw new ProxyRefusal(503, "Service Unavailable - No PSTN gateway");
-        this.dialogs.started(
-          req.callId,
-          req.from.params.get("tag") ?? "",
-          { customerId: caller.customerId, extension: caller.extension, uri: req.from.uri.raw },
-          dialled,
-        );
+        this.dialogs.started(req.callId, req.from.params.get("tag") ?? "", this.#party(req, caller), dialled, {
+          direction: "outbound",
+          destinationClass: decision.kind === "emergency" ? "emergency" : decision.class,
+          called: decision.e164,
+        });
         await pstn.route(req, tx, { customerId: caller.customerId, extension: caller.extension, decision });
         return undefined;
       }
     }
+  }
+
+  #party(req: SipRequest, caller: Caller): CallParty {
+    return { customerId: caller.customerId, extension: caller.extension, uri: req.from.uri.raw };
   }
 
   /** Authenticates the caller (407) and returns who it is; undefined when a challenge was sent. */
@@ -483,12 +508,12 @@ export class SipProxy implements ForkOwner {
     });
   }
 
-  #refuse(req: SipRequest, tx: ServerTransactionLike, status: number, reason: string): void {
+  #refuse(req: SipRequest, tx: ServerTransactionLike, status: number, reason: string, recorded = false): void {
     this.#o.logger?.info(
       { event: "refused", callId: req.callId, method: req.method, status, reason },
       "request refused",
     );
-    if (req.method === "INVITE") {
+    if (req.method === "INVITE" && !recorded) {
       void this.dialogs.ended(req.callId, req.from.params.get("tag") ?? "", undefined, status, "rejected");
     }
     tx.respond(createResponse(req, status, reason));

@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BillingError,
   exportCustomerCdrs,
   invoiceToHtml,
   type LedgerKey,
@@ -10,49 +9,14 @@ import {
   runInvoices,
   verifyLedger,
 } from "@centrex/billing";
-import { openSqliteStore, type Store, StoreError } from "@centrex/store";
 import { type Command, InvalidArgumentError } from "commander";
-import { loadConfigFile } from "../config/load.js";
-
-interface DbOptions {
-  db?: string;
-  config?: string;
-}
-
-function dbPath(o: DbOptions): string {
-  if (o.db !== undefined) return o.db;
-  if (o.config !== undefined) return loadConfigFile(o.config).store.path;
-  return "./centrex.db";
-}
-
-/** A usage error of a billing command: printed, exit code 2. */
-class BillingCliError extends Error {
-  override name = "BillingCliError";
-}
-
-/** Opens the store, runs `fn`, closes it; expected errors become one line on stderr and exit 2. */
-async function withStore(o: DbOptions, fn: (store: Store) => Promise<void>): Promise<void> {
-  let store: Store | undefined;
-  try {
-    store = openSqliteStore(dbPath(o));
-    await fn(store);
-  } catch (err) {
-    if (err instanceof StoreError || err instanceof BillingError || err instanceof BillingCliError) {
-      console.error(`centrex: ${err.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    throw err;
-  } finally {
-    await store?.close();
-  }
-}
+import { CliError, customerByDomain, type DbOptions, dbOptions, dbPath, withStore } from "./store-command.js";
 
 function readFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new BillingCliError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+    throw new CliError(`cannot read ${what} ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -74,26 +38,21 @@ function month(value: string): string {
   return value;
 }
 
-async function customerByDomain(store: Store, domain: string) {
-  const c = await store.customers.findByDomain(domain.toLowerCase());
-  if (c === undefined) throw new BillingCliError(`no customer with domain ${domain}`);
-  return c;
-}
-
-function dbOptions(cmd: Command): Command {
-  return cmd
-    .option("--db <path>", "SQLite database file (default: the config's, else ./centrex.db)")
-    .option("--config <file>", "read the database path from this configuration file");
-}
-
 export function registerBillingCommands(program: Command): void {
   const cdr = program.command("cdr").description("call records (the tamper-evident ledger)");
   dbOptions(cdr.command("verify").description("walk every node's hash chain; exit 1 on the first fault"))
-    .option("--key <file>", "ledger key: PEM (private or public) or 32-byte seed", "./ledger.key")
+    .option(
+      "--key <file>",
+      "ledger key: PEM (private or public) or 32-byte seed (default: <db>.ledger-key.pem)",
+    )
     .option("--node <name>", "verify only this node's chain")
-    .action((o: DbOptions & { key: string; node?: string }) =>
+    .action((o: DbOptions & { key?: string; node?: string }) =>
       withStore(o, async (store) => {
-        const report = await verifyLedger(store, ledgerKey(o.key), o.node ? { nodes: [o.node] } : {});
+        const report = await verifyLedger(
+          store,
+          ledgerKey(o.key ?? `${dbPath(o)}.ledger-key.pem`),
+          o.node ? { nodes: [o.node] } : {},
+        );
         for (const n of report.nodes) {
           const state = n.fault ? `FAULT ${n.fault.kind} at ${n.fault.seq}: ${n.fault.detail}` : "ok";
           console.log(`${n.node}\t${n.records} records\tseq ${n.firstSeq}..${n.lastSeq}\t${state}`);
@@ -109,8 +68,8 @@ export function registerBillingCommands(program: Command): void {
     .action((o: DbOptions & { customer: string; from: string; to: string; format: string }) =>
       withStore(o, async (store) => {
         if (o.format !== "csv" && o.format !== "json")
-          throw new BillingCliError(`--format: expected csv or json, got ${o.format}`);
-        if (o.to < o.from) throw new BillingCliError("--to is before --from");
+          throw new CliError(`--format: expected csv or json, got ${o.format}`);
+        if (o.to < o.from) throw new CliError("--to is before --from");
         const c = await customerByDomain(store, o.customer);
         const from = Date.parse(`${o.from}T00:00:00Z`);
         const to = Date.parse(`${o.to}T00:00:00Z`) + 86_400_000;
@@ -134,8 +93,8 @@ export function registerBillingCommands(program: Command): void {
           try {
             raw = JSON.parse(readFile(o.tariffs, "tariff book").toString("utf8"));
           } catch (err) {
-            if (err instanceof BillingCliError) throw err;
-            throw new BillingCliError(`${o.tariffs}: invalid JSON: ${(err as Error).message}`);
+            if (err instanceof CliError) throw err;
+            throw new CliError(`${o.tariffs}: invalid JSON: ${(err as Error).message}`);
           }
           const book = parseTariffBook(raw);
           const ids = o.customer ? [(await customerByDomain(store, o.customer)).id] : undefined;

@@ -3,6 +3,7 @@ import { pino } from "pino";
 import { ConfigError, loadConfigFile, validateConfig } from "../config/load.js";
 import { applyOverrides, type StartOverrides } from "../config/overrides.js";
 import { Switch } from "../switch/switch.js";
+import { registerBillingCommands } from "./billing-commands.js";
 import { registerMediaCommand } from "./media-command.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerTenantCommands } from "./tenant-commands.js";
@@ -67,6 +68,7 @@ program
 registerTenantCommands(program);
 registerMediaCommand(program);
 registerPolicyCommands(program);
+registerBillingCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`centrex: ${(err as Error).message}`);

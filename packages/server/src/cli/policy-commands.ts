@@ -1,7 +1,7 @@
 import { isDestinationClass } from "@centrex/dialplan";
 import type { BarringOverride, Store } from "@centrex/store";
 import { type Command, InvalidArgumentError } from "commander";
-import { CliError, customerByDomain, type DbOptions, dbOptions, withStore } from "./tenant-commands.js";
+import { CliError, customerByDomain, type DbOptions, dbOptions, withStore } from "./store-command.js";
 
 interface ActorOptions extends DbOptions {
   by: string;

@@ -1,52 +1,5 @@
-import { openSqliteStore, type Store, StoreError } from "@centrex/store";
 import type { Command } from "commander";
-import { loadConfigFile } from "../config/load.js";
-
-export interface DbOptions {
-  db?: string;
-  config?: string;
-}
-
-/** The database a one-shot command works on: --db, else the config file's, else the default. */
-function dbPath(o: DbOptions): string {
-  if (o.db !== undefined) return o.db;
-  if (o.config !== undefined) return loadConfigFile(o.config).store.path;
-  return "./centrex.db";
-}
-
-/** Opens the store, runs `fn`, closes it; store errors become one readable line and exit 2. */
-export async function withStore(o: DbOptions, fn: (store: Store) => Promise<void>): Promise<void> {
-  const store = openSqliteStore(dbPath(o));
-  try {
-    await fn(store);
-  } catch (err) {
-    if (err instanceof StoreError) {
-      console.error(`centrex: ${err.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    throw err;
-  } finally {
-    await store.close();
-  }
-}
-
-export async function customerByDomain(store: Store, domain: string) {
-  const c = await store.customers.findByDomain(domain.toLowerCase());
-  if (c === undefined) throw new CliError(`no customer with domain ${domain}`);
-  return c;
-}
-
-/** A usage error of a one-shot command: printed, exit code 2. */
-export class CliError extends StoreError {
-  override name = "CliError";
-}
-
-export function dbOptions(cmd: Command): Command {
-  return cmd
-    .option("--db <path>", "SQLite database file (default: the config's, else ./centrex.db)")
-    .option("--config <file>", "read the database path from this configuration file");
-}
+import { CliError, customerByDomain, type DbOptions, dbOptions, withStore } from "./store-command.js";
 
 export function registerTenantCommands(program: Command): void {
   const customer = program.command("customer").description("manage customers (tenants)");

@@ -109,6 +109,12 @@ export const configSchema = z.strictObject({
       pinLockoutMinutes: z.number().int().min(1).max(10_080).default(30),
     })
     .prefault({}),
+  billing: z
+    .strictObject({
+      /** Ed25519 private key (PEM) signing the call-record chain; default: generated beside the database. */
+      ledgerKey: z.string().min(1).optional(),
+    })
+    .prefault({}),
   store: z
     .strictObject({
       /** SQLite database file (the embedded default). */

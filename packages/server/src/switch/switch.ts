@@ -6,6 +6,7 @@ import { openSqliteStore, type Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
 import { createCallPolicy, supportTarget } from "./call-policy.js";
+import { callRecorder, openLedger } from "./call-records.js";
 import { SwitchCore } from "./core.js";
 import { createMediaController } from "./media.js";
 import { loadOrCreateSecret } from "./secret.js";
@@ -60,6 +61,14 @@ export class Switch {
       await store.close();
       throw err;
     }
+    const ledger = openLedger(config, store);
+    const interrupted = await ledger.closeInterruptedCalls(Date.now());
+    if (interrupted.length > 0) {
+      logger.warn(
+        { event: "calls-interrupted", count: interrupted.length },
+        "calls open at the last stop closed as interrupted",
+      );
+    }
     const policy = createCallPolicy(config, store, logger);
     const support = supportTarget(config, store);
     const relay = config.media.enabled ? createMediaController(config, logger) : undefined;
@@ -69,6 +78,7 @@ export class Switch {
       authenticator,
       ...(relay !== undefined && { media: new MediaAnchor(relay, {}, logger) }),
       policy,
+      events: callRecorder(ledger, logger),
       ...(support !== undefined && { support }),
       ringTimeoutMs: config.proxy.ringTimeoutMs,
       authenticateCalls: config.proxy.authenticateCalls,
