@@ -8,7 +8,7 @@ import { explain, SippPhones } from "./helpers/phones.js";
 
 // The operator's rules on the call path (issue 5): barring, PIN codes, emergency location,
 // support line, suspension — each refusal with its own status and reason phrase.
-// No carrier is configured here, so a call the rules let through ends at "no PSTN gateway" (503).
+// No carrier is configured here, so a call the rules let through ends at "no carrier" (503).
 let sw: RunningSwitch;
 let acme: SippPhones;
 let operator: SippPhones;
@@ -36,6 +36,7 @@ test.before(async () => {
   await cli("extension", "add", "pbx.test", "201", "--password", "secret-201");
   await cli("extension", "add", "pbx.test", "202", "--password", "secret-202");
   await cli("extension", "add", "operator.test", "2222", "--password", "secret-2222");
+  await cli("did", "add", "pbx.test", "+33123456780", "--main");
 });
 
 test.after(async () => {
@@ -49,7 +50,7 @@ test("a surcharged number is barred by default", async () => {
 test("emergency: refused until the location is declared, then routed", async () => {
   await dial("15", 403, "Emergency location not declared");
   await cli("emergency", "pbx.test", "--department", "75", "--commune", "75056");
-  await dial("15", 503, "Service Unavailable - No PSTN gateway");
+  await dial("15", 503, "Service Unavailable - No carrier available");
 });
 
 test("international (EU) needs a PIN: none, wrong, right", async () => {

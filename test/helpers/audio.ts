@@ -155,3 +155,25 @@ export function analyse(wav: Wav, frequencies: readonly number[], window: Analys
   }
   return { rms: n === 0 ? 0 : Math.sqrt(sumSquares / n), power, seconds: n / sampleRate };
 }
+
+/**
+ * Why a recording of received audio is not "the `expected` tone, clearly, and not `other`":
+ * undefined when it is. The first half second (set-up, jitter buffer filling) and the last
+ * 0.2 s (hang-up) are left out. Thresholds assume a tone sent at 0.4 of full scale.
+ */
+export function whyNotHeard(wavPath: string, expected: number, other: number): string | undefined {
+  const wav = readWav(wavPath);
+  const seconds = wav.samples.length / wav.sampleRate;
+  const a = analyse(wav, [expected, other], { fromSeconds: 0.5, toSeconds: seconds - 0.2 });
+  const want = a.power.get(expected) ?? 0;
+  const unwanted = a.power.get(other) ?? 0;
+  const facts = `${seconds.toFixed(2)} s, rms ${a.rms.toFixed(3)}, ${expected} Hz ${want.toFixed(3)}, ${other} Hz ${unwanted.toFixed(4)}`;
+  if (seconds < 2) return `too short a recording: ${facts}`;
+  if (a.rms < 0.05) return `silence: ${facts}`;
+  // Sent at rms 0.28; G.711 keeps it within a few per cent.
+  if (want < 0.15) return `the expected tone is missing or weak: ${facts}`;
+  if (want < 20 * unwanted) return `the other tone is there too: ${facts}`;
+  // Nearly all the energy is the tone: no noise, no garbled or chopped audio.
+  if (want < 0.8 * a.rms) return `the tone is not most of the signal: ${facts}`;
+  return undefined;
+}

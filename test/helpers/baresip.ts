@@ -4,13 +4,24 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeToneWav } from "./audio.js";
+import { centrex, type RunningSwitch, startSwitch } from "./centrex.js";
 import { freePort } from "./ports.js";
 import { requireCommand, stop } from "./processes.js";
 
 // baresip (Debian's 1.0) as a real desk phone in the end-to-end tests, driven
 // headless over its ctrl_tcp socket. Facts about that version: /work/shared/BARESIP.md.
 
-const MODULE_DIRS = ["/usr/lib/baresip/modules", "/usr/lib/x86_64-linux-gnu/baresip/modules"];
+/** Debian 12 puts the modules in /usr/lib/baresip/modules; other builds under a multiarch folder. */
+function moduleDir(): string {
+  const candidates = [
+    "/usr/lib/baresip/modules",
+    "/usr/local/lib/baresip/modules",
+    ...readdirSync("/usr/lib").map((d) => join("/usr/lib", d, "baresip", "modules")),
+  ];
+  const found = candidates.find((d) => existsSync(join(d, "ctrl_tcp.so")));
+  if (found === undefined) throw new BaresipError("no baresip module folder with ctrl_tcp.so under /usr/lib");
+  return found;
+}
 
 /** An event baresip sent over ctrl_tcp (`{"event":true,"type":"REGISTER_OK",…}`). */
 export interface BaresipEvent {
@@ -38,6 +49,11 @@ export interface PhoneOptions {
   address?: string;
   /** Print baresip's output and SIP trace to stderr as it comes (debugging). */
   verbose?: boolean;
+  /**
+   * baresip quits on its own after this long (its `-t`), so a phone cannot outlive a test
+   * runner killed with SIGKILL. Default 180 s.
+   */
+  maxLifetimeSeconds?: number;
 }
 
 export interface RegisterOptions {
@@ -80,7 +96,7 @@ export class BaresipPhone {
   readonly events: BaresipEvent[] = [];
   #child: ChildProcess;
   #ctrl: Socket | undefined;
-  #rx = Buffer.alloc(0);
+  #rx: Buffer = Buffer.alloc(0);
   #out = "";
   #token = 0;
   #pending = new Map<string, (r: BaresipResponse) => void>();
@@ -106,6 +122,7 @@ export class BaresipPhone {
     this.#child = init.child;
     const collect = (d: Buffer) => {
       this.#out += d.toString();
+      if (this.#out.length > 2_000_000) this.#out = this.#out.slice(-1_000_000); // a long call's SIP trace
       if (init.verbose) process.stderr.write(`[${this.name}] ${d}`);
     };
     this.#child.stdout?.on("data", collect);
@@ -120,9 +137,7 @@ export class BaresipPhone {
   /** Writes the config, starts baresip and connects to its control socket. */
   static async start(opts: PhoneOptions): Promise<BaresipPhone> {
     requireCommand("baresip", "baresip");
-    const moduleDir = MODULE_DIRS.find((d) => existsSync(join(d, "ctrl_tcp.so")));
-    if (moduleDir === undefined)
-      throw new BaresipError(`no baresip module folder in ${MODULE_DIRS.join(", ")}`);
+    const modules = moduleDir();
     const name = opts.name ?? "phone";
     const address = opts.address ?? "127.0.0.1";
     const dir = mkdtempSync(join(tmpdir(), `centrex-baresip-${name}-`));
@@ -132,7 +147,7 @@ export class BaresipPhone {
       let source: string;
       if (typeof opts.tone === "number") {
         source = join(dir, "tone.wav");
-        // aufile ends the call when its file runs out: make it outlast any test call.
+        // aufile does not loop its file: make it outlast any test call.
         writeToneWav(source, { frequency: opts.tone, seconds: 60, amplitude: 0.4 });
       } else {
         source = opts.tone.wav;
@@ -160,7 +175,7 @@ export class BaresipPhone {
         "audio_alert\t\taubridge,nowhere",
         "audio_buffer\t\t20-160",
         "jitter_buffer_delay\t1-10",
-        `module_path\t\t${moduleDir}`,
+        `module_path\t\t${modules}`,
         "module\t\t\tg711.so",
         "module\t\t\taufile.so",
         "module\t\t\taubridge.so",
@@ -177,7 +192,11 @@ export class BaresipPhone {
       writeFileSync(join(dir, "accounts"), "");
       writeFileSync(join(dir, "contacts"), "");
       const family = address.includes(":") ? "-6" : "-4";
-      const child = spawn("baresip", ["-f", dir, family, "-s"], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(
+        "baresip",
+        ["-f", dir, family, "-s", "-t", String(opts.maxLifetimeSeconds ?? 180)],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
       const phone = new BaresipPhone({
         name,
         dir,
@@ -401,4 +420,80 @@ export class BaresipPhone {
 
 function hostPort(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export interface BaresipSwitch {
+  sw: RunningSwitch;
+  /** The outbound proxy URI phones use to reach the switch directly. */
+  proxy: string;
+  /** How many bindings `centrex extension list` shows for an extension. */
+  registered(ext: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a switch that baresip 1.0 can talk to, with one customer and its extensions
+ * (created with the `centrex` command). Its relay uses a port range of its own.
+ */
+export async function startSwitchForBaresip(opts: {
+  domain: string;
+  customer?: string;
+  extensions: ReadonlyArray<readonly [ext: string, password: string]>;
+  /** Extra YAML lines under `media:` (e.g. `latching: lock`). */
+  media?: readonly string[];
+}): Promise<BaresipSwitch> {
+  const dir = mkdtempSync(join(tmpdir(), "centrex-baresip-switch-"));
+  const config = join(dir, "centrex.yaml");
+  const relayBase = (await freePort()) & ~1;
+  // libre 1.1 (baresip 1.0) gives up on a 401/407 that offers any algorithm it lacks
+  // ("Function not implemented"), even beside an MD5 challenge: offer MD5 alone.
+  const yaml = [
+    "sip:",
+    "  digestAlgorithms: [MD5]",
+    "media:",
+    `  portMin: ${relayBase}`,
+    `  portMax: ${Math.min(relayBase + 99, 65535)}`,
+    ...(opts.media ?? []).map((l) => `  ${l}`),
+    "",
+  ];
+  writeFileSync(config, yaml.join("\n"));
+  let sw: RunningSwitch | undefined;
+  try {
+    sw = await startSwitch({ args: ["--config", config, "--log-level", "info"] });
+    const db = ["--db", sw.db];
+    for (const args of [
+      ["customer", "add", opts.customer ?? "Acme", "--domain", opts.domain],
+      ...opts.extensions.map(([ext, password]) => [
+        "extension",
+        "add",
+        opts.domain,
+        ext,
+        "--password",
+        password,
+      ]),
+    ]) {
+      const r = await centrex([...args, ...db]);
+      if (r.code !== 0) throw new BaresipError(`centrex ${args.join(" ")} failed: ${r.stderr}${r.stdout}`);
+    }
+  } catch (err) {
+    await sw?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const running = sw;
+  return {
+    sw: running,
+    proxy: `sip:${hostPort(running.address, running.port)};transport=udp`,
+    async registered(ext) {
+      const list = await centrex(["extension", "list", opts.domain, "--db", running.db]);
+      if (list.code !== 0) throw new BaresipError(`centrex extension list failed: ${list.stderr}`);
+      const n = list.stdout.match(new RegExp(`^${ext}\\t\\S+\\t(\\d+) registered`, "m"))?.[1];
+      if (n === undefined) throw new BaresipError(`extension ${ext} not in the list:\n${list.stdout}`);
+      return Number(n);
+    },
+    async stop() {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./ports.js";
@@ -24,10 +24,12 @@ export async function startSwitch(
 ): Promise<RunningSwitch> {
   const address = opts.address ?? "127.0.0.1";
   const port = opts.port ?? (await freePort(address));
-  const db = opts.db ?? join(mkdtempSync(join(tmpdir(), "centrex-e2e-")), "centrex.db");
+  const dir = mkdtempSync(join(tmpdir(), "centrex-e2e-"));
+  const db = opts.db ?? join(dir, "centrex.db");
+  const args = withQuietKeepalive(opts.args ?? [], dir);
   const child = spawn(
     process.execPath,
-    [BIN, "start", "--db", db, "--sip-address", address, "--sip-port", String(port), ...(opts.args ?? [])],
+    [BIN, "start", "--db", db, "--sip-address", address, "--sip-port", String(port), ...args],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
@@ -53,6 +55,24 @@ export async function startSwitch(
     });
   });
   return { child, address, port, db, logs: () => out, stop: (signal) => stop(child, signal) };
+}
+
+/**
+ * NAT keepalive OPTIONS would reach SIPp phones in the middle of a scripted
+ * call and break the script: tests turn them off unless they configure them
+ * (keepalive.test.ts does).
+ */
+function withQuietKeepalive(args: string[], dir: string): string[] {
+  const i = args.indexOf("--config");
+  if (i >= 0) {
+    const file = args[i + 1]!;
+    const text = readFileSync(file, "utf8");
+    if (!/^registrar:/m.test(text)) writeFileSync(file, `${text}\nregistrar:\n  keepaliveSeconds: 0\n`);
+    return args;
+  }
+  const file = join(dir, "centrex.yaml");
+  writeFileSync(file, "registrar:\n  keepaliveSeconds: 0\n");
+  return [...args, "--config", file];
 }
 
 /** Runs a one-shot `centrex …` command (customer add, extension add…). */

@@ -37,21 +37,26 @@ export class SippPhones {
     });
   }
 
+  /**
+   * Registers `ext`, then answers one call on its port as scripted. Resolves once the phone
+   * listens; `done` resolves when its script ends. (Wrapped: an async function would flatten it.)
+   */
+  async answer(ext: string, calleeOpts: CalleeOptions): Promise<{ done: Promise<SippResult> }> {
+    const reg = await this.register(ext);
+    assert.is(reg.code, 0, `callee registration failed: ${explain(reg)}`);
+    const answering = runSipp({
+      scenario: calleeScenario(calleeOpts),
+      server: this.server,
+      localPort: this.#ports.get(ext)!,
+      timeoutMs: 20_000,
+    });
+    await new Promise((r) => setTimeout(r, 600)); // let the callee's SIPp bind before the INVITE comes
+    return { done: answering };
+  }
+
   /** Registers the callee, then answers on its port as scripted while 201 calls it. */
   async call(callee: string, callerOpts: CallerOptions, calleeOpts?: CalleeOptions, domain = this.domain) {
-    let answering: Promise<SippResult> | undefined;
-    if (calleeOpts !== undefined) {
-      const reg = await this.register(callee);
-      assert.is(reg.code, 0, `callee registration failed: ${explain(reg)}`);
-      const port = this.#ports.get(callee)!;
-      answering = runSipp({
-        scenario: calleeScenario(calleeOpts),
-        server: this.server,
-        localPort: port,
-        timeoutMs: 20_000,
-      });
-      await new Promise((r) => setTimeout(r, 400)); // let the callee's SIPp bind before the INVITE comes
-    }
+    const answering = calleeOpts === undefined ? undefined : (await this.answer(callee, calleeOpts)).done;
     const caller = await runSipp({
       scenario: callerScenario(callerOpts),
       server: this.server,

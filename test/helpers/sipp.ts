@@ -50,11 +50,16 @@ export async function runSipp(o: SippRun): Promise<SippResult> {
     "-timeout_error",
     "-trace_err",
     "-nostdin",
+    // CENTREX_SIPP_TRACE=1 keeps every message SIPp saw, for a failing test's explanation.
+    ...(process.env.CENTREX_SIPP_TRACE ? ["-trace_msg"] : []),
     ...(o.extraArgs ?? []),
     o.server,
   ];
   const r = await runToEnd("sipp", args, (o.timeoutMs ?? 15_000) + 5_000, dir);
   const errFile = readdirSync(dir).find((f) => f.endsWith("_errors.log"));
-  const errors = errFile ? readFileSync(join(dir, errFile), "utf8") : "";
+  const msgFile = readdirSync(dir).find((f) => f.endsWith("_messages.log"));
+  const errors =
+    (errFile ? readFileSync(join(dir, errFile), "utf8") : "") +
+    (msgFile ? `\n--- messages ---\n${readFileSync(join(dir, msgFile), "utf8").slice(-6000)}` : "");
   return { ...r, errors };
 }

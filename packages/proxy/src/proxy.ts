@@ -13,6 +13,15 @@ import {
   type TransactionTarget,
 } from "@centrex/sip";
 import type { Binding, Store } from "@centrex/store";
+import {
+  calledNumber,
+  mainNumberFallback,
+  type Presentation,
+  presentation,
+  requestedIdentity,
+  routeInbound,
+  type Trunk,
+} from "@centrex/trunk";
 import type { Logger } from "pino";
 import type { CallEventSink, CallParty, CallRouting } from "./call-events.js";
 import type { CallPolicy } from "./call-policy.js";
@@ -25,10 +34,11 @@ import { isLooping, loopHash, proxyBranch } from "./loop.js";
 import type { MediaAnchor } from "./media-anchor.js";
 import { fixNatedContact } from "./nat.js";
 import { targetOfUri } from "./next-hop.js";
+import { PstnCall, type PstnCallOwner } from "./pstn-call.js";
 
 export interface ProxyOptions {
   readonly stack: SipStack;
-  readonly store: Pick<Store, "extensions" | "locations" | "ringGroups">;
+  readonly store: Pick<Store, "extensions" | "locations" | "ringGroups" | "numbers" | "policies">;
   readonly authenticator: DigestAuthenticator;
   readonly events?: CallEventSink;
   /** The media relay every call is anchored through; none = media flows phone to phone. */
@@ -37,8 +47,8 @@ export interface ProxyOptions {
   readonly policy?: CallPolicy;
   /** Where the support line (22 22) rings: the operator's own extension. */
   readonly support?: () => Promise<{ customerId: number; extensionId: number } | undefined>;
-  /** Takes PSTN and emergency calls to the carriers. */
-  readonly pstn?: PstnGateway;
+  /** The carriers: PSTN and emergency calls go out through them, DID calls come in from them. */
+  readonly trunk?: Trunk;
   /** How long a call may ring before the caller gets 480 (ms); default 60 s. */
   readonly ringTimeoutMs?: number;
   /** Challenge initial requests from phones with 407 (production); a bench may turn it off. */
@@ -47,15 +57,6 @@ export interface ProxyOptions {
   readonly advertisedAddress?: string;
   readonly clock?: () => number;
   readonly logger?: Logger;
-}
-
-/** The PSTN side, as the proxy sees it: it takes over an authenticated INVITE and answers it. */
-export interface PstnGateway {
-  route(
-    req: SipRequest,
-    tx: ServerTransactionLike,
-    call: { readonly customerId: number; readonly extension: string; readonly decision: Decision },
-  ): Promise<void>;
 }
 
 /** Who placed a call, once authenticated. */
@@ -73,11 +74,17 @@ const ROUTED_INITIAL = new Set(["INVITE", "MESSAGE", "OPTIONS"]);
  * finds the callee's phones in the location service, forks, record-routes,
  * and forwards in-dialog requests along the route set.
  */
-export class SipProxy implements ForkOwner {
+export class SipProxy implements ForkOwner, PstnCallOwner {
   readonly dialogs: DialogTracker;
   readonly #o: ProxyOptions;
   readonly #local: LocalAddresses;
-  readonly #forks = new Map<ServerTransactionLike, Fork>();
+  /** Calls still ringing, by the caller's INVITE transaction: what a CANCEL stops. */
+  readonly #forks = new Map<ServerTransactionLike, { cancel(): void }>();
+  /**
+   * PSTN calls whose INVITE to the carrier went out with a higher CSeq (a digest challenge was
+   * answered): the caller's later requests are shifted by as much, by Call-ID.
+   */
+  readonly #cseqShift = new Map<string, { offset: number; callerTag: string }>();
   readonly #forkCallers = new WeakMap<Fork, { caller: Caller }>();
   /** Answered calls, to end them from the middle when their media dies; by Call-ID. */
   readonly #answered = new Map<string, DialogEnds>();
@@ -179,6 +186,11 @@ export class SipProxy implements ForkOwner {
     }
     if (!ROUTED_INITIAL.has(req.method)) throw new ProxyRefusal(405, "Method Not Allowed");
     if (req.route.length > 0) throw new ProxyRefusal(403, "Forbidden - Relaying denied");
+    const from = this.#o.stack.sourceOf(req);
+    if (from !== undefined && this.#o.trunk?.isCarrierSource(from.remoteAddress, from.remotePort)) {
+      await this.#routeInbound(req, tx, mf);
+      return;
+    }
     const caller = await this.#identify(req, tx);
     if (caller === undefined) return; // challenged
     const dialled = requestUser(req, caller.domain);
@@ -210,6 +222,17 @@ export class SipProxy implements ForkOwner {
         calleeParty,
       );
     }
+    await this.#fork(req, tx, mf, bindings, caller);
+  }
+
+  /** Forwards a request to every binding in parallel (record-routed, media anchored). */
+  async #fork(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    mf: number,
+    bindings: readonly Binding[],
+    caller: Caller | undefined,
+  ): Promise<void> {
     const source = this.#o.stack.sourceOf(req);
     if (source !== undefined && DIALOG_CREATING.has(req.method)) {
       fixNatedContact(req, {
@@ -221,12 +244,11 @@ export class SipProxy implements ForkOwner {
     if (req.method === "INVITE") await this.#o.media?.offer(req);
     const fork = new Fork(req, tx, this.#o.stack.transactions, this);
     this.#forks.set(tx, fork);
-    this.#forkCallers.set(fork, { caller });
+    if (caller !== undefined) this.#forkCallers.set(fork, { caller });
     const recordRoute = DIALOG_CREATING.has(req.method) ? this.#recordRoute(req) : undefined;
     for (const b of bindings) {
       const target = bindingTarget(b);
-      const out = this.#prepareBranch(req, b.contact, mf, recordRoute, target);
-      fork.addBranch(out, target);
+      fork.addBranch(this.#prepareBranch(req, b.contact, mf, recordRoute, target), target);
     }
     fork.started(req.method === "INVITE" ? (this.#o.ringTimeoutMs ?? 60_000) : undefined);
   }
@@ -295,18 +317,144 @@ export class SipProxy implements ForkOwner {
         };
       }
       case "emergency":
-      case "pstn": {
-        const pstn = this.#o.pstn;
-        if (pstn === undefined) throw new ProxyRefusal(503, "Service Unavailable - No PSTN gateway");
-        this.dialogs.started(req.callId, req.from.params.get("tag") ?? "", this.#party(req, caller), dialled, {
-          direction: "outbound",
-          destinationClass: decision.kind === "emergency" ? "emergency" : decision.class,
-          called: decision.e164,
-        });
-        await pstn.route(req, tx, { customerId: caller.customerId, extension: caller.extension, decision });
+      case "pstn":
+        await this.#routePstn(req, tx, caller, dialled, decision);
         return undefined;
-      }
     }
+  }
+
+  /** A call to the PSTN (or an emergency centre) through the best live carrier. */
+  async #routePstn(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    caller: Caller,
+    dialled: string,
+    decision: Extract<Decision, { kind: "pstn" | "emergency" }>,
+  ): Promise<void> {
+    const trunk = this.#o.trunk;
+    const plan = this.#o.policy?.data.plan;
+    if (trunk === undefined || plan === undefined) {
+      throw new ProxyRefusal(503, "Service Unavailable - No PSTN gateway");
+    }
+    const emergency = decision.kind === "emergency";
+    const ext = await this.#o.store.extensions.find(caller.customerId, caller.extension);
+    // An emergency call always shows the caller's real identity (rule 15): no privacy request applies.
+    const requested = emergency ? {} : requestedIdentity(req, plan);
+    const shown = await presentation(this.#o.store, caller.customerId, ext?.id, requested);
+    if (shown === undefined) throw new ProxyRefusal(403, "Forbidden - No number of the customer to present");
+    const fromTag = req.from.params.get("tag") ?? "";
+    // Short numbers (3BPQ, 118…) have no E.164 form: the carrier gets them as dialled.
+    const destination = decision.kind === "emergency" ? decision.e164 : (decision.e164 ?? decision.number);
+    this.dialogs.started(req.callId, fromTag, this.#party(req, caller), dialled, {
+      direction: "outbound",
+      destinationClass: emergency ? "emergency" : decision.class,
+      called: destination,
+    });
+    this.#placePstnCall(req, tx, destination, emergency ? { ...shown, withheld: false } : shown);
+  }
+
+  #placePstnCall(req: SipRequest, tx: ServerTransactionLike, e164: string, shown: Presentation): void {
+    const source = this.#o.stack.sourceOf(req);
+    if (source !== undefined) {
+      fixNatedContact(req, {
+        transport: source.transport,
+        address: source.remoteAddress,
+        port: source.remotePort,
+      });
+    }
+    const start = async () => {
+      await this.#o.media?.offer(req);
+      const hash = loopHash(req);
+      const call = new PstnCall(
+        req,
+        tx,
+        this.#o.trunk!,
+        e164,
+        shown,
+        this,
+        this.#o.media,
+        this.#recordRoute(req),
+        () => proxyBranch(hash),
+      );
+      this.#forks.set(tx, call);
+      call.start();
+    };
+    return void start().catch((err: unknown) => {
+      if (err instanceof ProxyRefusal) this.#refuse(req, tx, err.status, err.reason);
+      else this.#refuse(req, tx, 500, "Server Internal Error");
+    });
+  }
+
+  onPstnAnswered(call: PstnCall, res: SipResponse): void {
+    this.#forks.delete(call.serverTx);
+    const req = call.request;
+    const callerTag = req.from.params.get("tag") ?? "";
+    const offset = call.outbound.cseqOffset;
+    if (offset !== 0) this.#cseqShift.set(req.callId, { offset, callerTag });
+    const target = call.outbound.target;
+    if (target !== undefined) this.#rememberEnds(req, res, target);
+    const toTag = res.to.params.get("tag");
+    if (typeof toTag === "string") this.dialogs.answered(req.callId, callerTag, toTag);
+  }
+
+  onPstnFailed(call: PstnCall, status: number): void {
+    this.#forks.delete(call.serverTx);
+    const req = call.request;
+    const reason = status === 487 ? "cancelled" : status === 486 || status === 600 ? "busy" : "rejected";
+    void this.dialogs.ended(req.callId, req.from.params.get("tag") ?? "", undefined, status, reason);
+    void this.#o.media?.release(req.callId);
+  }
+
+  /**
+   * A call from a carrier to one of the customers' numbers (DID): never
+   * challenged (the carrier is known by its address), routed to the number's
+   * extension or ring group; the main number goes to the customer's fallback
+   * number when no phone of the customer can take it (rule 22).
+   */
+  async #routeInbound(req: SipRequest, tx: ServerTransactionLike, mf: number): Promise<void> {
+    const plan = this.#o.policy?.data.plan;
+    if (plan === undefined || req.method !== "INVITE") throw new ProxyRefusal(403, "Forbidden");
+    const called = calledNumber(req);
+    if (called === undefined) throw new ProxyRefusal(404, "Not Found");
+    const route = await routeInbound(this.#o.store, plan, called);
+    if (route.kind === "refuse") throw new ProxyRefusal(route.status, route.reason);
+    tx.respond(createResponse(req, 100, "Trying"));
+    const now = (this.#o.clock ?? Date.now)();
+    const ids =
+      route.target.kind === "extension"
+        ? [route.target.id]
+        : [...(await this.#o.store.ringGroups.get(route.target.id)).members];
+    let bindings: Binding[] = [];
+    for (const id of ids) bindings = bindings.concat(await this.#o.store.locations.current(id, now));
+    const caller: CallParty = { customerId: route.customerId, uri: req.from.uri.raw };
+    const fromTag = req.from.params.get("tag") ?? "";
+    if (bindings.length === 0) {
+      const policy = await this.#o.store.policies.get(route.customerId);
+      const fallback = mainNumberFallback({
+        isMain: route.isMain,
+        reachablePhones: 0,
+        fallbackNumber: policy.fallbackNumber,
+      });
+      if (fallback.kind !== "fallback") throw new ProxyRefusal(480, "Temporarily Unavailable");
+      // The outage redirection is at the operator's cost; the caller sees the DID it called.
+      this.dialogs.started(req.callId, fromTag, caller, called, {
+        direction: "outbound",
+        destinationClass: "fallback",
+        called: fallback.number,
+      });
+      this.#o.logger?.info(
+        { event: "main-number-fallback", callId: req.callId, to: fallback.number },
+        "outage fallback",
+      );
+      this.#placePstnCall(req, tx, fallback.number, { number: route.e164, withheld: false });
+      return;
+    }
+    this.dialogs.started(req.callId, fromTag, caller, called, {
+      direction: "inbound",
+      destinationClass: "inbound",
+      called: route.e164,
+    });
+    await this.#fork(req, tx, mf, bindings, undefined);
   }
 
   #party(req: SipRequest, caller: Caller): CallParty {
@@ -363,6 +511,7 @@ export class SipProxy implements ForkOwner {
         port: source.remotePort,
       });
     }
+    const shift = this.#shiftCseq(req, 1);
     const reanchor = req.method === "INVITE" || req.method === "UPDATE";
     if (reanchor) await this.#o.media?.offer(req);
     req.set("max-forwards", String(mf - 1));
@@ -380,6 +529,7 @@ export class SipProxy implements ForkOwner {
       onResponse: (res: SipResponse) => {
         if (res.status === 100) return;
         res.removeFirst("via");
+        if (shift !== 0) res.set("cseq", `${res.cseq.seq - shift} ${res.cseq.method}`);
         if (res.status >= 200 && res.status < 300 && req.method === "INVITE") fixNatedContact(res, target);
         if (req.method === "BYE" && res.status >= 200) {
           relay(res, () => this.#byeAnswered(req, res));
@@ -407,6 +557,7 @@ export class SipProxy implements ForkOwner {
   /** The call ends when its BYE is answered; the record is written before the 200 is relayed. */
   async #byeAnswered(req: SipRequest, _res: SipResponse | undefined): Promise<void> {
     this.#answered.delete(req.callId);
+    this.#cseqShift.delete(req.callId);
     await this.#o.media?.release(req.callId);
     try {
       await this.dialogs.ended(
@@ -428,6 +579,7 @@ export class SipProxy implements ForkOwner {
       this.#popOwnRoutes(req);
       const target = targetOfUri(req.route[0]?.uri ?? req.uri);
       if (this.#local.isOurs(target.address, target.port)) return;
+      this.#shiftCseq(req, 1);
       req.set("max-forwards", String(mf - 1));
       req.prepend("via", this.#via(target, loopHash(req)));
       this.#o.stack.sendStateless(req, target);
@@ -482,6 +634,15 @@ export class SipProxy implements ForkOwner {
 
   // ---------------------------------------------------------------- helpers
 
+  /** Applies a PSTN dialog's CSeq offset to a caller's in-dialog request; returns the shift applied. */
+  #shiftCseq(req: SipRequest, sign: 1 | -1): number {
+    const shift = this.#cseqShift.get(req.callId);
+    if (shift === undefined || req.from.params.get("tag") !== shift.callerTag) return 0;
+    const delta = sign * shift.offset;
+    req.set("cseq", `${req.cseq.seq + delta} ${req.cseq.method}`);
+    return delta;
+  }
+
   #rememberEnds(invite: SipRequest, res: SipResponse, calleeTarget: TransactionTarget): void {
     const source = this.#o.stack.sourceOf(invite);
     const callerContact = invite.contact[0]?.uri.raw;
@@ -508,7 +669,13 @@ export class SipProxy implements ForkOwner {
     });
   }
 
-  #refuse(req: SipRequest, tx: ServerTransactionLike, status: number, reason: string, recorded = false): void {
+  #refuse(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    status: number,
+    reason: string,
+    recorded = false,
+  ): void {
     this.#o.logger?.info(
       { event: "refused", callId: req.callId, method: req.method, status, reason },
       "request refused",

@@ -4,6 +4,7 @@ import { ConfigError, loadConfigFile, validateConfig } from "../config/load.js";
 import { applyOverrides, type StartOverrides } from "../config/overrides.js";
 import { Switch } from "../switch/switch.js";
 import { registerBillingCommands } from "./billing-commands.js";
+import { registerCarrierCommands } from "./carrier-commands.js";
 import { registerMediaCommand } from "./media-command.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerTenantCommands } from "./tenant-commands.js";
@@ -69,6 +70,7 @@ registerTenantCommands(program);
 registerMediaCommand(program);
 registerPolicyCommands(program);
 registerBillingCommands(program);
+registerCarrierCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`centrex: ${(err as Error).message}`);

@@ -109,6 +109,20 @@ export const configSchema = z.strictObject({
       pinLockoutMinutes: z.number().int().min(1).max(10_080).default(30),
     })
     .prefault({}),
+  trunk: z
+    .strictObject({
+      /** DNS servers for carrier names (RFC 3263), "addr:port"; default the system's. */
+      dnsServers: z.array(z.string().min(1)).default([]),
+      /** OPTIONS health probe of each carrier (seconds); 0 turns it off. */
+      probeSeconds: z.number().int().min(0).max(3600).default(30),
+      /** A carrier that sends nothing for this long is abandoned for the next (ms). */
+      noResponseTimeoutMs: z.number().int().min(200).max(32_000).default(3000),
+      /** "auto": carriers with a username and password get an outbound REGISTER; "off": none do. */
+      registration: z.enum(["auto", "off"]).default("auto"),
+      /** Carrier changes made with the CLI are picked up this often (seconds). */
+      reloadSeconds: z.number().int().min(1).max(3600).default(5),
+    })
+    .prefault({}),
   billing: z
     .strictObject({
       /** Ed25519 private key (PEM) signing the call-record chain; default: generated beside the database. */

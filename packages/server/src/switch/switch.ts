@@ -10,17 +10,26 @@ import { callRecorder, openLedger } from "./call-records.js";
 import { SwitchCore } from "./core.js";
 import { createMediaController } from "./media.js";
 import { loadOrCreateSecret } from "./secret.js";
+import { TrunkService } from "./trunk.js";
+
+/** A running softswitch node: the composition of every package. */
+/** The running pieces of a node, stopped in reverse order of start. */
+interface SwitchParts {
+  readonly store: Store;
+  readonly stack: SipStack;
+  readonly sweeper: ExpirySweeper;
+  readonly keepalive: NatKeepalive | undefined;
+  readonly trunk: TrunkService;
+  readonly media: MediaController | undefined;
+  readonly proxy: SipProxy;
+}
 
 /** A running softswitch node: the composition of every package. */
 export class Switch {
   private constructor(
     readonly config: CentrexConfig,
-    readonly store: Store,
-    readonly stack: SipStack,
-    readonly sweeper: ExpirySweeper,
+    readonly parts: SwitchParts,
     readonly logger: Logger,
-    readonly media: MediaController | undefined,
-    readonly keepalive: NatKeepalive | undefined,
   ) {}
 
   static async start(config: CentrexConfig, logger: Logger): Promise<Switch> {
@@ -71,6 +80,7 @@ export class Switch {
     }
     const policy = createCallPolicy(config, store, logger);
     const support = supportTarget(config, store);
+    const trunk = new TrunkService(config, stack, store, policy.data.plan, logger);
     const relay = config.media.enabled ? createMediaController(config, logger) : undefined;
     const proxy = new SipProxy({
       stack,
@@ -79,6 +89,7 @@ export class Switch {
       ...(relay !== undefined && { media: new MediaAnchor(relay, {}, logger) }),
       policy,
       events: callRecorder(ledger, logger),
+      trunk: trunk.trunk,
       ...(support !== undefined && { support }),
       ringTimeoutMs: config.proxy.ringTimeoutMs,
       authenticateCalls: config.proxy.authenticateCalls,
@@ -99,6 +110,7 @@ export class Switch {
           })
         : undefined;
     keepalive?.start();
+    await trunk.start();
     logger.info(
       {
         event: "started",
@@ -107,17 +119,19 @@ export class Switch {
       },
       "centrex started",
     );
-    return new Switch(config, store, stack, sweeper, logger, relay, keepalive);
+    return new Switch(config, { store, stack, sweeper, keepalive, trunk, media: relay, proxy }, logger);
   }
 
   /** Graceful stop: refuse new requests, let transactions finish, close everything. */
   async stop(graceMs = 5_000): Promise<void> {
     this.logger.info({ event: "stopping" }, "centrex stopping");
-    this.sweeper.stop();
-    this.keepalive?.stop();
-    await this.stack.close(graceMs);
-    await this.media?.close();
-    await this.store.close();
+    const p = this.parts;
+    p.sweeper.stop();
+    p.keepalive?.stop();
+    await p.trunk.stop().catch((err) => this.logger.warn({ err }, "trunk stop failed"));
+    await p.stack.close(graceMs);
+    await p.media?.close();
+    await p.store.close();
     this.logger.info({ event: "stopped" }, "centrex stopped");
   }
 }

@@ -192,7 +192,7 @@ export class SipStack implements TransportDelegate, TransactionTransport {
   async close(graceMs = 5_000): Promise<void> {
     this.#draining = true;
     const deadline = Date.now() + graceMs;
-    while (this.transactions.serverCount + this.transactions.clientCount > 0 && Date.now() < deadline) {
+    while (this.transactions.pendingCount > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
     this.transactions.close();

@@ -70,6 +70,20 @@ export class TransactionLayer implements TransactionHost {
     return this.#clients.size;
   }
 
+  /**
+   * Transactions still waiting for a final response (ours or the peer's): what a graceful
+   * shutdown waits for. Completed ones only linger to absorb retransmissions.
+   */
+  get pendingCount(): number {
+    let n = 0;
+    for (const map of [this.#servers, this.#legacyServers, this.#clients] as const) {
+      for (const tx of map.values()) {
+        if (tx.state === "Calling" || tx.state === "Trying" || tx.state === "Proceeding") n++;
+      }
+    }
+    return n;
+  }
+
   /** Transactions alive. */
   get size(): number {
     return this.serverCount + this.#clients.size;

@@ -1,0 +1,121 @@
+import type { SipStack } from "@centrex/sip";
+import { type Carrier, openSqliteStore, type Store } from "@centrex/store";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { CarrierDirectory, HealthProbe, probeAnswered, SipResolver } from "../src/index.js";
+import { freePort, startCarrier } from "./helpers/sipp-carrier.js";
+import { startStack } from "./helpers/stack.js";
+
+interface Ctx {
+  store: Store;
+  stack: SipStack;
+  directory: CarrierDirectory;
+}
+
+const test = suite<Ctx>("OPTIONS health probe");
+
+test.before.each(async (ctx) => {
+  ctx.store = openSqliteStore(":memory:");
+  ctx.stack = await startStack();
+  ctx.directory = new CarrierDirectory({ store: ctx.store, resolver: new SipResolver() });
+});
+
+test.after.each(async (ctx) => {
+  await ctx.stack.close(0);
+  await ctx.store.close();
+});
+
+function until(cond: () => boolean, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = (): void => {
+      if (cond()) resolve();
+      else if (Date.now() - t0 > ms) reject(new Error("condition not met in time"));
+      else setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+test("a carrier that stops answering OPTIONS leaves rotation, and comes back when it answers again", async (ctx) => {
+  const port = await freePort();
+  const probed = await ctx.store.carriers.create({ name: "probed", host: "127.0.0.1", port, priority: 1 });
+  // "other" stays alive all along: a SIPp that answers every OPTIONS.
+  const alive = await startCarrier("carrier-options.xml", { calls: 1000 });
+  const other = await ctx.store.carriers.create({
+    name: "other",
+    host: "127.0.0.1",
+    port: alive.port,
+    priority: 2,
+  });
+  await ctx.store.carriers.addRoute(probed.id, "33");
+  await ctx.store.carriers.addRoute(other.id, "33");
+  await ctx.directory.refresh();
+  const events: string[] = [];
+  ctx.directory.addListener({
+    onCarrierDown: (c: Carrier) => events.push(`down:${c.name}`),
+    onCarrierUp: (c: Carrier) => events.push(`up:${c.name}`),
+  });
+  assert.equal(
+    (await ctx.directory.candidates("+33142000000")).map((c) => c.name),
+    ["probed", "other"],
+  );
+
+  // Nothing listens on `port`: the probe times out and the carrier leaves rotation.
+  const shared = new HealthProbe({
+    stack: ctx.stack,
+    directory: ctx.directory,
+    intervalMs: 150,
+    timeoutMs: 300,
+    downAfter: 2,
+  });
+  shared.start();
+  try {
+    await until(() => events.includes("down:probed"), 4_000);
+    assert.not.ok(ctx.directory.isUp(probed.id));
+    assert.equal(
+      (await ctx.directory.candidates("+33142000000")).map((c) => c.name),
+      ["other"],
+    );
+    // The carrier comes back: SIPp answers the next OPTIONS.
+    const run = await startCarrier("carrier-options.xml", { port });
+    try {
+      await until(() => events.includes("up:probed"), 4_000);
+      assert.ok(ctx.directory.isUp(probed.id));
+      assert.equal(
+        (await ctx.directory.candidates("+33142000000")).map((c) => c.name),
+        ["probed", "other"],
+      );
+      const r = await run.finished;
+      assert.is(r.code, 0, r.errors);
+    } finally {
+      await run.stop();
+    }
+  } finally {
+    await shared.stop();
+    await alive.stop();
+  }
+  assert.is(events[0], "down:probed");
+  assert.not.ok(events.includes("down:other"));
+  assert.ok(events.indexOf("up:probed") > 0);
+});
+
+test("one missed probe is not enough with downAfter 2", async (ctx) => {
+  const c = await ctx.store.carriers.create({ name: "flaky", host: "127.0.0.1", port: await freePort() });
+  await ctx.directory.refresh();
+  const probe = new HealthProbe({ stack: ctx.stack, directory: ctx.directory, timeoutMs: 200, downAfter: 2 });
+  assert.is(await probe.probe(c), false);
+  assert.ok(ctx.directory.isUp(c.id));
+  assert.is(await probe.probe(c), false);
+  assert.not.ok(ctx.directory.isUp(c.id));
+});
+
+test("which answers prove a carrier alive", () => {
+  assert.ok(probeAnswered(200));
+  assert.ok(probeAnswered(404));
+  assert.ok(probeAnswered(405));
+  assert.not.ok(probeAnswered(503));
+  assert.not.ok(probeAnswered(408));
+});
+
+test.run();
