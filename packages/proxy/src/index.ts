@@ -17,5 +17,5 @@ export { ProxyRefusal } from "./errors.js";
 export { Fork, type ForkOwner } from "./fork.js";
 export { MediaAnchor } from "./media-anchor.js";
 export { fixNatedContact } from "./nat.js";
-export { type ProxyOptions, SipProxy } from "./proxy.js";
+export { type ProxyOptions, type PstnGuard, SipProxy } from "./proxy.js";
 export { PstnCall, type PstnCallOwner } from "./pstn-call.js";

@@ -49,6 +49,8 @@ export interface ProxyOptions {
   readonly support?: () => Promise<{ customerId: number; extensionId: number } | undefined>;
   /** The carriers: PSTN and emergency calls go out through them, DID calls come in from them. */
   readonly trunk?: Trunk;
+  /** Fraud detection on PSTN calls: a call it does not admit is refused (emergency calls never ask). */
+  readonly pstnGuard?: PstnGuard;
   /** How long a call may ring before the caller gets 480 (ms); default 60 s. */
   readonly ringTimeoutMs?: number;
   /** Challenge initial requests from phones with 407 (production); a bench may turn it off. */
@@ -57,6 +59,18 @@ export interface ProxyOptions {
   readonly advertisedAddress?: string;
   readonly clock?: () => number;
   readonly logger?: Logger;
+}
+
+/** Admits (or not) a call to the PSTN: live fraud monitors. */
+export interface PstnGuard {
+  admit(call: {
+    callId: string;
+    customerId: number;
+    extension: string;
+    destinationClass: string;
+    called: string;
+  }): Promise<boolean>;
+  ended(callId: string): void;
 }
 
 /** Who placed a call, once authenticated. */
@@ -345,11 +359,26 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
     const fromTag = req.from.params.get("tag") ?? "";
     // Short numbers (3BPQ, 118…) have no E.164 form: the carrier gets them as dialled.
     const destination = decision.kind === "emergency" ? decision.e164 : (decision.e164 ?? decision.number);
+    const destinationClass = emergency ? "emergency" : decision.class;
     this.dialogs.started(req.callId, fromTag, this.#party(req, caller), dialled, {
       direction: "outbound",
-      destinationClass: emergency ? "emergency" : decision.class,
+      destinationClass,
       called: destination,
     });
+    const guard = this.#o.pstnGuard;
+    if (!emergency && guard !== undefined) {
+      const admitted = await guard.admit({
+        callId: req.callId,
+        customerId: caller.customerId,
+        extension: caller.extension,
+        destinationClass,
+        called: destination,
+      });
+      if (!admitted) {
+        void this.dialogs.ended(req.callId, fromTag, undefined, 403, "refused", "pstn-suspended");
+        throw new ProxyRefusal(403, "PSTN access suspended", true);
+      }
+    }
     this.#placePstnCall(req, tx, destination, emergency ? { ...shown, withheld: false } : shown);
   }
 
@@ -400,6 +429,7 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
   onPstnFailed(call: PstnCall, status: number): void {
     this.#forks.delete(call.serverTx);
     const req = call.request;
+    this.#o.pstnGuard?.ended(req.callId);
     const reason = status === 487 ? "cancelled" : status === 486 || status === 600 ? "busy" : "rejected";
     void this.dialogs.ended(req.callId, req.from.params.get("tag") ?? "", undefined, status, reason);
     void this.#o.media?.release(req.callId);
@@ -557,6 +587,7 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
   /** The call ends when its BYE is answered; the record is written before the 200 is relayed. */
   async #byeAnswered(req: SipRequest, _res: SipResponse | undefined): Promise<void> {
     this.#answered.delete(req.callId);
+    this.#o.pstnGuard?.ended(req.callId);
     this.#cseqShift.delete(req.callId);
     await this.#o.media?.release(req.callId);
     try {

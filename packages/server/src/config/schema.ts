@@ -127,6 +127,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Ed25519 private key (PEM) signing the call-record chain; default: generated beside the database. */
       ledgerKey: z.string().min(1).optional(),
+      /** Fraud alerts are POSTed here as JSON (the operator's alerting); none = logs only. */
+      fraudWebhook: z.url().optional(),
     })
     .prefault({}),
   store: z

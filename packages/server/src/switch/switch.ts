@@ -8,6 +8,7 @@ import type { CentrexConfig } from "../config/schema.js";
 import { createCallPolicy, supportTarget } from "./call-policy.js";
 import { callRecorder, openLedger } from "./call-records.js";
 import { SwitchCore } from "./core.js";
+import { FraudGuard } from "./fraud.js";
 import { createMediaController } from "./media.js";
 import { loadOrCreateSecret } from "./secret.js";
 import { TrunkService } from "./trunk.js";
@@ -90,6 +91,7 @@ export class Switch {
       policy,
       events: callRecorder(ledger, logger),
       trunk: trunk.trunk,
+      pstnGuard: new FraudGuard(store, config, logger),
       ...(support !== undefined && { support }),
       ringTimeoutMs: config.proxy.ringTimeoutMs,
       authenticateCalls: config.proxy.authenticateCalls,

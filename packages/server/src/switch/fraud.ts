@@ -1,0 +1,87 @@
+import { type FraudEvent, FraudMonitor } from "@centrex/billing";
+import type { PstnGuard } from "@centrex/proxy";
+import type { Store } from "@centrex/store";
+import type { Logger } from "pino";
+import type { CentrexConfig } from "../config/schema.js";
+
+/**
+ * Live fraud detection on PSTN calls (rules 16, 20): the billing package's
+ * monitors, with their verdicts made real — a critical breach suspends the
+ * customer's PSTN access in the store (internal and emergency calls keep
+ * working), is audited, logged and posted to the operator's webhook.
+ * An operator who lifts the suspension (`centrex resume`) lifts it here too.
+ */
+export class FraudGuard implements PstnGuard {
+  readonly monitor: FraudMonitor;
+  /** Customers this guard suspended: lifted here once the operator lifts it in the store. */
+  readonly #suspended = new Set<number>();
+
+  constructor(
+    readonly store: Store,
+    readonly config: CentrexConfig,
+    readonly logger: Logger,
+  ) {
+    this.monitor = new FraudMonitor({
+      delegate: {
+        suspendPstn: (customerId, reason) => this.#suspend(customerId, reason),
+        alert: (event) => this.#alert(event),
+      },
+    });
+  }
+
+  async admit(call: {
+    callId: string;
+    customerId: number;
+    extension: string;
+    destinationClass: string;
+    called: string;
+  }): Promise<boolean> {
+    if (this.#suspended.has(call.customerId)) {
+      const policy = await this.store.policies.get(call.customerId);
+      if (policy.pstnSuspension === "none") {
+        this.#suspended.delete(call.customerId);
+        this.monitor.resume(call.customerId);
+      }
+    }
+    return this.monitor.callStarted({ ...call, at: Date.now() }).allowed;
+  }
+
+  ended(callId: string): void {
+    // Spend per hour needs the call's price; rating happens at invoice time, so the live
+    // monitors here are the rate, concurrency, destination and hour ones.
+    this.monitor.callEnded({ callId, at: Date.now(), costMillicents: 0 });
+  }
+
+  async #suspend(customerId: number, reason: string): Promise<void> {
+    this.#suspended.add(customerId);
+    await this.store.policies.update(customerId, {
+      pstnSuspension: "total",
+      pstnSuspensionReason: `fraud: ${reason}`,
+    });
+    await this.store.audit.append({
+      actor: "system:fraud",
+      action: "customer.suspend",
+      customerId,
+      detail: { pstn: "total", reason },
+    });
+    this.logger.error(
+      { event: "fraud-suspension", customerId, reason },
+      "PSTN access suspended by fraud detection",
+    );
+  }
+
+  #alert(event: FraudEvent): void {
+    this.logger.warn(
+      { ...event, event: "fraud-alert", level: event.level },
+      `fraud ${event.level}: ${event.monitor}`,
+    );
+    const url = this.config.billing.fraudWebhook;
+    if (url === undefined) return;
+    fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "fraud-alert", ...event }),
+      signal: AbortSignal.timeout(5000),
+    }).catch((err: unknown) => this.logger.warn({ err, url }, "fraud webhook failed"));
+  }
+}
