@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { GroupCommit } from "./group-commit.js";
 
 /*
  * Every write runs in a BEGIN IMMEDIATE transaction (`db.transaction(fn).immediate()`): it takes
@@ -9,6 +10,8 @@ import type Database from "better-sqlite3";
 export interface Ctx {
   readonly db: Database.Database;
   readonly now: () => number;
+  /** Hot-path writes batched into one transaction per event-loop turn (see group-commit.ts). */
+  readonly group: GroupCommit;
 }
 
 export const bool = (v: unknown): boolean => v === 1 || v === 1n;

@@ -149,17 +149,13 @@ export class SqliteLocations implements LocationRepository {
 
   async upsert(input: BindingInput): Promise<Binding> {
     const p = params(input, this.#ctx.now());
-    return sql(() =>
-      this.#ctx.db
-        .transaction(() => {
-          if (!this.#extExists.get(p.aor)) throw new NotFoundError("extension", p.aor);
-          if (p.instance_id !== null && p.reg_id !== null) {
-            this.#dropOtherFlow.run(p.aor, p.instance_id, p.reg_id, p.contact);
-          }
-          return toBinding(this.#upsert.get(p)!);
-        })
-        .immediate(),
-    );
+    return this.#ctx.group.run(() => {
+      if (!this.#extExists.get(p.aor)) throw new NotFoundError("extension", p.aor);
+      if (p.instance_id !== null && p.reg_id !== null) {
+        this.#dropOtherFlow.run(p.aor, p.instance_id, p.reg_id, p.contact);
+      }
+      return toBinding(this.#upsert.get(p)!);
+    });
   }
 
   async get(aor: number, contact: string): Promise<Binding | undefined> {

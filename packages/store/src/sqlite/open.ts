@@ -10,6 +10,7 @@ import { SqliteCdrs } from "./cdrs.js";
 import type { Ctx } from "./context.js";
 import { SqliteCustomers } from "./customers.js";
 import { SqliteExtensions } from "./extensions.js";
+import { GroupCommit } from "./group-commit.js";
 import { SqliteLocations } from "./locations.js";
 import { migrate } from "./migrate.js";
 import { SqliteNumbers } from "./numbers.js";
@@ -68,7 +69,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
     const schemaVersion = migrate(db, MIGRATIONS);
-    const ctx: Ctx = { db, now: opts.now ?? Date.now };
+    const ctx: Ctx = { db, now: opts.now ?? Date.now, group: new GroupCommit(db) };
     const store: Store = {
       customers: new SqliteCustomers(ctx),
       extensions: new SqliteExtensions(ctx),

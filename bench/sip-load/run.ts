@@ -1,0 +1,477 @@
+// centrex vs Kamailio 5.6, same SIPp scenarios, same machine, one after the other in one run.
+//   npx tsx bench/sip-load/run.ts [--quick] [--profile] [--media] [--only centrex|kamailio]
+//                                 [--users N] [--calls N] [--heap] [--no-pin] [--write-readme]
+// --heap: live JS heap per binding from heap snapshots (full GC) taken before and after; the
+// snapshots inflate RSS, so the RSS figures of such a run are not the reference ones.
+// Pinning: the server runs on core 1 (taskset), SIPp on core 0; --no-pin turns that off.
+// --media keeps centrex's RTP anchoring on (Kamailio here relays no media, so by default centrex
+// runs with media.enabled: false and both do the same signalling work).
+// Loopback only. Each server is measured by the CPU-seconds its process tree consumed during a
+// phase (/proc/PID/stat utime+stime): on a shared machine, work per CPU-second is what compares.
+// A full run writes the figures section of bench/sip-load/README.md; --quick only prints it.
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { calleeScenario, callerScenario } from "../../test/helpers/scenarios.js";
+import { liveHeapBytes } from "./heap.js";
+import { cpuSeconds, memory, processTree } from "./procfs.js";
+import { hotSpotTable } from "./profile-summary.js";
+import {
+  centrexConfig,
+  freePort,
+  provisionCentrex,
+  provisionKamailio,
+  ROOT,
+  type RunningServer,
+  startCentrex,
+  startKamailio,
+  type User,
+} from "./servers.js";
+import { runSipp, type SippOutcome, startSipp } from "./sipp.js";
+
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const opt = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const QUICK = flag("quick");
+const PROFILE = flag("profile");
+const ONLY = opt("only");
+const MEDIA = flag("media");
+const HEAP = flag("heap");
+/** Server on one core, SIPp on the other, so the two do not share a core's caches and time. */
+const SERVER_CORE = flag("no-pin") ? undefined : "1";
+const LOAD_CORE = flag("no-pin") ? undefined : "0";
+const WRITE_README =
+  flag("write-readme") ||
+  (!QUICK &&
+    !PROFILE &&
+    !MEDIA &&
+    ONLY === undefined &&
+    opt("users") === undefined &&
+    opt("calls") === undefined);
+
+const DOMAIN = "pbx.test";
+/** Distinct phones registered in the REGISTER phase (and kept for the memory figure). */
+const USERS = Number(opt("users") ?? (QUICK ? 2_000 : 10_000));
+const WARM_USERS = QUICK ? 300 : 1_000;
+const CALLS = Number(opt("calls") ?? (QUICK ? 1_000 : 9_000));
+/**
+ * Each measured phase runs as REPS back-to-back samples (REGISTER: REPS batches of distinct
+ * phones); the figure is the median sample's rate per CPU-second, and min–max shows the spread.
+ */
+const REPS = 3;
+const WARM_CALLS = QUICK ? 200 : 500;
+/** SIPp's cap on open calls, and its new-call rate (high: the cap is what limits). */
+const REGISTER_LIMIT = 100;
+const CALL_LIMIT = 30;
+const RATE = 5_000;
+const PHASE_TIMEOUT_S = QUICK ? 20 : 60;
+/** Seconds between the REGISTER phase and the "after" memory sample. */
+const SETTLE_S = Number(opt("settle") ?? (QUICK ? 2 : 35));
+
+const CALLER: User = { user: "201", password: "bench-secret-201" };
+const CALLEE: User = { user: "202", password: "bench-secret-202" };
+const phones: User[] = [];
+for (let i = 0; i < USERS; i++)
+  phones.push({ user: String(100_000 + i), password: `pw-${100_000 + i}-bench` });
+const warmPhones: User[] = [];
+for (let i = 0; i < WARM_USERS; i++)
+  warmPhones.push({ user: String(300_000 + i), password: `pw-${i}-warm-up` });
+
+const REGISTER_ONE = readFileSync(join(ROOT, "test", "sipp", "register-uac.xml"), "utf8");
+const REGISTER_MANY = readFileSync(join(import.meta.dirname, "scenarios", "register-users.xml"), "utf8");
+
+type ServerName = "centrex" | "kamailio";
+type PhaseName = "register" | "calls-challenged" | "calls-unchallenged";
+
+interface Phase {
+  server: ServerName;
+  phase: PhaseName;
+  ok: number;
+  failed: number;
+  wallS: number;
+  cpuS: number;
+  systemS: number;
+}
+
+interface MemoryFigure {
+  server: ServerName;
+  bindings: number;
+  beforeRssKb: number;
+  afterRssKb: number;
+  beforePssKb: number;
+  afterPssKb: number;
+  /** centrex only: live JS heap after a full GC (heap snapshot), bytes. */
+  beforeHeap: number;
+  afterHeap: number;
+  processes: number;
+}
+
+const phases: Phase[] = [];
+const memories: MemoryFigure[] = [];
+const work = mkdtempSync(join(tmpdir(), "centrex-sip-load-"));
+
+function injection(users: readonly User[]): string {
+  const file = mkdtempSync(join(work, "inf-"));
+  const path = join(file, "users.csv");
+  writeFileSync(path, `SEQUENTIAL\n${users.map((u) => `${u.user};${u.password}`).join("\n")}\n`);
+  return path;
+}
+
+function explain(what: string, r: SippOutcome): string {
+  return `${what}: ${r.successful} ok, ${r.failed} failed, exit ${r.exitCode}\n${r.errors}`;
+}
+
+async function registerMany(server: RunningServer, users: readonly User[]): Promise<SippOutcome> {
+  return runSipp({
+    workDir: work,
+    ...(LOAD_CORE !== undefined && { core: LOAD_CORE }),
+    scenarioXml: REGISTER_MANY,
+    server: `127.0.0.1:${server.port}`,
+    localPort: await freePort(),
+    calls: users.length,
+    rate: RATE,
+    limit: REGISTER_LIMIT,
+    timeoutS: PHASE_TIMEOUT_S,
+    args: ["-inf", injection(users), "-set", "domain", DOMAIN, "-set", "expires", "3600"],
+  });
+}
+
+/** Runs `body` and books the CPU-seconds the server's process tree spent meanwhile. */
+async function measured(
+  server: RunningServer,
+  phase: PhaseName,
+  expected: number,
+  body: () => Promise<SippOutcome>,
+): Promise<SippOutcome> {
+  const pids = processTree(server.pid);
+  const cpu0 = cpuSeconds(pids);
+  const r = await body();
+  const cpu1 = cpuSeconds(processTree(server.pid));
+  phases.push({
+    server: server.name,
+    phase,
+    ok: r.successful,
+    failed: r.failed + Math.max(0, expected - r.successful - r.failed),
+    wallS: r.wallS,
+    cpuS: cpu1.user + cpu1.system - cpu0.user - cpu0.system,
+    systemS: cpu1.system - cpu0.system,
+  });
+  const p = phases[phases.length - 1]!;
+  console.error(
+    `  ${server.name} ${phase}: ${p.ok} ok, ${p.failed} failed, ${p.wallS.toFixed(2)} s wall, ` +
+      `${p.cpuS.toFixed(2)} CPU-s -> ${(p.ok / p.cpuS).toFixed(0)} per CPU-second`,
+  );
+  if (r.failed > 0 || r.exitCode !== 0) console.error(explain(`  ${server.name} ${phase}`, r));
+  return r;
+}
+
+async function registerPhase(server: RunningServer, heapDir?: string): Promise<void> {
+  // Warm-up (JIT, caches) with other phones; the memory baseline is taken after it.
+  const warm = await registerMany(server, warmPhones);
+  if (warm.failed > 0) console.error(explain("  warm-up REGISTER", warm));
+  await sleep(1_000);
+  // Writing a heap snapshot grows the process's RSS for good: the RSS baseline is read after it,
+  // so both RSS samples include that growth (--heap runs only). The warm-up's transactions must
+  // be gone from the baseline too.
+  if (heapDir) await sleep(SETTLE_S * 1000);
+  const beforeHeap = heapDir ? await liveHeapBytes(server.pid, heapDir) : Number.NaN;
+  await sleep(500);
+  const before = memory(processTree(server.pid));
+  for (let rep = 0; rep < REPS; rep++) {
+    const batch = phones.slice(Math.floor((rep * USERS) / REPS), Math.floor(((rep + 1) * USERS) / REPS));
+    await measured(server, "register", batch.length, () => registerMany(server, batch));
+  }
+  // centrex keeps each REGISTER's two server transactions 32 s (64*T1, RFC 3261 §17.2.2) to
+  // absorb retransmissions: wait them out, so what is left is the bindings' own cost.
+  await sleep((server.name === "centrex" ? SETTLE_S : 2) * 1000);
+  const tree = processTree(server.pid);
+  const after = memory(tree);
+  const afterHeap = heapDir ? await liveHeapBytes(server.pid, heapDir) : Number.NaN;
+  memories.push({
+    server: server.name,
+    bindings: USERS,
+    beforeRssKb: before.rssKb,
+    afterRssKb: after.rssKb,
+    beforePssKb: before.pssKb,
+    afterPssKb: after.pssKb,
+    beforeHeap,
+    afterHeap,
+    processes: tree.length,
+  });
+}
+
+async function callPhase(server: RunningServer, phase: PhaseName): Promise<void> {
+  const challenged = phase === "calls-challenged";
+  const target = `127.0.0.1:${server.port}`;
+  const calleePort = await freePort();
+  const reg = await runSipp({
+    workDir: work,
+    ...(LOAD_CORE !== undefined && { core: LOAD_CORE }),
+    scenarioXml: REGISTER_ONE,
+    server: target,
+    localPort: calleePort,
+    calls: 1,
+    timeoutS: 15,
+    args: [
+      ...["-s", CALLEE.user, "-au", CALLEE.user, "-ap", CALLEE.password],
+      ...["-set", "domain", DOMAIN, "-set", "expires", "3600"],
+    ],
+  }).catch((err: Error) => ({ successful: 0, failed: 1, exitCode: -1, wallS: 0, errors: err.message }));
+  if (reg.successful !== 1) throw new Error(explain(`${server.name}: callee REGISTER`, reg));
+  const callee = startSipp({
+    workDir: work,
+    ...(LOAD_CORE !== undefined && { core: LOAD_CORE }),
+    scenarioXml: calleeScenario({}),
+    server: target,
+    localPort: calleePort,
+    calls: WARM_CALLS + CALLS,
+    timeoutS: PHASE_TIMEOUT_S * 2 + 10,
+  });
+  await sleep(300); // let the callee's SIPp bind before the first INVITE
+  const callerXml = callerScenario({ challenged, talkMs: 0 });
+  const caller = async (calls: number) =>
+    runSipp({
+      workDir: work,
+      ...(LOAD_CORE !== undefined && { core: LOAD_CORE }),
+      scenarioXml: callerXml,
+      server: target,
+      localPort: await freePort(),
+      calls,
+      rate: RATE,
+      limit: CALL_LIMIT,
+      timeoutS: PHASE_TIMEOUT_S,
+      args: [
+        "-s",
+        CALLEE.user,
+        "-au",
+        CALLER.user,
+        "-ap",
+        CALLER.password,
+        "-set",
+        "domain",
+        DOMAIN,
+        "-set",
+        "caller",
+        CALLER.user,
+      ],
+    });
+  try {
+    const warm = await caller(WARM_CALLS);
+    if (warm.failed > 0 || warm.successful < WARM_CALLS) console.error(explain("  warm-up calls", warm));
+    for (let rep = 0; rep < REPS; rep++) {
+      const n = Math.floor(((rep + 1) * CALLS) / REPS) - Math.floor((rep * CALLS) / REPS);
+      await measured(server, phase, n, () => caller(n));
+    }
+  } finally {
+    callee.child.kill("SIGKILL");
+    await callee.done;
+  }
+}
+
+async function benchCentrex(): Promise<void> {
+  console.error(`centrex: provisioning ${USERS + WARM_USERS + 2} extensions…`);
+  const dir = join(work, "centrex");
+  mkdirSync(dir);
+  const db = join(dir, "centrex.db");
+  await provisionCentrex(db, DOMAIN, [CALLER, CALLEE, ...warmPhones, ...phones]);
+  const profileDir = PROFILE ? join(dir, "profiles") : undefined;
+  const heapDir = HEAP ? join(dir, "heap") : undefined;
+  if (heapDir) mkdirSync(heapDir);
+  for (const challenged of [true, false]) {
+    const configFile = join(dir, `centrex-${challenged ? "auth" : "noauth"}.yaml`);
+    writeFileSync(configFile, centrexConfig(challenged, MEDIA));
+    const port = await freePort();
+    const server = await startCentrex({
+      db,
+      port,
+      configFile,
+      ...(profileDir ? { cpuProfileDir: profileDir } : {}),
+      ...(heapDir !== undefined && { heapSnapshotDir: heapDir }),
+      ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
+    });
+    try {
+      if (challenged) await registerPhase(server, heapDir);
+      await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
+    } finally {
+      await server.stop();
+    }
+  }
+  if (profileDir) {
+    profileTable = hotSpotTable([profileDir], ROOT, 30);
+    const keep = join(tmpdir(), `centrex-sip-load-profiles-${process.pid}`);
+    cpSync(profileDir, keep, { recursive: true });
+    console.error(`centrex CPU profiles: ${keep}`);
+  }
+}
+
+async function benchKamailio(): Promise<void> {
+  const dbDir = join(work, "kamailio-db");
+  provisionKamailio(dbDir, DOMAIN, [CALLER, CALLEE, ...warmPhones, ...phones]);
+  for (const challenged of [true, false]) {
+    const server = await startKamailio({
+      dbDir,
+      port: await freePort(),
+      authenticateCalls: challenged,
+      ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
+    });
+    try {
+      if (challenged) await registerPhase(server);
+      await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
+let profileTable = "";
+
+const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n)
+    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "–";
+
+function samples(server: ServerName, phase: PhaseName): Phase[] {
+  return phases.filter((x) => x.server === server && x.phase === phase);
+}
+
+/** Rates per CPU-second of the samples, sorted; empty when any sample had a failure. */
+function rates(server: ServerName, phase: PhaseName): number[] {
+  const ps = samples(server, phase);
+  if (ps.length === 0 || ps.some((p) => p.failed > 0)) return [];
+  return ps.map((p) => p.ok / p.cpuS).sort((a, b) => a - b);
+}
+
+function perCpu(server: ServerName, phase: PhaseName): number {
+  const r = rates(server, phase);
+  return r.length === 0 ? Number.NaN : (r[Math.floor((r.length - 1) / 2)] ?? Number.NaN);
+}
+
+function report(): string {
+  const out: string[] = [];
+  const when = new Date().toISOString().slice(0, 16).replace("T", " ");
+  out.push(
+    `Measured ${when} UTC with \`npx tsx bench/sip-load/run.ts${QUICK ? " --quick" : ""}${PROFILE ? " --profile" : ""}\`: ` +
+      `${USERS.toLocaleString("en-US")} phones, ${CALLS.toLocaleString("en-US")} calls per call phase, ` +
+      `each phase as ${REPS} back-to-back samples (figure: the median sample per CPU-second), ` +
+      `SIPp over UDP on loopback, one server at a time, on a shared 2-core machine (${process.platform}, node ${process.version}).` +
+      (PROFILE ? " centrex ran under --cpu-prof (slower)." : ""),
+  );
+  out.push("");
+  out.push("| figure | centrex per CPU-s | Kamailio per CPU-s | centrex / Kamailio |");
+  out.push("| --- | ---: | ---: | ---: |");
+  const rows: [string, PhaseName][] = [
+    ["REGISTER with digest (401, then 200)", "register"],
+    ["calls, INVITE challenged (407) — headline", "calls-challenged"],
+    ["calls, INVITE not challenged (bench-only)", "calls-unchallenged"],
+  ];
+  for (const [label, phase] of rows) {
+    const c = perCpu("centrex", phase);
+    const k = perCpu("kamailio", phase);
+    out.push(`| ${label} | ${fmt(c)} | ${fmt(k)} | ${fmt(c / k, 2)}× |`);
+  }
+  const cm = memories.find((m) => m.server === "centrex");
+  const km = memories.find((m) => m.server === "kamailio");
+  const perBinding = (m: MemoryFigure | undefined, pss: boolean): number =>
+    m
+      ? ((pss ? m.afterPssKb - m.beforePssKb : m.afterRssKb - m.beforeRssKb) * 1024) / m.bindings
+      : Number.NaN;
+  out.push(
+    `| memory per registered phone (bytes; centrex RSS, Kamailio PSS summed) | ${fmt(perBinding(cm, false))} | ${fmt(perBinding(km, true))} | ${fmt(perBinding(cm, false) / perBinding(km, true), 2)}× |`,
+  );
+  out.push("");
+  out.push(
+    "| server | phase | ok | failed | wall s | per wall s | CPU s (of which kernel) | per CPU-s: median (min–max) |",
+  );
+  out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const server of ["centrex", "kamailio"] as const) {
+    for (const phase of ["register", "calls-challenged", "calls-unchallenged"] as const) {
+      const ps = samples(server, phase);
+      if (ps.length === 0) continue;
+      const sum = (f: (p: Phase) => number) => ps.reduce((a, p) => a + f(p), 0);
+      const ok = sum((p) => p.ok);
+      const wall = sum((p) => p.wallS);
+      const r = rates(server, phase);
+      const spread = r.length
+        ? `${fmt(perCpu(server, phase))} (${fmt(r[0] ?? 0)}–${fmt(r[r.length - 1] ?? 0)})`
+        : "–";
+      out.push(
+        `| ${server} | ${phase} | ${ok} | ${sum((p) => p.failed)} | ${fmt(wall, 2)} | ${fmt(ok / wall)} | ` +
+          `${fmt(
+            sum((p) => p.cpuS),
+            2,
+          )} (${fmt(
+            sum((p) => p.systemS),
+            2,
+          )}) | ${spread} |`,
+      );
+    }
+  }
+  out.push("");
+  out.push(
+    "| server | processes | RSS before → after (MB) | PSS before → after (MB) | RSS per binding | PSS per binding | live JS heap per binding |",
+  );
+  out.push("| --- | ---: | --- | --- | ---: | ---: | ---: |");
+  for (const m of memories) {
+    const heap = Number.isNaN(m.afterHeap) ? "–" : `${fmt((m.afterHeap - m.beforeHeap) / m.bindings)} B`;
+    out.push(
+      `| ${m.server} | ${m.processes} | ${fmt(m.beforeRssKb / 1024, 1)} → ${fmt(m.afterRssKb / 1024, 1)} | ` +
+        `${fmt(m.beforePssKb / 1024, 1)} → ${fmt(m.afterPssKb / 1024, 1)} | ${fmt(perBinding(m, false))} B | ` +
+        `${fmt(perBinding(m, true))} B | ${heap} |`,
+    );
+  }
+  if (profileTable) {
+    out.push("");
+    out.push("centrex CPU profile, top self time (all phases):");
+    out.push("");
+    out.push(profileTable);
+  }
+  return out.join("\n");
+}
+
+const START = "<!-- figures:start -->";
+const END = "<!-- figures:end -->";
+
+function writeReadme(figures: string): void {
+  const path = join(import.meta.dirname, "README.md");
+  const text = readFileSync(path, "utf8");
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${START} … ${END} section`);
+  writeFileSync(path, `${text.slice(0, a + START.length)}\n${figures}\n${text.slice(b)}`);
+  // The repository's formatter (Biome) pads Markdown tables: leave the file as it would.
+  const biome = join(ROOT, "node_modules", ".bin", "biome");
+  spawnSync(biome, ["format", "--write", path], { cwd: ROOT, stdio: "ignore" });
+}
+
+const deadline = setTimeout(
+  () => {
+    console.error("sip-load: over the time budget, giving up");
+    process.exit(2);
+  },
+  (QUICK ? 3 : 10) * 60_000,
+);
+deadline.unref();
+
+try {
+  if (ONLY !== "kamailio") {
+    console.error("centrex…");
+    await benchCentrex();
+  }
+  if (ONLY !== "centrex") {
+    console.error("kamailio…");
+    await benchKamailio();
+  }
+  const figures = report();
+  console.log(figures);
+  if (WRITE_README) {
+    writeReadme(figures);
+    console.error("wrote bench/sip-load/README.md");
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
