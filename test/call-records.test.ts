@@ -1,42 +1,31 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
-import { explain, SippPhones } from "./helpers/phones.js";
+import { explain } from "./helpers/phones.js";
+import { startWithTenant, type TenantSwitch } from "./helpers/tenant.js";
 
 // Every call attempt that reaches routing leaves a record in the hash-chained ledger (issue 6),
 // written before the BYE's 200 goes out; `centrex cdr verify` and `cdr export` read it back.
-let sw: RunningSwitch;
-let phones: SippPhones;
-
-async function cli(...args: string[]) {
-  const r = await centrex([...args, "--db", sw.db]);
-  assert.is(r.code, 0, `centrex ${args.join(" ")}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+let t: TenantSwitch;
 
 test.before(async () => {
-  sw = await startSwitch();
-  phones = new SippPhones(`127.0.0.1:${sw.port}`, "pbx.test");
-  await cli("customer", "add", "Acme", "--domain", "pbx.test");
-  await cli("extension", "add", "pbx.test", "201", "--password", "secret-201");
-  await cli("extension", "add", "pbx.test", "202", "--password", "secret-202");
+  t = await startWithTenant();
 });
 
 test.after(async () => {
-  await sw?.stop();
+  await t?.sw.stop();
 });
 
 test("an answered call, a busy one and a barred one each leave a verifiable record", async () => {
-  const answered = await phones.call("202", { talkMs: 1200 }, {});
+  const answered = await t.phones.call("202", { talkMs: 1200 }, {});
   assert.is(answered.caller.code, 0, explain(answered.caller));
-  const busy = await phones.call("202", { expect: 486 }, { answer: 486 });
+  const busy = await t.phones.call("202", { expect: 486 }, { answer: 486 });
   assert.is(busy.caller.code, 0, explain(busy.caller));
-  const barred = await phones.call("0899123456", { expect: 403 });
+  const barred = await t.phones.call("0899123456", { expect: 403 });
   assert.is(barred.caller.code, 0, explain(barred.caller));
 
   const day = new Date().toISOString().slice(0, 10);
   const json = JSON.parse(
-    await cli("cdr", "export", "--customer", "pbx.test", "--from", day, "--to", day, "--format", "json"),
+    await t.cli("cdr", "export", "--customer", "pbx.test", "--from", day, "--to", day, "--format", "json"),
   ) as Array<Record<string, unknown>>;
   const dispositions = json.map((r) => r.disposition).sort();
   assert.equal(dispositions, ["answered", "busy", "refused"]);
@@ -46,7 +35,7 @@ test("an answered call, a busy one and a barred one each leave a verifiable reco
   const refused = json.find((r) => r.disposition === "refused")!;
   assert.is(refused.reason, "destination-barred");
 
-  const verify = await cli("cdr", "verify");
+  const verify = await t.cli("cdr", "verify");
   assert.match(verify, /3 records.*ok/);
 });
 

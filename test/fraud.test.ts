@@ -1,32 +1,22 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
-import { explain, SippPhones } from "./helpers/phones.js";
+import { explain } from "./helpers/phones.js";
+import { startWithTenant, type TenantSwitch } from "./helpers/tenant.js";
 
 // A simulated toll-fraud burst (rules 16, 20): a hijacked phone dialling far-away numbers in a
 // loop is cut off after a bounded number of calls; internal and emergency calls keep working.
-let sw: RunningSwitch;
-let phones: SippPhones;
-
-async function cli(...args: string[]) {
-  const r = await centrex([...args, "--db", sw.db]);
-  assert.is(r.code, 0, `centrex ${args.join(" ")}: ${r.stderr}`);
-}
+let t: TenantSwitch;
 
 test.before(async () => {
-  sw = await startSwitch();
-  phones = new SippPhones(`127.0.0.1:${sw.port}`, "pbx.test");
-  await cli("customer", "add", "Acme", "--domain", "pbx.test");
-  await cli("extension", "add", "pbx.test", "201", "--password", "secret-201");
-  await cli("extension", "add", "pbx.test", "202", "--password", "secret-202");
-  await cli("did", "add", "pbx.test", "+33123456780", "--main");
-  await cli("emergency", "pbx.test", "--department", "75", "--commune", "75056");
+  t = await startWithTenant();
+  await t.cli("did", "add", "pbx.test", "+33123456780", "--main");
+  await t.cli("emergency", "pbx.test", "--department", "75", "--commune", "75056");
   // The customer's administrator opened far destinations: the door a fraudster walks through.
-  await cli("barring", "pbx.test", "intl-world", "allow", "--by", "admin");
+  await t.cli("barring", "pbx.test", "intl-world", "allow", "--by", "admin");
 });
 
 test.after(async () => {
-  await sw?.stop();
+  await t?.sw.stop();
 });
 
 test("a burst of calls to new expensive destinations is stopped within a few calls", async () => {
@@ -35,33 +25,33 @@ test("a burst of calls to new expensive destinations is stopped within a few cal
   let admitted = 0;
   let refusedAt = -1;
   for (let i = 0; i < targets.length && refusedAt < 0; i++) {
-    const refused = await phones.call(targets[i]!, { expect: 403, expectReason: "PSTN access suspended" });
+    const refused = await t.phones.call(targets[i]!, { expect: 403, expectReason: "PSTN access suspended" });
     if (refused.caller.code === 0) refusedAt = i;
     else admitted++;
   }
   assert.ok(
     refusedAt >= 0,
-    `the burst was never stopped:\n${sw
+    `the burst was never stopped:\n${t.sw
       .logs()
       .split("\n")
       .filter((l) => /fraud|refused|carrier/.test(l))
       .join("\n")}`,
   );
   assert.ok(admitted <= 3, `${admitted} fraudulent calls got through before the suspension`);
-  assert.match(sw.logs(), /"event":"fraud-suspension"/);
+  assert.match(t.sw.logs(), /"event":"fraud-suspension"/);
   console.log(`fraud burst stopped after ${admitted} admitted calls (refused at call ${refusedAt + 1})`);
 
   // Suspended for the PSTN only: national refused, internal and emergency still reach routing.
-  const national = await phones.call("0123456789", { expect: 403, expectReason: "PSTN access suspended" });
+  const national = await t.phones.call("0123456789", { expect: 403, expectReason: "PSTN access suspended" });
   assert.is(national.caller.code, 0, explain(national.caller));
-  const internal = await phones.call("202", { expect: 480 });
+  const internal = await t.phones.call("202", { expect: 480 });
   assert.is(internal.caller.code, 0, `internal call: ${explain(internal.caller)}`);
-  const emergency = await phones.call("15", { expect: 503 });
+  const emergency = await t.phones.call("15", { expect: 503 });
   assert.is(emergency.caller.code, 0, `emergency call: ${explain(emergency.caller)}`);
 
   // The operator lifts the suspension: calls go out again.
-  await cli("resume", "pbx.test");
-  const after = await phones.call("0123456789", { expect: 503 });
+  await t.cli("resume", "pbx.test");
+  const after = await t.phones.call("0123456789", { expect: 503 });
   assert.is(after.caller.code, 0, `after resume: ${explain(after.caller)}`);
 });
 

@@ -159,12 +159,15 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
    */
   async onMediaTimeout(callId: string): Promise<void> {
     const ends = this.#answered.get(callId);
+    this.#o.logger?.warn(
+      { event: "media-timeout", callId, answered: ends !== undefined },
+      "call ended: no media",
+    );
     if (ends !== undefined) {
       this.#answered.delete(callId);
       sendByeBothWays(this.#o.stack, ends, "Media timeout");
     }
-    const n = await this.dialogs.endAll(callId, 200, "media-timeout");
-    this.#o.logger?.warn({ event: "media-timeout", callId, legs: n }, "call ended: no media");
+    await this.dialogs.endAll(callId, 200, "media-timeout");
   }
 
   // ---------------------------------------------------------------- request handling

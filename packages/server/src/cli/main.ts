@@ -1,10 +1,11 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { pino } from "pino";
 import { ConfigError, loadConfigFile, validateConfig } from "../config/load.js";
 import { applyOverrides, type StartOverrides } from "../config/overrides.js";
 import { Switch } from "../switch/switch.js";
 import { registerBillingCommands } from "./billing-commands.js";
 import { registerCarrierCommands } from "./carrier-commands.js";
+import { registerFailoverCommands } from "./failover-commands.js";
 import { registerMediaCommand } from "./media-command.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerTenantCommands } from "./tenant-commands.js";
@@ -28,11 +29,28 @@ program
   .option("--sip-address <addr>", "address for the UDP and TCP SIP listeners")
   .option("--sip-port <port>", "port for the UDP and TCP SIP listeners", port)
   .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
-  .action(async (o: StartOverrides & { config?: string }) => {
+  .addOption(
+    new Option("--role <role>", "failover role at start (overrides failover.role)").choices([
+      "primary",
+      "standby",
+    ]),
+  )
+  .option("--peer <host>", "the other node's address (overrides failover.peer.host)")
+  .action(async (o: StartOverrides & { config?: string; role?: "primary" | "standby"; peer?: string }) => {
     let config: ReturnType<typeof validateConfig>;
     try {
       const base = o.config !== undefined ? loadConfigFile(o.config) : validateConfig({});
-      config = validateConfig(applyOverrides(base, o), "command line");
+      const merged = applyOverrides(base, o);
+      if (o.role !== undefined || o.peer !== undefined) {
+        if (merged.failover === undefined)
+          throw new ConfigError(
+            'command line: --role/--peer need a "failover" section in the config',
+            "failover",
+          );
+        if (o.role !== undefined) merged.failover.role = o.role;
+        if (o.peer !== undefined) merged.failover.peer.host = o.peer;
+      }
+      config = validateConfig(merged, "command line");
     } catch (err) {
       if (err instanceof ConfigError) {
         console.error(`centrex: ${err.message}`);
@@ -71,6 +89,7 @@ registerMediaCommand(program);
 registerPolicyCommands(program);
 registerBillingCommands(program);
 registerCarrierCommands(program);
+registerFailoverCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`centrex: ${(err as Error).message}`);

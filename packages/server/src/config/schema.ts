@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { failoverConfigSchema } from "../switch/failover.js";
 
 /**
  * The node's configuration file (YAML). Tenant data (customers, extensions,
@@ -127,8 +128,18 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Ed25519 private key (PEM) signing the call-record chain; default: generated beside the database. */
       ledgerKey: z.string().min(1).optional(),
+      /** Tariff book (JSON, see packages/billing/data) for invoice runs through the API. */
+      tariffs: z.string().min(1).optional(),
       /** Fraud alerts are POSTed here as JSON (the operator's alerting); none = logs only. */
       fraudWebhook: z.url().optional(),
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({
+      /** The operator's HTTP API; off until at least one token is configured. */
+      address: z.string().min(1).default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(8080),
+      tokens: z.array(z.strictObject({ name: z.string().min(1), token: z.string().min(16) })).default([]),
     })
     .prefault({}),
   store: z
@@ -137,6 +148,8 @@ export const configSchema = z.strictObject({
       path: z.string().min(1).default("./centrex.db"),
     })
     .prefault({}),
+  /** Primary/standby pair (absent: a single node). See packages/server/src/switch/failover.ts. */
+  failover: failoverConfigSchema.optional(),
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

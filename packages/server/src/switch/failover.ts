@@ -1,4 +1,6 @@
-import { isIP } from "node:net";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import { type AddressInfo, isIP } from "node:net";
 import type { Ledger, OpenCallInfo } from "@centrex/billing";
 import {
   type ActiveAddresses,
@@ -9,7 +11,6 @@ import {
   type FailoverNode,
   type FailoverRole,
   type FailoverServiceConfig,
-  type HealthEndpoint,
   type HealthStatus,
   httpHealthProbe,
   ReplicationSink,
@@ -20,7 +21,6 @@ import {
   scheduleDailyBackups,
   sipOptionsProbe,
   sqliteEpochStore,
-  startHealthEndpoint,
   type TakeoverEvent,
   type TakeoverReason,
 } from "@centrex/failover";
@@ -172,8 +172,16 @@ export interface FailoverServiceOptions {
   logger?: Logger;
 }
 
+/** The node's HTTP endpoint: `GET /health` (role, epoch) and the failback control calls. */
+export interface ControlEndpoint {
+  readonly address: string;
+  readonly port: number;
+  /** `http://host:port` (IPv6 bracketed). */
+  readonly url: string;
+}
+
 export interface FailoverAddresses {
-  health: HealthEndpoint;
+  health: ControlEndpoint;
   /** The replication listener, while this node is primary. */
   replication: { address: string; port: number } | undefined;
   /** The embedded DNS server, when configured. */
@@ -197,7 +205,7 @@ export class FailoverService {
   readonly #self: ActiveAddresses;
   readonly #peerNode: FailoverNode | undefined;
   readonly controller: FailoverController;
-  #health: HealthEndpoint | undefined;
+  #health: (ControlEndpoint & { close(): Promise<void> }) | undefined;
   #source: ReplicationSource | undefined;
   #sink: ReplicationSink | undefined;
   #embedded: EmbeddedDnsServer | undefined;
@@ -298,11 +306,9 @@ export class FailoverService {
 
   async start(): Promise<void> {
     const c = this.#c;
-    this.#health = await startHealthEndpoint({
-      address: c.health.address,
-      port: c.health.port,
-      status: () => this.status(),
-    });
+    this.#health = await startControlEndpoint(c.health.address, c.health.port, c.secret, (m, p, b) =>
+      this.#control(m, p, b),
+    );
     await this.#startDns();
     if (c.backup !== undefined) {
       this.#backups = scheduleDailyBackups({
@@ -522,6 +528,40 @@ export class FailoverService {
     await source?.stop();
   }
 
+  /** `GET /health` for anyone; `POST /failover/*` authenticated (the failback's steps). */
+  async #control(method: string, path: string, body: Record<string, unknown>): Promise<[number, unknown]> {
+    if (method === "GET" && path === "/health") {
+      const st = this.status();
+      return [st.role === "primary" ? 200 : 503, st];
+    }
+    if (method !== "POST") return [405, { error: "method not allowed" }];
+    const timeoutMs = typeof body.timeoutMs === "number" ? body.timeoutMs : 60_000;
+    switch (path) {
+      case "/failover/catch-up":
+        return [200, await this.waitCaughtUp(timeoutMs)];
+      case "/failover/quiesce":
+        this.quiesce();
+        return [200, this.status()];
+      case "/failover/resume":
+        this.resume();
+        return [200, this.status()];
+      case "/failover/promote": {
+        if (this.role !== "standby") return [409, { error: `cannot promote a ${this.role} node` }];
+        // The final catch-up: the active is quiesced, so nothing may be left behind.
+        const final = await this.waitCaughtUp(timeoutMs);
+        if (typeof body.activeEpoch === "number") this.controller.observePeer(body.activeEpoch, "primary");
+        const takeover = await this.promote("failback");
+        return [200, { final, takeover: { ...takeover, dnsError: takeover.dnsError?.message } }];
+      }
+      case "/failover/demote":
+        if (this.role === "standby") return [409, { error: "already standby" }];
+        await this.demote();
+        return [200, this.status()];
+      default:
+        return [404, { error: "not found" }];
+    }
+  }
+
   #statusExtra(): Record<string, unknown> {
     const openCalls = this.#db.prepare("SELECT count(*) FROM open_calls").pluck().get() as number;
     const extra: Record<string, unknown> = { openCalls, quiesced: this.#quiesced };
@@ -603,4 +643,131 @@ export async function closePeerCalls(
     forget.run(peerNode, call.callId);
   }
   return calls.length;
+}
+
+type ControlHandler = (
+  method: string,
+  path: string,
+  body: Record<string, unknown>,
+) => Promise<[number, unknown]>;
+
+const MAX_CLOCK_SKEW_MS = 30_000;
+
+function controlMac(secret: string, method: string, path: string, ts: string, body: string): string {
+  return createHmac("sha256", secret).update(`${method} ${path} ${ts}\n${body}`).digest("hex");
+}
+
+function authorised(secret: string, req: IncomingMessage, path: string, body: string): boolean {
+  const m = /^Centrex-HMAC ts=(\d+),mac=([0-9a-f]{64})$/.exec(req.headers.authorization ?? "");
+  if (m === null) return false;
+  const [, ts = "", mac = ""] = m;
+  if (Math.abs(Date.now() - Number(ts)) > MAX_CLOCK_SKEW_MS) return false;
+  const want = Buffer.from(controlMac(secret, req.method ?? "", path, ts, body), "hex");
+  return timingSafeEqual(want, Buffer.from(mac, "hex"));
+}
+
+async function startControlEndpoint(
+  address: string,
+  port: number,
+  secret: string,
+  handle: ControlHandler,
+): Promise<ControlEndpoint & { close(): Promise<void> }> {
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > 65_536) req.destroy();
+      else chunks.push(c);
+    });
+    req.on("end", () => {
+      const send = (code: number, payload: unknown): void => {
+        const text = JSON.stringify(payload);
+        res.writeHead(code, {
+          "content-type": "application/json",
+          "cache-control": "no-store",
+          "content-length": Buffer.byteLength(text),
+        });
+        res.end(text);
+      };
+      const path = (req.url ?? "").split("?")[0] ?? "";
+      const text = Buffer.concat(chunks).toString("utf8");
+      const method = req.method ?? "";
+      if (method !== "GET" && !authorised(secret, req, path, text))
+        return send(401, { error: "unauthorised" });
+      let body: Record<string, unknown> = {};
+      try {
+        if (text !== "") body = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        return send(400, { error: "body is not JSON" });
+      }
+      handle(method, path, body).then(
+        ([code, payload]) => send(code, payload),
+        (err: Error) => send(500, { error: err.message }),
+      );
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, address, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
+  return {
+    address: a.address,
+    port: a.port,
+    url: `http://${host}:${a.port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The answer of a node's control endpoint. */
+export interface ControlReply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Calls a node's health/control endpoint (`baseUrl` = `http://host:port`); POSTs are signed with
+ * the pair's secret. Used by `centrex failback`.
+ */
+export function callControl(
+  baseUrl: string,
+  secret: string,
+  method: "GET" | "POST",
+  path: string,
+  payload?: Record<string, unknown>,
+  timeoutMs = 120_000,
+): Promise<ControlReply> {
+  const body = payload === undefined ? "" : JSON.stringify(payload);
+  const ts = String(Date.now());
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (method === "POST")
+    headers.authorization = `Centrex-HMAC ts=${ts},mac=${controlMac(secret, method, path, ts, body)}`;
+  return new Promise((resolve, reject) => {
+    const req = request(`${baseUrl}${path}`, { method, headers, timeout: timeoutMs, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        try {
+          const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        } catch {
+          reject(new Error(`${baseUrl}${path}: HTTP ${res.statusCode} without a JSON body`));
+        }
+      });
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`${baseUrl}${path}: no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end(body);
+  });
 }

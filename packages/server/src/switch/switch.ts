@@ -1,3 +1,4 @@
+import type { AdminApi } from "@centrex/admin";
 import type { MediaController } from "@centrex/media";
 import { MediaAnchor, SipProxy } from "@centrex/proxy";
 import { DigestAuthenticator, ExpirySweeper, NatKeepalive, Registrar } from "@centrex/registrar";
@@ -5,9 +6,11 @@ import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@cen
 import { openSqliteStore, type Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
+import { startAdmin } from "./admin.js";
 import { createCallPolicy, supportTarget } from "./call-policy.js";
 import { callRecorder, openLedger } from "./call-records.js";
 import { SwitchCore } from "./core.js";
+import { closePeerCalls, FailoverService, failoverGate } from "./failover.js";
 import { FraudGuard } from "./fraud.js";
 import { createMediaController } from "./media.js";
 import { loadOrCreateSecret } from "./secret.js";
@@ -23,6 +26,8 @@ interface SwitchParts {
   readonly trunk: TrunkService;
   readonly media: MediaController | undefined;
   readonly proxy: SipProxy;
+  readonly failover: FailoverService | undefined;
+  readonly admin: AdminApi | undefined;
 }
 
 /** A running softswitch node: the composition of every package. */
@@ -54,7 +59,11 @@ export class Switch {
       logger,
     });
     const core = new SwitchCore({ registrar, logger });
-    const stack = new SipStack(core, {
+    let failover: FailoverService | undefined;
+    // A standby (or fenced, or quiescing) node answers new dialogs and REGISTERs 503: its
+    // database belongs to replication until it is promoted.
+    const user = config.failover === undefined ? core : failoverGate(core, () => failover?.serving ?? false);
+    const stack = new SipStack(user, {
       listen: config.sip.listen.map(toListenSpec(config)),
       maxMessageSize: config.sip.maxMessageSize,
       idleTimeoutMs: config.sip.idleConnectionMs,
@@ -111,23 +120,65 @@ export class Switch {
             logger,
           })
         : undefined;
-    keepalive?.start();
-    await trunk.start();
+    // Carrier registrations and NAT pings come from the serving node only.
+    let upstream = false;
+    const setUpstream = async (on: boolean): Promise<void> => {
+      if (on === upstream) return;
+      upstream = on;
+      if (on) {
+        keepalive?.start();
+        await trunk.start();
+      } else {
+        keepalive?.stop();
+        await trunk.stop();
+      }
+    };
+    if (config.failover !== undefined) {
+      failover = new FailoverService({
+        config: config.failover,
+        node: config.node.name,
+        store,
+        closeInterruptedCalls: (peer, now) => closePeerCalls(store, ledger, peer, now),
+        onServingChange: (serving) => {
+          setUpstream(serving).catch((err) => logger.error({ err }, "carrier side did not follow the role"));
+        },
+        logger,
+      });
+      try {
+        await failover.start();
+      } catch (err) {
+        await failover.stop().catch(() => undefined);
+        await stack.close(0).catch(() => undefined);
+        await relay?.close();
+        await store.close();
+        throw err;
+      }
+    }
+    if (failover === undefined || failover.serving) await setUpstream(true);
+    const admin = await startAdmin(config, store, logger);
+
     logger.info(
       {
         event: "started",
         listen: bound.map((b) => `${b.transport.toLowerCase()}:${b.address}:${b.port}`),
         store: config.store.path,
+        ...(failover !== undefined && { role: failover.role, epoch: failover.epoch }),
       },
       "centrex started",
     );
-    return new Switch(config, { store, stack, sweeper, keepalive, trunk, media: relay, proxy }, logger);
+    return new Switch(
+      config,
+      { store, stack, sweeper, keepalive, trunk, media: relay, proxy, failover, admin },
+      logger,
+    );
   }
 
   /** Graceful stop: refuse new requests, let transactions finish, close everything. */
   async stop(graceMs = 5_000): Promise<void> {
     this.logger.info({ event: "stopping" }, "centrex stopping");
     const p = this.parts;
+    await p.failover?.stop().catch((err) => this.logger.warn({ err }, "failover stop failed"));
+    await p.admin?.close();
     p.sweeper.stop();
     p.keepalive?.stop();
     await p.trunk.stop().catch((err) => this.logger.warn({ err }, "trunk stop failed"));

@@ -3,7 +3,6 @@ import type { LocationRepository } from "../repositories.js";
 import type { Binding, BindingInput, BindingTransport } from "../types.js";
 import { checkContactUri, checkId, checkInteger, checkOneOf, checkText } from "../validate.js";
 import type { Ctx, Stmt } from "./context.js";
-import { sql } from "./sql-errors.js";
 
 const TRANSPORTS: readonly BindingTransport[] = ["udp", "tcp", "tls", "ws", "wss"];
 

@@ -1,0 +1,121 @@
+import type { LedgerKey, TariffBook } from "@centrex/billing";
+import type { Store } from "@centrex/store";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { type Logger, pino } from "pino";
+import { type ApiToken, TokenCheck } from "./auth.js";
+import { CONSOLE_HTML } from "./console-page.js";
+import type { RouteContext } from "./context.js";
+import { sendError, toErrorReply } from "./errors.js";
+import { auditRoutes } from "./routes/audit.js";
+import { billingRoutes } from "./routes/billing.js";
+import { carrierRoutes } from "./routes/carriers.js";
+import { customerRoutes } from "./routes/customers.js";
+import { extensionRoutes } from "./routes/extensions.js";
+import { policyRoutes } from "./routes/policy.js";
+import { errors } from "./schemas.js";
+
+export interface AdminApiOptions {
+  readonly store: Store;
+  /** Listen address, e.g. "127.0.0.1" or "::1". */
+  readonly address: string;
+  /** 0 picks a free port (see the returned `url`). */
+  readonly port: number;
+  /** Bearer tokens; each change made with one is audited as "api:<name>". At least one. */
+  readonly tokens: readonly ApiToken[];
+  /** Enables GET /cdrs/verify (a public key is enough). */
+  readonly ledgerKey?: LedgerKey;
+  /** Enables POST /invoices/run. */
+  readonly tariffs?: TariffBook;
+  readonly logger?: Logger;
+  /** Largest request body accepted, bytes (default 64 KiB). */
+  readonly bodyLimit?: number;
+}
+
+export interface AdminApi {
+  /** Base URL, e.g. "http://127.0.0.1:8080". */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Routes that answer without a token: the health check and the console page (it asks for one). */
+const PUBLIC = new Set(["GET /health", "HEAD /health", "GET /", "HEAD /"]);
+
+/** Builds the fastify app without listening (tests may `inject`). */
+export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): FastifyInstance {
+  if (opts.tokens.length === 0) throw new TypeError("admin API: at least one token is required");
+  const tokens = new TokenCheck(opts.tokens);
+  const logger: FastifyBaseLogger = opts.logger ?? pino({ level: "silent" });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger,
+    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    // Wrong types are errors, not silently converted; unknown properties are refused, not dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+  // JSON only: a text/plain body is a 415, not a string handed to a schema.
+  app.removeContentTypeParser("text/plain");
+
+  app.decorateRequest("actor", "");
+  app.addHook("onRequest", async (req, reply) => {
+    const path = req.url.split("?", 1)[0];
+    if (PUBLIC.has(`${req.method} ${path}`)) return;
+    const name = tokens.check(req.headers.authorization);
+    if (name === undefined) {
+      reply.header("www-authenticate", 'Bearer realm="centrex"');
+      return sendError(reply, 401, {
+        error: { code: "unauthorized", message: "a valid bearer token is required" },
+      });
+    }
+    req.actor = `api:${name}`;
+  });
+
+  // A request without a body is validated as `{}`: a missing field is then named like any other.
+  app.addHook("preValidation", async (req) => {
+    if (req.body === undefined && req.routeOptions.schema?.body !== undefined) req.body = {};
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = toErrorReply(err, req);
+    return sendError(reply, status, body);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, { error: { code: "not_found", message: `no route ${req.method} ${req.url}` } }),
+  );
+
+  app.get(
+    "/health",
+    {
+      schema: {
+        response: { 200: { type: "object", properties: { ok: { type: "boolean" } } }, ...errors },
+      },
+    },
+    async () => ({ ok: true }),
+  );
+  app.get("/", { schema: { response: errors } }, async (_req, reply) =>
+    reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(CONSOLE_HTML),
+  );
+
+  const ctx: RouteContext = { store: opts.store, ledgerKey: opts.ledgerKey, tariffs: opts.tariffs };
+  customerRoutes(app, ctx);
+  extensionRoutes(app, ctx);
+  policyRoutes(app, ctx);
+  carrierRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  billingRoutes(app, ctx);
+  return app;
+}
+
+/** Starts the operator's HTTP API on `address:port`. */
+export async function startAdminApi(opts: AdminApiOptions): Promise<AdminApi> {
+  const app = buildAdminApp(opts);
+  await app.listen({ host: opts.address, port: opts.port });
+  const addr = app.server.address();
+  if (addr === null || typeof addr === "string") throw new Error("admin API: no TCP address");
+  const host = addr.family === "IPv6" || addr.address.includes(":") ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    close: async () => {
+      await app.close();
+    },
+  };
+}

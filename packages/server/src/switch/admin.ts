@@ -1,0 +1,32 @@
+import { readFileSync } from "node:fs";
+import { type AdminApi, startAdminApi } from "@centrex/admin";
+import { loadLedgerKey, parseTariffBook } from "@centrex/billing";
+import type { Store } from "@centrex/store";
+import type { Logger } from "pino";
+import type { CentrexConfig } from "../config/schema.js";
+import { ledgerKeyMaterial } from "./call-records.js";
+
+/** Starts the operator's HTTP API when the config gives it tokens; undefined otherwise. */
+export async function startAdmin(
+  config: CentrexConfig,
+  store: Store,
+  logger: Logger,
+): Promise<AdminApi | undefined> {
+  const a = config.admin;
+  if (a.tokens.length === 0) return undefined;
+  const tariffs =
+    config.billing.tariffs === undefined
+      ? undefined
+      : parseTariffBook(JSON.parse(readFileSync(config.billing.tariffs, "utf8")) as unknown);
+  const api = await startAdminApi({
+    store,
+    address: a.address,
+    port: a.port,
+    tokens: a.tokens,
+    ledgerKey: loadLedgerKey(ledgerKeyMaterial(config)),
+    ...(tariffs !== undefined && { tariffs }),
+    logger: logger.child({ component: "admin" }),
+  });
+  logger.info({ event: "admin-started", url: api.url }, "admin API listening");
+  return api;
+}
