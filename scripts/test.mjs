@@ -75,6 +75,7 @@ function runSuite(suite) {
       "\\.test\\.ts$",
     ];
     log(`\n=== ${suite.name} ===`);
+    const started = Date.now();
     const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
     const onData = (chunk) => {
@@ -95,6 +96,9 @@ function runSuite(suite) {
       const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
       let failed = total - passed - skipped;
+      log(
+        `--- ${suite.name}: ${passed} passed, ${total - passed - skipped} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       // A suite that crashed or hung before reporting counts as one failure.
       if (code !== 0 && failed === 0) failed = 1;
       resolve({ passed, failed, skipped });
