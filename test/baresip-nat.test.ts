@@ -267,6 +267,24 @@ test("callee behind NAT (private Contact and SDP): the call has two-way audio th
   const heardByB = whyNotHeard(b.recordedWav(), TONE_A, TONE_B);
   assert.ok(heardByA === undefined, `A (should hear the NAT'd B's ${TONE_B} Hz): ${heardByA}; ${private_}`);
   assert.ok(heardByB === undefined, `B behind NAT (should hear A's ${TONE_A} Hz): ${heardByB}; ${private_}`);
+
+  // The relay's own counters: both legs sent it about 3 s of 20 ms packets.
+  const line = await waitForLog(sw, /"event":"media-stats"/);
+  const legs = (JSON.parse(line) as { legs: { packets: number }[] }).legs;
+  assert.is(legs.length, 2);
+  for (const leg of legs) assert.ok(leg.packets > 100, `a leg sent only ${leg.packets} packets to the relay`);
 });
+
+async function waitForLog(sw: { logs(): string }, pattern: RegExp): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const line = sw
+      .logs()
+      .split("\n")
+      .find((l) => pattern.test(l));
+    if (line !== undefined) return line;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no log line matching ${pattern}`);
+}
 
 test.run();

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
-import { runSipp } from "./helpers/sipp.js";
+import { runSipp, SCENARIOS } from "./helpers/sipp.js";
 
 // The PSTN side end to end (issue 5): SIPp plays the carriers, on their own loopback addresses
 // (127.0.0.2 and 127.0.0.3) since carriers are recognised by address; phones are on 127.0.0.1.
@@ -31,6 +31,19 @@ function carrier(scenario: string, ip: string, port: number, vars: Record<string
     timeoutMs: 20_000,
     extraArgs,
   });
+}
+
+/** The answering carrier of carrier-answer.xml, also checking what the INVITE asked for. */
+function expectingInvite(checks: Record<string, [header: string, pattern: string]>): string {
+  const xml = readFileSync(join(SCENARIOS, "carrier-answer.xml"), "utf8");
+  const eregs = Object.entries(checks).map(([name, [header, pattern]]) =>
+    header === "request-line"
+      ? `<ereg regexp="${pattern}" search_in="msg" check_it="true" assign_to="${name}"/>`
+      : `<ereg regexp="${pattern}" search_in="hdr" header="${header}:" check_it="true" assign_to="${name}"/>`,
+  );
+  return xml
+    .replace('<recv request="INVITE"/>', `<recv request="INVITE"><action>${eregs.join("")}</action></recv>`)
+    .replace("</scenario>", `<Reference variables="${Object.keys(checks).join(",")}"/></scenario>`);
 }
 
 async function settle() {
@@ -83,6 +96,9 @@ test.before(async () => {
   );
   await cli("carrier", "route", "alpha", "33");
   await cli("carrier", "route", "beta", "33");
+  await cli("carrier", "route", "beta", "49");
+  await cli("emergency", "pbx.test", "--department", "75", "--commune", "75056");
+  await cli("pin", "add", "pbx.test", "boss", "--code", "4321");
   await new Promise((r) => setTimeout(r, 1500)); // the switch reloads carriers every second
 });
 
@@ -108,17 +124,6 @@ test("carrier failover on 503: the next carrier takes the call", async () => {
   assert.is(caller.caller.code, 0, `caller: ${explain(caller.caller)}`);
   assert.is((await alpha).code, 0, "alpha never saw the INVITE");
   assert.is((await beta).code, 0, `beta: ${explain(await beta)}`);
-});
-
-test("carrier failover on timeout: a silent carrier is abandoned for the next", async () => {
-  // Nothing listens on alpha's port this time.
-  const beta = carrier("carrier-answer.xml", "127.0.0.3", betaPort);
-  await settle();
-  const started = Date.now();
-  const caller = await phones.call("0612345678", {});
-  assert.is(caller.caller.code, 0, `caller: ${explain(caller.caller)}`);
-  assert.is((await beta).code, 0, `beta: ${explain(await beta)}`);
-  assert.ok(Date.now() - started < 15_000, "failover waited for Timer B instead of the carrier timeout");
 });
 
 test("inbound call to a DID reaches its extension (never challenged: the carrier is known by address)", async () => {
@@ -149,6 +154,38 @@ test("outage: the main number goes to the fallback number when no phone can take
   assert.match(sw.logs(), /"event":"main-number-fallback"/);
 });
 
+test("emergency: 15 goes to the Paris centre's number, with the caller's real identity", async () => {
+  // The SAMPLE table's centre for 15 in commune 75056 is 01 99 00 75 15 (a fiction range).
+  const alpha = carrier(
+    expectingInvite({
+      uri: ["request-line", "^INVITE sip:0199007515@"],
+      pai: ["P-Asserted-Identity", "sip:0123456780@"],
+    }),
+    "127.0.0.2",
+    alphaPort,
+  );
+  await settle();
+  const caller = await phones.call("15", {});
+  const c = await alpha;
+  assert.is(caller.caller.code, 0, `caller: ${explain(caller.caller)}\ncarrier: ${explain(c)}`);
+  assert.is(c.code, 0, `carrier: ${explain(c)}`);
+});
+
+test("a PIN-protected international call with the right PIN reaches a carrier (E.164 format)", async () => {
+  const beta = carrier(
+    expectingInvite({ uri: ["request-line", "^INVITE sip:\\+4930123456789@"] }),
+    "127.0.0.3",
+    betaPort,
+  );
+  await settle();
+  const caller = await phones.call("*4321004930123456789", {});
+  const c = await beta;
+  assert.is(caller.caller.code, 0, `caller: ${explain(caller.caller)}\ncarrier: ${explain(c)}`);
+  assert.is(c.code, 0, `carrier: ${explain(c)}`);
+  const wrong = await phones.call("*9999004930123456789", { expect: 403, expectReason: "Wrong PIN" });
+  assert.is(wrong.caller.code, 0, explain(wrong.caller));
+});
+
 test("inbound: an unknown DID gets 404, the support line from a carrier is refused", async () => {
   const unknown = await runSipp({
     scenario: "carrier-inbound-refused.xml",
@@ -164,6 +201,18 @@ test("inbound: an unknown DID gets 404, the support line from a carrier is refus
     extraArgs: ["-s", "2222"],
   });
   assert.is(support.code, 0, `22 22 from a carrier: ${explain(support)}`);
+});
+
+// Last: the silent carrier's INVITE keeps being retransmitted to its address until Timer B.
+test("carrier failover on timeout: a silent carrier is abandoned for the next", async () => {
+  // Nothing listens on alpha's port this time.
+  const beta = carrier("carrier-answer.xml", "127.0.0.3", betaPort);
+  await settle();
+  const started = Date.now();
+  const caller = await phones.call("0612345678", {});
+  assert.is(caller.caller.code, 0, `caller: ${explain(caller.caller)}`);
+  assert.is((await beta).code, 0, `beta: ${explain(await beta)}`);
+  assert.ok(Date.now() - started < 15_000, "failover waited for Timer B instead of the carrier timeout");
 });
 
 test.run();

@@ -54,6 +54,8 @@ export interface PhoneOptions {
    * runner killed with SIGKILL. Default 180 s.
    */
   maxLifetimeSeconds?: number;
+  /** `host:port` of the DNS server baresip asks (loopback only). Default: none reachable. */
+  dnsServer?: string;
 }
 
 export interface RegisterOptions {
@@ -158,12 +160,12 @@ export class BaresipPhone {
       const base = (await freePort(address)) & ~1;
       const rtpPorts: [number, number] = [base, Math.min(base + 39, 65535)];
       // No server is ever at port 9 on loopback: any DNS query fails at once, nothing leaves the host.
-      const dnsPort = 9;
+      const dnsServer = opts.dnsServer ?? hostPort("127.0.0.1", 9);
       const config = [
         "poll_method\t\tepoll",
         `sip_listen\t\t${hostPort(address, sipPort)}`,
         `net_interface\t\t${address}`, // an interface name ("lo") is refused by 1.0; an address works
-        `dns_server\t\t${hostPort("127.0.0.1", dnsPort)}`,
+        `dns_server\t\t${dnsServer}`,
         `rtp_ports\t\t${rtpPorts[0]}-${rtpPorts[1]}`,
         "rtp_timeout\t\t0",
         "rtcp_mux\t\tno",

@@ -44,7 +44,27 @@ export class MediaAnchor {
     }
   }
 
+  /** Ends the call's media: its per-leg counters go to the log (the proof media crossed the relay). */
   async release(callId: string): Promise<void> {
+    try {
+      const stats = await this.controller.query(callId);
+      this.logger?.info(
+        {
+          event: "media-stats",
+          callId,
+          legs: stats.legs.map((leg) => ({
+            tag: leg.tag,
+            packets: leg.streams.reduce((n, st) => n + st.packets, 0),
+            lost: leg.streams.reduce((n, st) => n + st.lost, 0),
+            jitterMs: Math.max(0, ...leg.streams.map((st) => st.jitterMs)),
+            strictDrops: leg.streams.reduce((n, st) => n + st.strictDrops, 0),
+          })),
+        },
+        "call media",
+      );
+    } catch {
+      // Never anchored, or already timed out: nothing to report.
+    }
     try {
       await this.controller.delete(callId);
     } catch (err) {

@@ -3,7 +3,6 @@ import type { DigestAuthenticator } from "@centrex/registrar";
 import {
   type ClientTransactionDelegate,
   createResponse,
-  parseMessage,
   parseUri,
   type ServerTransactionLike,
   type SipRequest,
@@ -523,7 +522,7 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
     recordRoute: string | undefined,
     target: TransactionTarget,
   ): SipRequest {
-    const copy = parseMessage(req.toBuffer()) as SipRequest;
+    const copy = req.clone();
     copy.uri = parseUri(contact);
     copy.set("max-forwards", String(mf - 1));
     copy.remove("proxy-authorization");

@@ -1,0 +1,173 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { centrex, ROOT } from "./centrex.js";
+import { freePort } from "./ports.js";
+import { stop } from "./processes.js";
+
+// Two `centrex start` processes as a failover pair on their own loopback addresses, with the
+// phones knowing the switch only by a DNS name that the pair's embedded DNS servers publish.
+
+const BIN = join(ROOT, "packages", "server", "bin", "centrex.mjs");
+
+export const ZONE = "operator.test";
+export const SERVICE = `sip.${ZONE}`;
+export const PAIR_SECRET = "failover-dns-pair-secret-0123456789";
+
+export interface PairNode {
+  name: "node-a" | "node-b";
+  /** Its own loopback address: SIP, relay, health, replication and DNS all bind here. */
+  address: string;
+  sipPort: number;
+  healthPort: number;
+  replicationPort: number;
+  dnsPort: number;
+  relay: readonly [number, number];
+  db: string;
+  configFile: string;
+  url: string;
+}
+
+/** A port free for UDP and TCP on every one of `addresses` (both nodes answer SIP on one port). */
+export async function commonFreePort(addresses: readonly string[]): Promise<number> {
+  const [first, ...rest] = addresses;
+  for (let i = 0; i < 50; i++) {
+    const port = await freePort(first);
+    let ok = true;
+    for (const a of rest) if (!(await portFreeOn(a, port))) ok = false;
+    if (ok) return port;
+  }
+  throw new Error(`no port free on all of ${addresses.join(", ")}`);
+}
+
+async function portFreeOn(address: string, port: number): Promise<boolean> {
+  const udp = await new Promise<boolean>((resolve) => {
+    const s = createSocket("udp4");
+    s.once("error", () => resolve(false));
+    s.bind(port, address, () => s.close(() => resolve(true)));
+  });
+  if (!udp) return false;
+  return new Promise<boolean>((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, address, () => srv.close(() => resolve(true)));
+  });
+}
+
+export async function pairNode(
+  dir: string,
+  name: "node-a" | "node-b",
+  address: string,
+  sipPort: number,
+): Promise<PairNode> {
+  const healthPort = await freePort(address);
+  const relayBase = (await freePort(address)) & ~1;
+  return {
+    name,
+    address,
+    sipPort,
+    healthPort,
+    replicationPort: await freePort(address),
+    dnsPort: await freePort(address),
+    relay: [relayBase, Math.min(relayBase + 49, 65535)],
+    db: join(dir, `${name}.db`),
+    configFile: join(dir, `${name}.yaml`),
+    url: `http://${address}:${healthPort}`,
+  };
+}
+
+/** The node's configuration (JSON is YAML); `role` is overridden with `--role` at start. */
+export function writePairConfig(dir: string, self: PairNode, peer: PairNode): void {
+  const byName = (n: PairNode) => ({
+    name: n.name,
+    ipv4: n.address,
+    priority: n.name === "node-a" ? 10 : 20,
+    ports: { udp: n.sipPort, tcp: n.sipPort, tls: n.sipPort + 1 },
+  });
+  const config = {
+    node: { name: self.name },
+    sip: {
+      listen: [{ transport: "udp", address: self.address, port: self.sipPort }],
+      // The phones' INVITEs carry `Route: <sip:SERVICE:PORT;lr>`; the proxy pops only Route entries
+      // it knows as its own (listen addresses + advertisedAddress), else 403 "Relaying denied". It
+      // does not yet count failover.dns.serviceName as its own: the name is declared here instead.
+      advertisedAddress: SERVICE,
+      // libre 1.1 (baresip 1.0) gives up on a challenge that offers an algorithm it lacks.
+      digestAlgorithms: ["MD5"],
+    },
+    // Phones ask for 30 s: a short refresh is what lets them follow the DNS name quickly.
+    registrar: { keepaliveSeconds: 0, minExpires: 10 },
+    // The SDP must carry an address, not the advertised name.
+    media: { portMin: self.relay[0], portMax: self.relay[1], advertisedAddress: self.address },
+    trunk: { probeSeconds: 0 },
+    store: { path: self.db },
+    log: { level: "info" },
+    failover: {
+      role: "standby",
+      secret: PAIR_SECRET,
+      replication: { address: self.address, port: self.replicationPort },
+      health: { address: self.address, port: self.healthPort },
+      peer: {
+        name: peer.name,
+        host: peer.address,
+        replicationPort: peer.replicationPort,
+        healthPort: peer.healthPort,
+        sipPort: peer.sipPort,
+      },
+      probe: { intervalMs: 200, misses: 3, timeoutMs: 150 },
+      dns: {
+        zone: ZONE,
+        serviceName: SERVICE,
+        ttl: 5,
+        self: self.name,
+        nodes: [byName(self), byName(peer)].sort((x, y) => x.priority - y.priority),
+        embedded: { address: self.address, port: self.dnsPort },
+      },
+      backup: { dir: join(dir, `${self.name}-backups`) },
+    },
+  };
+  writeFileSync(self.configFile, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+export interface RunningNode {
+  child: ChildProcess;
+  logs(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** `centrex start --config … --role …`; resolves at once (wait on the health endpoint). */
+export function startPairNode(node: PairNode, role: "primary" | "standby"): RunningNode {
+  const child = spawn(process.execPath, [BIN, "start", "--config", node.configFile, "--role", role], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const collect = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 2_000_000) out = out.slice(-1_000_000);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return { child, logs: () => out, stop: (signal) => stop(child, signal ?? "SIGTERM", 3000) };
+}
+
+/** Runs `centrex ARGS`; throws with its output when it fails. */
+export async function cliOk(...args: string[]): Promise<string> {
+  const r = await centrex(args);
+  if (r.code !== 0) throw new Error(`centrex ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+  stepMs = 50,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
