@@ -78,8 +78,16 @@ export async function pairNode(
   };
 }
 
+/**
+ * Where the node publishes the service name: its own embedded DNS server (on its address and
+ * `dnsPort`), or RFC 2136 updates to the operator's DNS server.
+ */
+export type PairDns =
+  | { kind: "embedded" }
+  | { kind: "rfc2136"; port: number; keyName: string; secret: string };
+
 /** The node's configuration (JSON is YAML); `role` is overridden with `--role` at start. */
-export function writePairConfig(dir: string, self: PairNode, peer: PairNode): void {
+export function writePairConfig(dir: string, self: PairNode, peer: PairNode, dns: PairDns): void {
   const byName = (n: PairNode) => ({
     name: n.name,
     ipv4: n.address,
@@ -123,7 +131,14 @@ export function writePairConfig(dir: string, self: PairNode, peer: PairNode): vo
         ttl: 5,
         self: self.name,
         nodes: [byName(self), byName(peer)].sort((x, y) => x.priority - y.priority),
-        embedded: { address: self.address, port: self.dnsPort },
+        ...(dns.kind === "embedded"
+          ? { embedded: { address: self.address, port: self.dnsPort } }
+          : {
+              rfc2136: {
+                server: { host: "127.0.0.1", port: dns.port },
+                key: { name: dns.keyName, algorithm: "hmac-sha256", secret: dns.secret },
+              },
+            }),
       },
       backup: { dir: join(dir, `${self.name}-backups`) },
     },

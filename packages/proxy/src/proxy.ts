@@ -56,6 +56,8 @@ export interface ProxyOptions {
   readonly authenticateCalls?: boolean;
   /** Address put in our Via and Record-Route when the listener is a wildcard. */
   readonly advertisedAddress?: string;
+  /** Other names phones know this server by (the failover service name): Routes to them are ours. */
+  readonly localNames?: readonly string[];
   readonly clock?: () => number;
   readonly logger?: Logger;
 }
@@ -104,10 +106,10 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
 
   constructor(opts: ProxyOptions) {
     this.#o = opts;
-    this.#local = new LocalAddresses(
-      opts.stack,
-      opts.advertisedAddress === undefined ? [] : [opts.advertisedAddress],
-    );
+    this.#local = new LocalAddresses(opts.stack, [
+      ...(opts.advertisedAddress === undefined ? [] : [opts.advertisedAddress]),
+      ...(opts.localNames ?? []),
+    ]);
     this.dialogs = new DialogTracker(opts.events ?? {}, opts.clock);
   }
 

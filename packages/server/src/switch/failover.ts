@@ -376,6 +376,9 @@ export class FailoverService {
   async demote(): Promise<void> {
     this.controller.demote();
     this.#quiesced = false;
+    // Our copy of the zone must name the new primary at once, as after fencing.
+    if (this.#embedded !== undefined && this.#peerNode !== undefined)
+      this.#embedded.setActive(this.#peerNode);
     await this.#source?.stop();
     this.#source = undefined;
     this.#o.onServingChange?.(false);

@@ -105,6 +105,7 @@ export class Switch {
       ringTimeoutMs: config.proxy.ringTimeoutMs,
       authenticateCalls: config.proxy.authenticateCalls,
       ...(config.sip.advertisedAddress !== undefined && { advertisedAddress: config.sip.advertisedAddress }),
+      ...(config.failover?.dns !== undefined && { localNames: [config.failover.dns.serviceName] }),
       logger,
     });
     core.opts.proxy = proxy;
