@@ -20,6 +20,8 @@ const RAW_BYTES = TS_BYTES + RANDOM_BYTES + MAC_BYTES;
 // base64url without padding of RAW_BYTES bytes.
 const NONCE_CHARS = Math.ceil((RAW_BYTES * 4) / 3);
 const NONCE_SHAPE = new RegExp(`^[A-Za-z0-9_-]{${NONCE_CHARS}}$`);
+// randomFillSync costs a few microseconds per call whatever the size: draw for 512 nonces at once.
+const POOL_BYTES = RANDOM_BYTES * 512;
 
 /**
  * Stateless digest nonces: base64url(timestamp | random | HMAC-SHA256(secret, timestamp |
@@ -34,6 +36,9 @@ export class NonceService {
   private readonly maxTracked: number;
   /** nonce → highest nonce-count seen; insertion order gives the eviction order. */
   private readonly counts = new Map<string, number>();
+  /** Random bytes not handed out yet: `pool[poolOffset..]`. */
+  private readonly pool = Buffer.allocUnsafeSlow(POOL_BYTES);
+  private poolOffset = POOL_BYTES;
 
   constructor(secret: Buffer, options: NonceServiceOptions) {
     if (secret.length < 16) throw new RangeError("nonce secret must be at least 16 bytes");
@@ -48,7 +53,12 @@ export class NonceService {
   create(realm: string, now: number = this.clock()): string {
     const raw = Buffer.allocUnsafe(RAW_BYTES);
     raw.writeUIntBE(Math.max(0, Math.floor(now)), 0, TS_BYTES);
-    randomFillSync(raw, TS_BYTES, RANDOM_BYTES);
+    if (this.poolOffset === POOL_BYTES) {
+      randomFillSync(this.pool);
+      this.poolOffset = 0;
+    }
+    this.pool.copy(raw, TS_BYTES, this.poolOffset, this.poolOffset + RANDOM_BYTES);
+    this.poolOffset += RANDOM_BYTES;
     this.mac(raw.subarray(0, TS_BYTES + RANDOM_BYTES), realm).copy(raw, TS_BYTES + RANDOM_BYTES);
     return raw.toString("base64url");
   }

@@ -42,14 +42,16 @@ export abstract class MessageImpl {
   /** @internal */ readonly pos: number[];
   /** @internal */ readonly flags: number[];
   /** Decoded (or edited) values and split list values, by line; filled on first read. */
-  private readonly texts: (string | undefined)[];
-  private readonly lists: (string[] | undefined)[];
+  private texts: (string | undefined)[];
+  private lists: (string[] | undefined)[];
   /** @internal */ bodyStart: number;
   /** @internal */ bodyEnd: number;
   /** @internal all header bytes are ASCII: values can be sliced as latin1. */
   ascii: boolean;
-  private editedBody: Buffer | undefined;
-  private dirty: boolean;
+  protected editedBody: Buffer | undefined;
+  protected dirty: boolean;
+  /** The last serialization of an edited message, until the next edit: sending, then keeping, costs one. */
+  protected wire: Buffer | undefined;
 
   // Caches of decoded headers; `undefined` means "not decoded yet".
   /** @internal */ topVia: Via | undefined;
@@ -86,6 +88,7 @@ export abstract class MessageImpl {
     this.editedBody = undefined;
     this.ascii = false;
     this.dirty = false;
+    this.wire = undefined;
     this.topVia = undefined;
     this.viaCache = undefined;
     this.fromCache = undefined;
@@ -345,10 +348,33 @@ export abstract class MessageImpl {
     return out;
   }
 
+  /**
+   * @internal Give `c` (built on the same bytes) this message's header lines, edits and body.
+   * Decoded objects (Via, NameAddr: their `params` are mutable Maps) are not shared: the copy
+   * decodes its own on first read. Only immutable values (strings, CSeq, numbers) carry over.
+   */
+  protected copyStateTo(c: MessageImpl): void {
+    c.texts = this.texts.slice();
+    c.lists = this.lists.slice();
+    c.ascii = this.ascii;
+    c.editedBody = this.editedBody;
+    c.dirty = this.dirty;
+    c.callIdCache = this.callIdCache;
+    c.cseqCache = this.cseqCache;
+    c.maxForwardsCache = this.maxForwardsCache;
+    c.contentLengthCache = this.contentLengthCache;
+  }
+
+  /** @internal the header table, copied so that edits to the copy stay there. */
+  protected copyTable(): HeaderTable {
+    return { infos: this.infos.slice(), pos: this.pos.slice(), flags: this.flags.slice() };
+  }
+
   // ---- editing ----
 
   private touched(key: string): void {
     this.dirty = true;
+    this.wire = undefined;
     switch (key) {
       case "via":
         this.viaCache = undefined;
@@ -455,6 +481,7 @@ export abstract class MessageImpl {
   setBody(body: Buffer, contentType?: string): void {
     this.editedBody = body;
     this.dirty = true;
+    this.wire = undefined;
     if (contentType !== undefined) this.set("Content-Type", contentType);
   }
 
@@ -473,6 +500,7 @@ export abstract class MessageImpl {
   }
 
   toBuffer(): Buffer {
+    if (this.wire !== undefined) return this.wire;
     const body = this.body;
     const startLine = this.newStartLine();
     if (!this.dirty && this.contentLengthCache === body.length && startLine === undefined) {
@@ -522,6 +550,7 @@ export abstract class MessageImpl {
     out[o++] = 13;
     out[o++] = 10;
     body.copy(out, o);
+    this.wire = out;
     return out;
   }
 
@@ -594,10 +623,32 @@ export class SipRequestImpl extends MessageImpl implements SipRequest {
   set uri(uri: Uri) {
     this.currentUri = uri;
     this.uriEdited = true;
+    this.wire = undefined;
   }
 
   protected newStartLine(): string | undefined {
     return this.uriEdited ? `${this.method} ${this.uri.raw} ${this.version}\r\n` : undefined;
+  }
+
+  clone(): SipRequest {
+    const c = new SipRequestImpl(
+      this.data,
+      this.startOffset,
+      this.startLineEnd,
+      this.copyTable(),
+      this.bodyStart,
+      this.bodyEnd,
+      this.method,
+      this.uriText,
+      this.version,
+    );
+    this.copyStateTo(c);
+    // A Uri is replaced whole, never edited in place: an edited one can be shared.
+    if (this.uriEdited) {
+      c.currentUri = this.currentUri;
+      c.uriEdited = true;
+    }
+    return c;
   }
 }
 
@@ -626,5 +677,21 @@ export class SipResponseImpl extends MessageImpl implements SipResponse {
 
   protected newStartLine(): string | undefined {
     return undefined;
+  }
+
+  clone(): SipResponse {
+    const c = new SipResponseImpl(
+      this.data,
+      this.startOffset,
+      this.startLineEnd,
+      this.copyTable(),
+      this.bodyStart,
+      this.bodyEnd,
+      this.status,
+      this.reason,
+      this.version,
+    );
+    this.copyStateTo(c);
+    return c;
   }
 }

@@ -124,6 +124,11 @@ export interface SipRequest extends MessageBase {
   /** The Request-URI; settable (retargeting). */
   uri: Uri;
   readonly version: string; // "SIP/2.0"
+  /**
+   * An independent copy (what `parseMessage(req.toBuffer())` gives, without re-parsing): same
+   * wire form; edits to either never show in the other. Shares the received bytes.
+   */
+  clone(): SipRequest;
 }
 
 export interface SipResponse extends MessageBase {
@@ -131,6 +136,8 @@ export interface SipResponse extends MessageBase {
   readonly status: number;
   readonly reason: string;
   readonly version: string;
+  /** An independent copy; see `SipRequest.clone`. */
+  clone(): SipResponse;
 }
 
 export type SipMessage = SipRequest | SipResponse;

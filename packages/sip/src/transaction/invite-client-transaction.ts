@@ -75,6 +75,8 @@ export class InviteClientTransaction extends ClientTransaction {
       } else if (state !== "Accepted") return;
       this.lastResponse = res;
       this.delegate.onResponse(res, this);
+      // Accepted only relays 2xx retransmissions to the TU for 64*T1: nothing left to read.
+      if (this.state === "Accepted") this.compact();
     } else if (state === "Calling" || state === "Proceeding") {
       this.state = "Completed";
       this.#a = this.cancelTimer(this.#a);
@@ -90,7 +92,10 @@ export class InviteClientTransaction extends ClientTransaction {
       this.delegate.onResponse(res, this);
       if (this.state !== "Completed") return; // the TU may have shut us down
       if (this.reliable) this.terminate();
-      else this.#wait = this.schedule(this.host.timers.timerD, TIMER_D);
+      else {
+        this.#wait = this.schedule(this.host.timers.timerD, TIMER_D);
+        this.compact();
+      }
     } else if (state === "Completed" && this.#ack !== undefined) {
       this.send(this.#ack); // retransmitted final: our ACK was lost
     }

@@ -53,9 +53,7 @@ export class InviteServerTransaction extends ServerTransaction {
       return; // Confirmed absorbs ACK retransmissions
     }
     // A retransmitted INVITE: repeat the latest response, except in Accepted (TU's business).
-    if ((state === "Proceeding" || state === "Completed") && this.lastResponse !== undefined) {
-      this.send(this.lastResponse);
-    }
+    if (state === "Proceeding" || state === "Completed") this.resendLastResponse();
   }
 
   respond(res: SipResponse): boolean {
@@ -73,7 +71,10 @@ export class InviteServerTransaction extends ServerTransaction {
     if (status < 300) {
       this.state = "Accepted";
       if (!this.send(res)) return false;
-      if (this.state === "Accepted") this.#wait = this.schedule(64 * this.host.timers.t1, TIMER_L);
+      if (this.state === "Accepted") {
+        this.#wait = this.schedule(64 * this.host.timers.t1, TIMER_L);
+        this.compact();
+      }
       return true;
     }
     this.state = "Completed";
@@ -84,6 +85,7 @@ export class InviteServerTransaction extends ServerTransaction {
       this.#g = this.schedule(t1, TIMER_G);
     }
     this.#h = this.schedule(64 * t1, TIMER_H);
+    this.compact();
     return true;
   }
 
@@ -91,13 +93,11 @@ export class InviteServerTransaction extends ServerTransaction {
     switch (kind) {
       case TIMER_TRYING:
         this.#trying = undefined;
-        if (this.state === "Proceeding" && this.lastResponse === undefined) this.#sendTrying();
+        if (this.state === "Proceeding" && !this.hasLastResponse) this.#sendTrying();
         return;
       case TIMER_G:
         this.#g = undefined;
-        if (this.state !== "Completed" || this.lastResponse === undefined || !this.send(this.lastResponse)) {
-          return;
-        }
+        if (this.state !== "Completed" || !this.resendLastResponse()) return;
         this.#interval = Math.min(2 * this.#interval, this.host.timers.t2);
         this.#g = this.schedule(this.#interval, TIMER_G);
         return;

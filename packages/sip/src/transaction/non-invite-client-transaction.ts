@@ -57,7 +57,10 @@ export class NonInviteClientTransaction extends ClientTransaction {
     this.delegate.onResponse(res, this);
     if (this.state !== "Completed") return;
     if (this.reliable) this.terminate();
-    else this.#k = this.schedule(this.host.timers.t4, TIMER_K);
+    else {
+      this.#k = this.schedule(this.host.timers.t4, TIMER_K);
+      this.compact();
+    }
   }
 
   onTimer(kind: number): void {

@@ -29,9 +29,7 @@ export class NonInviteServerTransaction extends ServerTransaction {
   }
 
   receiveRequest(_req: SipRequest, _source: SendTarget): void {
-    if ((this.state === "Proceeding" || this.state === "Completed") && this.lastResponse !== undefined) {
-      this.send(this.lastResponse);
-    }
+    if (this.state === "Proceeding" || this.state === "Completed") this.resendLastResponse();
   }
 
   respond(res: SipResponse): boolean {
@@ -47,7 +45,10 @@ export class NonInviteServerTransaction extends ServerTransaction {
     this.#guard = this.cancelTimer(this.#guard);
     if (!this.send(res)) return false;
     if (this.reliable) this.terminate();
-    else this.#j = this.schedule(64 * this.host.timers.t1, TIMER_J);
+    else {
+      this.#j = this.schedule(64 * this.host.timers.t1, TIMER_J);
+      this.compact();
+    }
     return true;
   }
 

@@ -95,7 +95,9 @@ export class TransactionLayer implements TransactionHost {
    * `source` is where responses go (§18.2.2, computed by the transport glue).
    */
   receiveRequest(req: SipRequest, source: SendTarget): void {
-    const existing = this.findServerTransaction(req);
+    // One key for both the lookup and, when new, the insertion.
+    const key = serverKey(req);
+    const existing = key !== undefined ? this.#servers.get(key) : this.#findLegacy(req, req.method);
     if (existing !== undefined) {
       existing.receiveRequest(req, source);
       return;
@@ -104,7 +106,6 @@ export class TransactionLayer implements TransactionHost {
       this.#user.onRequest(req, undefined, source);
       return;
     }
-    const key = serverKey(req);
     let tx: ServerTransaction;
     if (key !== undefined) {
       tx = this.#newServer(key, req, source);

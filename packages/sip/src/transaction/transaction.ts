@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { parseMessage } from "../message/index.js";
 import type { SipMessage, SipRequest, SipResponse } from "../message/types.js";
 import type { TimerHandle, TimerTarget, TimerWheel } from "../timer/index.js";
 import type { SendTarget, TransactionState, TransactionTimers, TransactionTransport } from "./types.js";
@@ -22,19 +23,81 @@ export interface TransactionHost {
 export abstract class Transaction implements TimerTarget {
   abstract readonly kind: "client" | "server";
   state: TransactionState;
-  lastResponse: SipResponse | undefined = undefined;
   readonly reliable: boolean;
+  /**
+   * The request and latest response, parsed; once the transaction only lingers to absorb
+   * retransmissions (`compact()`), only their bytes are kept and a read parses them again.
+   */
+  #request: SipRequest | undefined;
+  #requestBytes: Buffer | undefined = undefined;
+  #lastResponse: SipResponse | undefined = undefined;
+  #lastResponseBytes: Buffer | undefined = undefined;
 
   constructor(
     protected readonly host: TransactionHost,
     /** The matching key in the layer's map. */
     readonly id: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly target: SendTarget,
     initial: TransactionState,
   ) {
+    this.#request = request;
     this.state = initial;
     this.reliable = host.transport.isReliable(target.transport);
+  }
+
+  get request(): SipRequest {
+    let req = this.#request;
+    if (req === undefined) {
+      req = parseMessage(this.#requestBytes as Buffer) as SipRequest;
+      this.#request = req;
+    }
+    return req;
+  }
+
+  get lastResponse(): SipResponse | undefined {
+    let res = this.#lastResponse;
+    if (res === undefined && this.#lastResponseBytes !== undefined) {
+      res = parseMessage(this.#lastResponseBytes) as SipResponse;
+      this.#lastResponse = res;
+    }
+    return res;
+  }
+
+  set lastResponse(res: SipResponse | undefined) {
+    this.#lastResponse = res;
+    this.#lastResponseBytes = undefined;
+  }
+
+  /**
+   * Keep only the bytes of the request and latest response: a transaction that has seen its
+   * final response lives on for up to 64*T1 just to match and answer retransmissions, and the
+   * parsed objects (decoded headers, Maps) are most of its weight. Retransmissions are rare and
+   * re-parse what they send.
+   */
+  protected compact(): void {
+    const req = this.#request;
+    if (req !== undefined) {
+      this.#requestBytes = req.toBuffer();
+      this.#request = undefined;
+    }
+    const res = this.#lastResponse;
+    if (res !== undefined) {
+      this.#lastResponseBytes = res.toBuffer();
+      this.#lastResponse = undefined;
+    }
+  }
+
+  /** Send the latest response again (a retransmission) without keeping a parsed copy. */
+  protected resendLastResponse(): boolean {
+    const res = this.#lastResponse;
+    if (res !== undefined) return this.send(res);
+    const bytes = this.#lastResponseBytes;
+    return bytes !== undefined && this.send(parseMessage(bytes));
+  }
+
+  protected get hasLastResponse(): boolean {
+    return this.#lastResponse !== undefined || this.#lastResponseBytes !== undefined;
   }
 
   get terminated(): boolean {
