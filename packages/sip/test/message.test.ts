@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { parseAuthHeader } from "../src/digest/index.js";
 import {
   createErrorResponse,
   createResponse,
-  parseCredentials,
   parseMessage,
   reasonPhrase,
   SipParseError,
@@ -93,7 +93,7 @@ test("comma lists split only for list headers", () => {
   assert.equal(m.getAll("x-custom"), ["one, two"]);
   assert.ok(m.has("X-CUSTOM"));
   assert.not.ok(m.has("Subject"));
-  const cred = parseCredentials(m.get("authorization") ?? "");
+  const cred = parseAuthHeader(m.get("authorization") ?? "");
   assert.is(cred.scheme, "Digest");
   assert.is(cred.params.get("nonce"), "abc,def");
   assert.is(cred.params.get("username"), "alice");

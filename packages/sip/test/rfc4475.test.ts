@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { parseAuthHeader } from "../src/digest/index.js";
 import {
   createErrorResponse,
   type NameAddr,
-  parseCredentials,
   parseMessage,
   type SipMessage,
   SipParseError,
@@ -469,7 +469,7 @@ const CASES: Case[] = [
     expected: "401 with a Digest challenge",
     outcome: {
       parse: (m) => {
-        const c = parseCredentials(m.get("authorization") ?? "");
+        const c = parseAuthHeader(m.get("authorization") ?? "");
         assert.is(c.scheme, "NoOneKnowsThisScheme");
         assert.is(c.params.get("opaque-data"), "here");
       },

@@ -9,7 +9,6 @@
  * `toBuffer()` copies untouched header lines byte for byte.
  */
 export * from "../uri/index.js";
-export { parseCredentials } from "./credentials.js";
 export { badRequest, type PartialMessage, SipParseError } from "./errors.js";
 export { headerKey } from "./header-names.js";
 export { splitList } from "./lex.js";
