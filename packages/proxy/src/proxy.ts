@@ -545,7 +545,7 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
         port: source.remotePort,
       });
     }
-    const shift = this.#shiftCseq(req, 1);
+    const shift = this.#shiftCseq(req);
     const reanchor = req.method === "INVITE" || req.method === "UPDATE";
     if (reanchor) await this.#o.media?.offer(req);
     req.set("max-forwards", String(mf - 1));
@@ -614,7 +614,7 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
       this.#popOwnRoutes(req);
       const target = targetOfUri(req.route[0]?.uri ?? req.uri);
       if (this.#local.isOurs(target.address, target.port)) return;
-      this.#shiftCseq(req, 1);
+      this.#shiftCseq(req);
       req.set("max-forwards", String(mf - 1));
       req.prepend("via", this.#via(target, loopHash(req)));
       this.#o.stack.sendStateless(req, target);
@@ -670,12 +670,11 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
   // ---------------------------------------------------------------- helpers
 
   /** Applies a PSTN dialog's CSeq offset to a caller's in-dialog request; returns the shift applied. */
-  #shiftCseq(req: SipRequest, sign: 1 | -1): number {
+  #shiftCseq(req: SipRequest): number {
     const shift = this.#cseqShift.get(req.callId);
     if (shift === undefined || req.from.params.get("tag") !== shift.callerTag) return 0;
-    const delta = sign * shift.offset;
-    req.set("cseq", `${req.cseq.seq + delta} ${req.cseq.method}`);
-    return delta;
+    req.set("cseq", `${req.cseq.seq + shift.offset} ${req.cseq.method}`);
+    return shift.offset;
   }
 
   #rememberEnds(invite: SipRequest, res: SipResponse, calleeTarget: TransactionTarget): void {
