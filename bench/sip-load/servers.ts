@@ -221,7 +221,7 @@ export async function startKamailio(o: KamailioStart): Promise<RunningServer> {
     "-m",
     "256",
     "-M",
-    "8",
+    "64",
     "-l",
     `udp:127.0.0.1:${o.port}`,
     "-A",
