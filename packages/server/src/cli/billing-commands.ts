@@ -10,6 +10,7 @@ import {
   verifyLedger,
 } from "@centrex/billing";
 import { type Command, InvalidArgumentError } from "commander";
+import { print } from "./output.js";
 import { CliError, customerByDomain, type DbOptions, dbOptions, dbPath, withStore } from "./store-command.js";
 
 function readFile(path: string, what: string): Buffer {
@@ -55,7 +56,7 @@ export function registerBillingCommands(program: Command): void {
         );
         for (const n of report.nodes) {
           const state = n.fault ? `FAULT ${n.fault.kind} at ${n.fault.seq}: ${n.fault.detail}` : "ok";
-          console.log(`${n.node}\t${n.records} records\tseq ${n.firstSeq}..${n.lastSeq}\t${state}`);
+          print(`${n.node}\t${n.records} records\tseq ${n.firstSeq}..${n.lastSeq}\t${state}`);
         }
         if (!report.ok) process.exitCode = 1;
       }),
@@ -106,10 +107,10 @@ export function registerBillingCommands(program: Command): void {
           for (const r of results) {
             const inv = r.invoice;
             if (!inv) {
-              console.log(`${r.customer.domain}\t${r.outcome}`);
+              print(`${r.customer.domain}\t${r.outcome}`);
               continue;
             }
-            console.log(
+            print(
               `${r.customer.domain}\tinvoiced\t${inv.periodStart}..${inv.periodEnd}\t${(inv.totalCents / 100).toFixed(2)} EUR\tdebit ${inv.debitOn}`,
             );
             if (o.out !== undefined) {

@@ -1,5 +1,6 @@
 import type { CarrierTransport, NumberFormat } from "@centrex/store";
 import { type Command, InvalidArgumentError } from "commander";
+import { print } from "./output.js";
 import { CliError, type DbOptions, dbOptions, withStore } from "./store-command.js";
 
 function int(value: string): number {
@@ -58,14 +59,14 @@ export function registerCarrierCommands(program: Command): void {
           ...(o.priority !== undefined && { priority: o.priority }),
           ...(o.weight !== undefined && { weight: o.weight }),
         });
-        console.log(`carrier ${c.name} ${c.transport}:${c.host}:${c.port} priority ${c.priority}`);
+        print(`carrier ${c.name} ${c.transport}:${c.host}:${c.port} priority ${c.priority}`);
       }),
     );
   dbOptions(carrier.command("list").description("list carriers and their prefixes")).action((o: DbOptions) =>
     withStore(o, async (store) => {
       for (const c of await store.carriers.list()) {
         const routes = (await store.carriers.listRoutes(c.id)).map((r) => r.prefix || "*").join(",");
-        console.log(
+        print(
           `${c.name}\t${c.transport}:${c.host}:${c.port}\tpriority ${c.priority}\tweight ${c.weight}\t${c.numberFormat}\t${routes}`,
         );
       }
@@ -77,7 +78,7 @@ export function registerCarrierCommands(program: Command): void {
         const c = await store.carriers.findByName(name);
         if (c === undefined) throw new CliError(`no carrier ${name}`);
         await store.carriers.delete(c.id);
-        console.log(`carrier ${name} removed`);
+        print(`carrier ${name} removed`);
       }),
   );
   dbOptions(
@@ -93,7 +94,7 @@ export function registerCarrierCommands(program: Command): void {
       const p = prefix === "any" ? "" : prefix.replace(/^\+/, "");
       if (!/^\d*$/.test(p)) throw new CliError(`prefix must be digits or "any" (got "${prefix}")`);
       await store.carriers.addRoute(c.id, p);
-      console.log(`carrier ${name} takes ${p === "" ? "any destination" : `+${p}…`}`);
+      print(`carrier ${name} takes ${p === "" ? "any destination" : `+${p}…`}`);
     }),
   );
 }

@@ -10,6 +10,7 @@ import {
   type FailoverConfig,
   failoverConfigSchema,
 } from "../switch/failover.js";
+import { print, printError } from "./output.js";
 import { CliError, type DbOptions, dbOptions, dbPath } from "./store-command.js";
 
 /** Takes an online, checksummed copy of the database (the switch may be running). */
@@ -138,7 +139,7 @@ async function cli(fn: () => Promise<void>): Promise<void> {
     await fn();
   } catch (err) {
     if (err instanceof CliError || err instanceof BackupError) {
-      console.error(`centrex: ${err.message}`);
+      printError(`centrex: ${err.message}`);
       process.exitCode = 2;
       return;
     }
@@ -157,7 +158,7 @@ export function registerFailoverCommands(program: Command): void {
     cli(async () => {
       const dir = o.dir ?? (o.config !== undefined ? configBackupDir(o.config) : undefined) ?? "./backups";
       const r = await runBackup({ db: dbPath(o), dir });
-      console.log(`${r.file}\n  sha256 ${r.sha256}  ${r.bytes} bytes`);
+      print(`${r.file}\n  sha256 ${r.sha256}  ${r.bytes} bytes`);
     }),
   );
 
@@ -170,7 +171,7 @@ export function registerFailoverCommands(program: Command): void {
     cli(async () => {
       const db = dbPath(o);
       const r = await runRestore(file, db);
-      console.log(`restored ${file} to ${db} (sha256 ${r.sha256})`);
+      print(`restored ${file} to ${db} (sha256 ${r.sha256})`);
     }),
   );
 
@@ -193,7 +194,7 @@ export function registerFailoverCommands(program: Command): void {
           timeoutMs: Number(o.timeout),
           ...(o.force === true && { force: true }),
         });
-        console.log(
+        print(
           `failback done: ${r.repaired} is primary (epoch ${r.epoch}), ${r.active} follows it; ` +
             `new calls waited ${r.switchMs} ms; DNS ${r.dnsSwitched ? "switched" : "NOT switched (retrying)"}`,
         );

@@ -7,6 +7,7 @@ import { registerBillingCommands } from "./billing-commands.js";
 import { registerCarrierCommands } from "./carrier-commands.js";
 import { registerFailoverCommands } from "./failover-commands.js";
 import { registerMediaCommand } from "./media-command.js";
+import { printError } from "./output.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerTenantCommands } from "./tenant-commands.js";
 
@@ -53,7 +54,7 @@ program
       config = validateConfig(merged, "command line");
     } catch (err) {
       if (err instanceof ConfigError) {
-        console.error(`centrex: ${err.message}`);
+        printError(`centrex: ${err.message}`);
         process.exit(2);
       }
       throw err;
@@ -64,7 +65,7 @@ program
       sw = await Switch.start(config, logger);
     } catch (err) {
       logger.fatal({ err, event: "start-failed" }, "centrex could not start");
-      console.error(`centrex: cannot start: ${(err as Error).message}`);
+      printError(`centrex: cannot start: ${(err as Error).message}`);
       process.exit(1);
     }
     let stopping = false;
@@ -92,6 +93,6 @@ registerCarrierCommands(program);
 registerFailoverCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`centrex: ${(err as Error).message}`);
+  printError(`centrex: ${(err as Error).message}`);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { isDestinationClass } from "@centrex/dialplan";
 import type { BarringOverride, Store } from "@centrex/store";
 import { type Command, InvalidArgumentError } from "commander";
+import { print } from "./output.js";
 import { CliError, customerByDomain, type DbOptions, dbOptions, withStore } from "./store-command.js";
 
 interface ActorOptions extends DbOptions {
@@ -66,7 +67,7 @@ export function registerPolicyCommands(program: Command): void {
             isMain: o.main === true,
           });
           await audit(store, o, "did.add", c.id, { e164: n.e164, target, main: n.isMain });
-          console.log(`number ${n.e164} allocated to ${c.domain}${n.isMain ? " (main)" : ""}`);
+          print(`number ${n.e164} allocated to ${c.domain}${n.isMain ? " (main)" : ""}`);
         }),
     );
   dbOptions(did.command("list <domain>").description("list a customer's numbers")).action(
@@ -75,7 +76,7 @@ export function registerPolicyCommands(program: Command): void {
         const c = await customerByDomain(store, domain);
         for (const n of await store.numbers.listByCustomer(c.id)) {
           const t = n.target === null ? "unrouted" : `${n.target.kind}:${n.target.id}`;
-          console.log(`${n.e164}\t${t}${n.isMain ? "\tmain" : ""}`);
+          print(`${n.e164}\t${t}${n.isMain ? "\tmain" : ""}`);
         }
       }),
   );
@@ -89,7 +90,7 @@ export function registerPolicyCommands(program: Command): void {
       const c = await customerByDomain(store, domain);
       await store.policies.update(c.id, { fallbackNumber: e164(number) });
       await audit(store, o, "policy.fallback", c.id, { fallbackNumber: number });
-      console.log(`fallback of ${c.domain}: ${number}`);
+      print(`fallback of ${c.domain}: ${number}`);
     }),
   );
 
@@ -104,7 +105,7 @@ export function registerPolicyCommands(program: Command): void {
       const c = await customerByDomain(store, domain);
       await store.policies.update(c.id, { emergencyDepartment: o.department, emergencyCommune: o.commune });
       await audit(store, o, "policy.emergency", c.id, { department: o.department, commune: o.commune });
-      console.log(`emergency location of ${c.domain}: ${o.department} / ${o.commune}`);
+      print(`emergency location of ${c.domain}: ${o.department} / ${o.commune}`);
     }),
   );
 
@@ -125,7 +126,7 @@ export function registerPolicyCommands(program: Command): void {
         barringOverrides: { ...p.barringOverrides, [cls]: access as BarringOverride },
       });
       await audit(store, o, "policy.barring", c.id, { class: cls, from: before, to: access });
-      console.log(`${c.domain}: ${cls} ${before} -> ${access}`);
+      print(`${c.domain}: ${cls} ${before} -> ${access}`);
     }),
   );
 
@@ -136,13 +137,13 @@ export function registerPolicyCommands(program: Command): void {
         const c = await customerByDomain(store, domain);
         await store.pins.create(c.id, label, o.code);
         await audit(store, o, "pin.add", c.id, { label });
-        console.log(`PIN "${label}" added to ${c.domain}`);
+        print(`PIN "${label}" added to ${c.domain}`);
       }),
   );
   dbOptions(pin.command("list <domain>")).action((domain: string, o: DbOptions) =>
     withStore(o, async (store) => {
       const c = await customerByDomain(store, domain);
-      for (const p of await store.pins.list(c.id)) console.log(p.label);
+      for (const p of await store.pins.list(c.id)) print(p.label);
     }),
   );
   withActor(pin.command("remove <domain> <label>")).action((domain: string, label: string, o: ActorOptions) =>
@@ -152,7 +153,7 @@ export function registerPolicyCommands(program: Command): void {
       if (p === undefined) throw new CliError(`no PIN "${label}" in ${c.domain}`);
       await store.pins.delete(p.id);
       await audit(store, o, "pin.remove", c.id, { label });
-      console.log(`PIN "${label}" removed from ${c.domain}`);
+      print(`PIN "${label}" removed from ${c.domain}`);
     }),
   );
 
@@ -185,7 +186,7 @@ export function registerPolicyCommands(program: Command): void {
         pstn: o.pstn,
         reason: o.reason,
       });
-      console.log(
+      print(
         `${c.domain} suspended${o.nonPayment ? " (non-payment)" : ""}${o.pstn ? ` (PSTN ${o.pstn})` : ""}`,
       );
     }),
@@ -197,7 +198,7 @@ export function registerPolicyCommands(program: Command): void {
         await store.customers.update(c.id, { status: "active" });
         await store.policies.update(c.id, { pstnSuspension: "none", pstnSuspensionReason: null });
         await audit(store, o, "customer.resume", c.id, {});
-        console.log(`${c.domain} resumed`);
+        print(`${c.domain} resumed`);
       }),
   );
 }

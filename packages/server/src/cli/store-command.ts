@@ -2,6 +2,7 @@ import { BillingError } from "@centrex/billing";
 import { openSqliteStore, type Store, StoreError } from "@centrex/store";
 import type { Command } from "commander";
 import { loadConfigFile } from "../config/load.js";
+import { printError } from "./output.js";
 
 /** What every one-shot command that works on the database accepts. */
 export interface DbOptions {
@@ -39,7 +40,7 @@ export async function withStore(o: DbOptions, fn: (store: Store) => Promise<void
     await fn(store);
   } catch (err) {
     if (err instanceof StoreError || err instanceof BillingError || err instanceof CliError) {
-      console.error(`centrex: ${err.message}`);
+      printError(`centrex: ${err.message}`);
       process.exitCode = 2;
       return;
     }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { print } from "./output.js";
 import { CliError, customerByDomain, type DbOptions, dbOptions, withStore } from "./store-command.js";
 
 export function registerTenantCommands(program: Command): void {
@@ -8,13 +9,12 @@ export function registerTenantCommands(program: Command): void {
     .action((name: string, o: DbOptions & { domain: string }) =>
       withStore(o, async (store) => {
         const c = await store.customers.create({ name, domain: o.domain });
-        console.log(`customer ${c.id} ${c.name} ${c.domain}`);
+        print(`customer ${c.id} ${c.name} ${c.domain}`);
       }),
     );
   dbOptions(customer.command("list").description("list customers")).action((o: DbOptions) =>
     withStore(o, async (store) => {
-      for (const c of await store.customers.list())
-        console.log(`${c.id}\t${c.domain}\t${c.status}\t${c.name}`);
+      for (const c of await store.customers.list()) print(`${c.id}\t${c.domain}\t${c.status}\t${c.name}`);
     }),
   );
   dbOptions(
@@ -23,7 +23,7 @@ export function registerTenantCommands(program: Command): void {
     withStore(o, async (store) => {
       const c = await customerByDomain(store, domain);
       await store.customers.delete(c.id);
-      console.log(`customer ${c.domain} removed`);
+      print(`customer ${c.domain} removed`);
     }),
   );
 
@@ -40,7 +40,7 @@ export function registerTenantCommands(program: Command): void {
           password: o.password,
           ...(o.name !== undefined && { displayName: o.name }),
         });
-        console.log(`extension ${e.number}@${c.domain} created`);
+        print(`extension ${e.number}@${c.domain} created`);
       }),
     );
   dbOptions(ext.command("list <domain>").description("list a customer's extensions")).action(
@@ -50,9 +50,7 @@ export function registerTenantCommands(program: Command): void {
         const now = Date.now();
         for (const e of await store.extensions.listByCustomer(c.id)) {
           const n = await store.locations.count(e.id, now);
-          console.log(
-            `${e.number}\t${e.enabled ? "enabled" : "disabled"}\t${n} registered\t${e.displayName}`,
-          );
+          print(`${e.number}\t${e.enabled ? "enabled" : "disabled"}\t${n} registered\t${e.displayName}`);
         }
       }),
   );
@@ -63,7 +61,7 @@ export function registerTenantCommands(program: Command): void {
         const e = await store.extensions.find(c.id, number);
         if (e === undefined) throw new CliError(`no extension ${number} in ${c.domain}`);
         await store.extensions.delete(e.id);
-        console.log(`extension ${number}@${c.domain} removed`);
+        print(`extension ${number}@${c.domain} removed`);
       }),
   );
   dbOptions(ext.command("passwd <domain> <number>").description("set an extension's SIP password"))
@@ -74,7 +72,7 @@ export function registerTenantCommands(program: Command): void {
         const e = await store.extensions.find(c.id, number);
         if (e === undefined) throw new CliError(`no extension ${number} in ${c.domain}`);
         await store.extensions.setPassword(e.id, o.password);
-        console.log(`password of ${number}@${c.domain} changed`);
+        print(`password of ${number}@${c.domain} changed`);
       }),
     );
 }
