@@ -40,7 +40,7 @@ function ensureDebianPackages() {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith("#"))
     .map((l) => l.split(/\s+/));
-  const missing = wanted.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
+  const missing = [...new Set(wanted.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
   if (missing.length === 0) return true;
   if (process.getuid?.() !== 0) {
     log(`missing Debian packages (run as root, or: sudo apt-get install ${missing.join(" ")})`);
