@@ -26,18 +26,9 @@ const IGNORE: ClientTransactionDelegate = { onResponse() {}, onTimeout() {}, onT
  * (and the operator bills none) after its media died. The callee-to-caller
  * BYE uses a CSeq far above anything the callee has sent in the dialog.
  */
-export function sendByeBothWays(stack: SipStack, d: DialogEnds, reason: string): void {
-  const toCallee = bye(
-    stack,
-    d.callee.contact,
-    d.callee.target,
-    d.from,
-    d.to,
-    d.callId,
-    d.inviteCseq + 1,
-    reason,
-  );
-  const toCaller = bye(stack, d.caller.contact, d.caller.target, d.to, d.from, d.callId, 1_000_000, reason);
+export function sendByeBothWays(stack: SipStack, d: DialogEnds, reason: string, advertised?: string): void {
+  const toCallee = bye(stack, advertised, d.callee, d.from, d.to, d.callId, d.inviteCseq + 1, reason);
+  const toCaller = bye(stack, advertised, d.caller, d.to, d.from, d.callId, 1_000_000, reason);
   for (const [req, target] of [toCallee, toCaller] as const) {
     try {
       stack.transactions.sendRequest(req, target, IGNORE);
@@ -49,8 +40,8 @@ export function sendByeBothWays(stack: SipStack, d: DialogEnds, reason: string):
 
 function bye(
   stack: SipStack,
-  contact: string,
-  target: TransactionTarget,
+  advertised: string | undefined,
+  { contact, target }: { readonly contact: string; readonly target: TransactionTarget },
   from: string,
   to: string,
   callId: string,
@@ -59,7 +50,8 @@ function bye(
 ): [SipRequest, TransactionTarget] {
   const transport = target.transport as "UDP" | "TCP" | "TLS";
   const sentBy = stack.sentBy(transport) ?? { host: "127.0.0.1", port: 5060 };
-  const host = sentBy.host === "0.0.0.0" || sentBy.host === "[::]" ? "127.0.0.1" : sentBy.host;
+  const wildcard = sentBy.host === "0.0.0.0" || sentBy.host === "[::]";
+  const host = advertised ?? (wildcard ? "127.0.0.1" : sentBy.host);
   const text =
     `BYE ${contact} SIP/2.0\r\n` +
     `Via: SIP/2.0/${transport} ${host}:${sentBy.port};branch=${newBranch()}${randomBytes(3).toString("hex")};rport\r\n` +

@@ -166,7 +166,7 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
     );
     if (ends !== undefined) {
       this.#answered.delete(callId);
-      sendByeBothWays(this.#o.stack, ends, "Media timeout");
+      sendByeBothWays(this.#o.stack, ends, "Media timeout", this.#o.advertisedAddress);
     }
     await this.dialogs.endAll(callId, 200, "media-timeout");
   }

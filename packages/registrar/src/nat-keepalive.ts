@@ -15,6 +15,8 @@ export interface NatKeepaliveOptions {
   readonly locations: Pick<LocationRepository, "page" | "remove">;
   /** How often every binding is pinged (ms). */
   readonly intervalMs: number;
+  /** Address for our Via when the listener is a wildcard (else the phone answers nowhere). */
+  readonly advertisedAddress?: string;
   readonly clock?: () => number;
   readonly logger?: Logger;
 }
@@ -101,7 +103,8 @@ export class NatKeepalive {
 
   #options(b: Binding, transport: "UDP" | "TCP" | "TLS"): SipRequest {
     const sentBy = this.#o.stack.sentBy(transport) ?? { host: "127.0.0.1", port: 5060 };
-    const host = sentBy.host === "0.0.0.0" || sentBy.host === "[::]" ? "127.0.0.1" : sentBy.host;
+    const wildcard = sentBy.host === "0.0.0.0" || sentBy.host === "[::]";
+    const host = this.#o.advertisedAddress ?? (wildcard ? "127.0.0.1" : sentBy.host);
     const tag = randomBytes(6).toString("hex");
     const text =
       `OPTIONS ${b.contact} SIP/2.0\r\n` +

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ConfigError, loadConfigFile, validateConfig } from "../src/config/load.js";
+import { advertisedAddress } from "../src/switch/addresses.js";
 
 test("empty config gives the embedded defaults", () => {
   const c = validateConfig({});
@@ -61,6 +62,17 @@ test("YAML file is read, validated, and a syntax error is reported", () => {
     () => loadConfigFile(wrongType),
     (e: unknown) => /key "log.level"/.test(String(e)) && /loud/.test(String(e)),
   );
+});
+
+test("the advertised address: configured, else a specific listener's, else an external one for a wildcard", () => {
+  assert.is(advertisedAddress(validateConfig({ sip: { advertisedAddress: "203.0.113.7" } })), "203.0.113.7");
+  const specific = validateConfig({
+    sip: { listen: [{ transport: "udp", address: "127.0.0.1", port: 5060 }] },
+  });
+  assert.is(advertisedAddress(specific), undefined); // the listener's own address is used
+  const wildcard = advertisedAddress(validateConfig({}));
+  // Never the wildcard itself: phones would send their answers nowhere.
+  assert.ok(wildcard !== undefined && wildcard !== "0.0.0.0" && wildcard.length > 0);
 });
 
 test.run();

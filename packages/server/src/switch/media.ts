@@ -1,7 +1,7 @@
-import { networkInterfaces } from "node:os";
 import { type MediaController, MediaNodePool, MediaRelay, RemoteMediaController } from "@centrex/media";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
+import { firstExternalIpv4 } from "./addresses.js";
 
 /**
  * The in-process relay, placed where phones can reach it: on the SIP listen
@@ -29,13 +29,6 @@ export function createMediaRelay(config: CentrexConfig, logger: Logger): MediaRe
     },
     logger: logger.child({ component: "media" }),
   });
-}
-
-function firstExternalIpv4(): string {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const i of list ?? []) if (i.family === "IPv4" && !i.internal) return i.address;
-  }
-  return "127.0.0.1";
 }
 
 /**

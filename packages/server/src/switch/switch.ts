@@ -6,6 +6,7 @@ import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@cen
 import { openSqliteStore, type Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
+import { advertisedAddress } from "./addresses.js";
 import { startAdmin } from "./admin.js";
 import { createCallPolicy, supportTarget } from "./call-policy.js";
 import { callRecorder, openLedger } from "./call-records.js";
@@ -90,7 +91,8 @@ export class Switch {
     }
     const policy = createCallPolicy(config, store, logger);
     const support = supportTarget(config, store);
-    const trunk = new TrunkService(config, stack, store, policy.data.plan, logger);
+    const advertised = advertisedAddress(config);
+    const trunk = new TrunkService(config, stack, store, policy.data.plan, advertised, logger);
     const relay = config.media.enabled ? createMediaController(config, logger) : undefined;
     const proxy = new SipProxy({
       stack,
@@ -104,7 +106,7 @@ export class Switch {
       ...(support !== undefined && { support }),
       ringTimeoutMs: config.proxy.ringTimeoutMs,
       authenticateCalls: config.proxy.authenticateCalls,
-      ...(config.sip.advertisedAddress !== undefined && { advertisedAddress: config.sip.advertisedAddress }),
+      ...(advertised !== undefined && { advertisedAddress: advertised }),
       ...(config.failover?.dns !== undefined && { localNames: [config.failover.dns.serviceName] }),
       logger,
     });
@@ -118,6 +120,7 @@ export class Switch {
             stack,
             locations: store.locations,
             intervalMs: config.registrar.keepaliveSeconds * 1000,
+            ...(advertised !== undefined && { advertisedAddress: advertised }),
             logger,
           })
         : undefined;

@@ -15,6 +15,7 @@ export class TrunkService {
     stack: SipStack,
     store: Store,
     plan: NumberingPlan,
+    advertisedAddress: string | undefined,
     readonly logger: Logger,
   ) {
     const t = config.trunk;
@@ -26,7 +27,7 @@ export class TrunkService {
       probe: t.probeSeconds === 0 ? false : { intervalMs: t.probeSeconds * 1000 },
       noResponseTimeoutMs: t.noResponseTimeoutMs,
       ...(t.registration === "off" && { shouldRegister: () => false }),
-      ...(config.sip.advertisedAddress !== undefined && { advertisedAddress: config.sip.advertisedAddress }),
+      ...(advertisedAddress !== undefined && { advertisedAddress }),
       logger: logger.child({ component: "trunk" }),
     });
     this.reloadMs = t.reloadSeconds * 1000;
