@@ -1,3 +1,4 @@
+export { ControlClient, type ControlFields } from "./control-client.js";
 export type { ControlCommand, ControlEvent, ControlRequest, ControlResponse } from "./control-protocol.js";
 export { type ControlServer, type ControlServerOptions, startControlServer } from "./control-server.js";
 export type {

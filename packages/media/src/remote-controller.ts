@@ -1,7 +1,7 @@
 import { connect, type Socket } from "node:net";
 import type { Logger } from "pino";
-import { type ControlCommand, type ControlRequest, LineSplitter } from "./control-protocol.js";
-import type { CallStats, MediaController, MediaControllerDelegate, MediaOptions } from "./controller.js";
+import { ControlClient, type ControlFields } from "./control-client.js";
+import { type ControlCommand, LineSplitter } from "./control-protocol.js";
 import { ControlProtocolError, MediaNodeUnavailableError, RemoteMediaError } from "./errors.js";
 
 export interface RemoteMediaControllerOptions {
@@ -23,8 +23,7 @@ interface Pending {
  * Connects on first use and again after a loss; a refused connection, a lost one or a
  * request without answer in time rejects with MediaNodeUnavailableError.
  */
-export class RemoteMediaController implements MediaController {
-  delegate: MediaControllerDelegate | undefined;
+export class RemoteMediaController extends ControlClient {
   readonly host: string;
   readonly port: number;
   #timeoutMs: number;
@@ -36,6 +35,7 @@ export class RemoteMediaController implements MediaController {
   #closed = false;
 
   constructor(options: RemoteMediaControllerOptions) {
+    super();
     this.host = options.host;
     this.port = options.port;
     this.#timeoutMs = options.timeoutMs ?? 2000;
@@ -46,36 +46,12 @@ export class RemoteMediaController implements MediaController {
     return `${this.host}:${this.port}`;
   }
 
-  offer(callId: string, fromTag: string, sdp: string, opts?: MediaOptions): Promise<string> {
-    return this.#request("offer", { callId, tag: fromTag, sdp, options: opts }) as Promise<string>;
-  }
-
-  answer(callId: string, toTag: string, sdp: string, opts?: MediaOptions): Promise<string> {
-    return this.#request("answer", { callId, tag: toTag, sdp, options: opts }) as Promise<string>;
-  }
-
-  delete(callId: string): Promise<boolean> {
-    return this.#request("delete", { callId }) as Promise<boolean>;
-  }
-
-  query(callId: string): Promise<CallStats> {
-    return this.#request("query", { callId }) as Promise<CallStats>;
-  }
-
-  list(): Promise<string[]> {
-    return this.#request("list", {}) as Promise<string[]>;
-  }
-
-  async ping(): Promise<void> {
-    await this.#request("ping", {});
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     this.#drop(new MediaNodeUnavailableError(`${this.name}: controller closed`));
   }
 
-  async #request(command: ControlCommand, fields: Omit<ControlRequest, "id" | "command">): Promise<unknown> {
+  protected async request(command: ControlCommand, fields: ControlFields): Promise<unknown> {
     if (this.#closed) throw new MediaNodeUnavailableError(`${this.name}: controller closed`);
     const id = this.#nextId++;
     const line = `${JSON.stringify({ id, command, ...fields })}\n`;

@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import type { ControlCommand, ControlRequest } from "./control-protocol.js";
-import type { CallStats, MediaController, MediaControllerDelegate, MediaOptions } from "./controller.js";
+import { ControlClient, type ControlFields } from "./control-client.js";
+import type { ControlCommand } from "./control-protocol.js";
 import { MediaNodeUnavailableError, RemoteMediaError } from "./errors.js";
 import { MediaNodePool } from "./node-pool.js";
 import type { MediaRelayOptions } from "./relay.js";
@@ -24,8 +24,7 @@ interface Pending {
 }
 
 /** The control API of one forked relay worker, over its IPC channel. */
-export class WorkerMediaController implements MediaController {
-  delegate: MediaControllerDelegate | undefined;
+export class WorkerMediaController extends ControlClient {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   #pending = new Map<number, Pending>();
@@ -34,6 +33,7 @@ export class WorkerMediaController implements MediaController {
   #exited = false;
 
   constructor(child: ChildProcess, timeoutMs = 2000) {
+    super();
     this.child = child;
     this.#timeoutMs = timeoutMs;
     this.ready = new Promise((resolve, reject) => {
@@ -55,25 +55,6 @@ export class WorkerMediaController implements MediaController {
     });
   }
 
-  offer(callId: string, fromTag: string, sdp: string, opts?: MediaOptions): Promise<string> {
-    return this.#request("offer", { callId, tag: fromTag, sdp, options: opts }) as Promise<string>;
-  }
-  answer(callId: string, toTag: string, sdp: string, opts?: MediaOptions): Promise<string> {
-    return this.#request("answer", { callId, tag: toTag, sdp, options: opts }) as Promise<string>;
-  }
-  delete(callId: string): Promise<boolean> {
-    return this.#request("delete", { callId }) as Promise<boolean>;
-  }
-  query(callId: string): Promise<CallStats> {
-    return this.#request("query", { callId }) as Promise<CallStats>;
-  }
-  list(): Promise<string[]> {
-    return this.#request("list", {}) as Promise<string[]>;
-  }
-  async ping(): Promise<void> {
-    await this.#request("ping", {});
-  }
-
   async close(): Promise<void> {
     if (this.#exited) return;
     const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
@@ -83,7 +64,7 @@ export class WorkerMediaController implements MediaController {
     clearTimeout(timer);
   }
 
-  #request(command: ControlCommand, fields: Omit<ControlRequest, "id" | "command">): Promise<unknown> {
+  protected request(command: ControlCommand, fields: ControlFields): Promise<unknown> {
     if (this.#exited || !this.child.connected) {
       return Promise.reject(new MediaNodeUnavailableError(`relay worker ${this.child.pid} is gone`));
     }
