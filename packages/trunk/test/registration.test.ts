@@ -1,47 +1,9 @@
-import type { SipStack } from "@centrex/sip";
-import { openSqliteStore, type Store } from "@centrex/store";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  CarrierDirectory,
-  CarrierRegistration,
-  type RegistrationState,
-  refreshDelayMs,
-  SipResolver,
-} from "../src/index.js";
+import { CarrierRegistration, type RegistrationState, refreshDelayMs } from "../src/index.js";
+import { carrierSuite, until } from "./helpers/carrier-suite.js";
 import { freePort, startCarrier } from "./helpers/sipp-carrier.js";
-import { startStack } from "./helpers/stack.js";
 
-interface Ctx {
-  store: Store;
-  stack: SipStack;
-  directory: CarrierDirectory;
-}
-
-const test = suite<Ctx>("outbound REGISTER to carriers");
-
-test.before.each(async (ctx) => {
-  ctx.store = openSqliteStore(":memory:");
-  ctx.stack = await startStack();
-  ctx.directory = new CarrierDirectory({ store: ctx.store, resolver: new SipResolver() });
-});
-
-test.after.each(async (ctx) => {
-  await ctx.stack.close(0);
-  await ctx.store.close();
-});
-
-function until(cond: () => boolean, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error("condition not met in time"));
-      else setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
+const test = carrierSuite("outbound REGISTER to carriers");
 
 test("registers with digest, refreshes before the granted 2 s lapse, answering the new challenge", async (ctx) => {
   const run = await startCarrier("carrier-register.xml");

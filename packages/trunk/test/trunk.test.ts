@@ -2,20 +2,9 @@ import { openSqliteStore } from "@centrex/store";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Trunk } from "../src/index.js";
+import { until } from "./helpers/carrier-suite.js";
 import { startCarrier } from "./helpers/sipp-carrier.js";
 import { callerInvite, plan, RecordingOwner, startStack } from "./helpers/stack.js";
-
-function until(cond: () => boolean, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error("condition not met in time"));
-      else setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 
 test("Trunk: registers carriers with credentials, routes calls, applies store changes on reload", async () => {
   const store = openSqliteStore(":memory:");

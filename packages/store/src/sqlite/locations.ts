@@ -27,25 +27,8 @@ interface Row {
   updated_at: number;
 }
 
-interface Params {
-  aor: number;
-  contact: string;
-  q: number;
-  expires_at: number;
-  call_id: string;
-  cseq: number;
-  transport: BindingTransport;
-  source_address: string;
-  source_port: number;
-  local_address: string | null;
-  local_port: number | null;
-  connection_id: string | null;
-  instance_id: string | null;
-  reg_id: number | null;
-  user_agent: string | null;
-  path: string;
-  now: number;
-}
+/** Statement parameters: the row's columns (keyed by AOR rather than extension id) and the time. */
+type Params = Omit<Row, "id" | "extension_id" | "updated_at"> & { aor: number; now: number };
 
 const toBinding = (r: Row): Binding => ({
   id: r.id,
