@@ -6,7 +6,7 @@ import { openSqliteStore } from "@centrex/store";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFailoverSection, runBackup, runRestore } from "../src/cli/failover-commands.js";
-import { failoverConfigSchema } from "../src/switch/failover.js";
+import { failoverConfigSchema } from "../src/switch/failover/config.js";
 
 test("backup of a live database, restore verifies the checksum and brings the data back", async () => {
   const dir = mkdtempSync(join(tmpdir(), "centrex-backup-"));

@@ -9,7 +9,7 @@ import { openSqliteStore, type Store } from "@centrex/store";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { stringify } from "yaml";
-import { callControl } from "../src/switch/failover.js";
+import { callControl } from "../src/switch/failover/control-client.js";
 import {
   freePort,
   type NodePorts,

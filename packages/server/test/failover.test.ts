@@ -6,7 +6,9 @@ import { openSqliteStore, type Store } from "@centrex/store";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { runFailback } from "../src/cli/failover-commands.js";
-import { callControl, closePeerCalls, FailoverService } from "../src/switch/failover.js";
+import { callControl } from "../src/switch/failover/control-client.js";
+import { closePeerCalls } from "../src/switch/failover/peer-calls.js";
+import { FailoverService } from "../src/switch/failover/service.js";
 import {
   nodePorts,
   pairConfig,

@@ -4,12 +4,8 @@ import { BackupError, type BackupResult, backup, restore } from "@centrex/failov
 import { openSqliteStore, sqliteHandle } from "@centrex/store";
 import type { Command } from "commander";
 import { parseDocument } from "yaml";
-import {
-  type ControlReply,
-  callControl,
-  type FailoverConfig,
-  failoverConfigSchema,
-} from "../switch/failover.js";
+import { type FailoverConfig, failoverConfigSchema } from "../switch/failover/config.js";
+import { type ControlReply, callControl } from "../switch/failover/control-client.js";
 import { print, printError } from "./output.js";
 import { CliError, type DbOptions, dbOptions, dbPath } from "./store-command.js";
 

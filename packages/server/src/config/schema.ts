@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { failoverConfigSchema } from "../switch/failover.js";
+import { failoverConfigSchema } from "../switch/failover/config.js";
 
 /**
  * The node's configuration file (YAML). Tenant data (customers, extensions,
@@ -148,7 +148,7 @@ export const configSchema = z.strictObject({
       path: z.string().min(1).default("./centrex.db"),
     })
     .prefault({}),
-  /** Primary/standby pair (absent: a single node). See packages/server/src/switch/failover.ts. */
+  /** Primary/standby pair (absent: a single node). See packages/server/src/switch/failover/. */
   failover: failoverConfigSchema.optional(),
   log: z
     .strictObject({

@@ -3,7 +3,8 @@ import { createSocket } from "node:dgram";
 import { Resolver } from "node:dns/promises";
 import { createServer } from "node:net";
 import { createResponse, SipStack, type TransactionUser } from "@centrex/sip";
-import { type FailoverConfig, failoverConfigSchema, failoverGate } from "../../src/switch/failover.js";
+import { type FailoverConfig, failoverConfigSchema } from "../../src/switch/failover/config.js";
+import { failoverGate } from "../../src/switch/failover/gate.js";
 
 function tryUdp(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,0 +1,122 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+
+const portSchema = z.number().int().min(0).max(65535);
+const ipSchema = z.string().refine((s) => isIP(s) !== 0, "not an IP address");
+
+const dnsNodeSchema = z.strictObject({
+  /** A label in the zone (`node-a`) or a name inside it; the SRV target of this node. */
+  name: z.string().min(1),
+  ipv4: ipSchema.optional(),
+  ipv6: ipSchema.optional(),
+  /** SRV priority: lower first (the usual primary gets the lower one). */
+  priority: z.number().int().min(0).max(65535),
+  weight: z.number().int().min(0).max(65535).optional(),
+  ports: z
+    .strictObject({
+      udp: portSchema.default(5060),
+      tcp: portSchema.default(5060),
+      tls: portSchema.default(5061),
+    })
+    .prefault({}),
+});
+
+/**
+ * The `failover:` section of the node's configuration (absent: a single node). Self-contained so
+ * `config/schema.ts` can use it as `failover: failoverConfigSchema.optional()`.
+ */
+export const failoverConfigSchema = z.strictObject({
+  /** Role at start; `centrex start --role` overrides it. A node that was replaced restarts as standby. */
+  role: z.enum(["primary", "standby"]),
+  /** Shared by both nodes: authenticates replication (mutual HMAC) and the failback control calls. */
+  secret: z.string().min(16),
+  /** This node's replication listener (the primary runs it; a standby after takeover). */
+  replication: z
+    .strictObject({ address: z.string().min(1).default("127.0.0.1"), port: portSchema.default(7070) })
+    .prefault({}),
+  /** HTTP health endpoint (`GET /health`: role and epoch) and failback control (`POST /failover/*`). */
+  health: z
+    .strictObject({ address: z.string().min(1).default("127.0.0.1"), port: portSchema.default(7071) })
+    .prefault({}),
+  /** The other node of the pair; `centrex start --peer HOST` overrides `host`. */
+  peer: z.strictObject({
+    /** Its `node.name`: whose open calls are closed as interrupted at takeover. */
+    name: z.string().min(1),
+    host: z.string().min(1),
+    replicationPort: portSchema.default(7070),
+    healthPort: portSchema.default(7071),
+    /** UDP port its SIP stack answers OPTIONS on. */
+    sipPort: portSchema.default(5060),
+  }),
+  probe: z
+    .strictObject({
+      intervalMs: z.number().int().min(20).max(60_000).default(1000),
+      /** Consecutive missed rounds before the standby takes over. */
+      misses: z.number().int().min(1).max(100).default(3),
+      timeoutMs: z.number().int().min(10).max(30_000).default(500),
+    })
+    .prefault({}),
+  dns: z
+    .strictObject({
+      zone: z.string().min(1),
+      /** The name phones are configured with, e.g. `sip.operator.example`. */
+      serviceName: z.string().min(1),
+      ttl: z.number().int().min(1).max(86_400).default(30),
+      /** Which entry of `nodes` is this node. */
+      self: z.string().min(1),
+      nodes: z.array(dnsNodeSchema).min(2),
+      /** Serve the zone ourselves (both nodes may: list both as NS). */
+      embedded: z
+        .strictObject({
+          address: z.string().min(1).default("127.0.0.1"),
+          port: portSchema.default(53),
+          nameServers: z
+            .array(
+              z.strictObject({
+                name: z.string().min(1),
+                ipv4: ipSchema.optional(),
+                ipv6: ipSchema.optional(),
+              }),
+            )
+            .optional(),
+        })
+        .optional(),
+      /** Or update the operator's authoritative server (RFC 2136, TSIG). */
+      rfc2136: z
+        .strictObject({
+          server: z.strictObject({ host: z.string().min(1), port: portSchema.default(53) }),
+          key: z.strictObject({
+            name: z.string().min(1),
+            algorithm: z.enum(["hmac-sha256"]).default("hmac-sha256"),
+            secret: z.string().min(1),
+          }),
+          timeoutMs: z.number().int().min(100).max(30_000).default(2000),
+        })
+        .optional(),
+    })
+    .optional(),
+  backup: z
+    .strictObject({
+      dir: z.string().min(1),
+      keepDays: z.number().int().min(1).max(3650).default(7),
+      /** Local time of day, HH:MM. */
+      time: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "not HH:MM")
+        .default("03:00"),
+    })
+    .optional(),
+});
+
+export type FailoverConfig = z.infer<typeof failoverConfigSchema>;
+
+/** Raised for a failover configuration that parses but cannot work (names the key). */
+export class FailoverConfigError extends Error {
+  override readonly name = "FailoverConfigError";
+  constructor(
+    message: string,
+    readonly key: string,
+  ) {
+    super(message);
+  }
+}
