@@ -447,11 +447,8 @@ export async function startSwitchForBaresip(opts: {
   const dir = mkdtempSync(join(tmpdir(), "centrex-baresip-switch-"));
   const config = join(dir, "centrex.yaml");
   const relayBase = (await freePort()) & ~1;
-  // libre 1.1 (baresip 1.0) gives up on a 401/407 that offers any algorithm it lacks
-  // ("Function not implemented"), even beside an MD5 challenge: offer MD5 alone.
+  // Digest runs on the default (MD5 alone), which libre 1.1 (baresip 1.0) answers.
   const yaml = [
-    "sip:",
-    "  digestAlgorithms: [MD5]",
     "media:",
     `  portMin: ${relayBase}`,
     `  portMax: ${Math.min(relayBase + 99, 65535)}`,

@@ -102,8 +102,6 @@ export function writePairConfig(dir: string, self: PairNode, peer: PairNode, dns
       // it knows as its own (listen addresses + advertisedAddress), else 403 "Relaying denied". It
       // does not yet count failover.dns.serviceName as its own: the name is declared here instead.
       advertisedAddress: SERVICE,
-      // libre 1.1 (baresip 1.0) gives up on a challenge that offers an algorithm it lacks.
-      digestAlgorithms: ["MD5"],
     },
     // Phones ask for 30 s: a short refresh is what lets them follow the DNS name quickly.
     registrar: { keepaliveSeconds: 0, minExpires: 10 },

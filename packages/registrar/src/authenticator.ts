@@ -23,9 +23,9 @@ export interface AuthenticatorOptions {
   readonly extensions: Pick<ExtensionRepository, "findCredentials">;
   readonly nonces: NonceService;
   /**
-   * Offered in this order (RFC 8760). Default MD5 first, then SHA-256: many
-   * deployed phones (and SIPp) answer the topmost challenge whatever its
-   * algorithm, while clients that know SHA-256 may pick it from the list.
+   * Offered in this order, one challenge header each (RFC 8760: most preferred first).
+   * Default MD5 alone: some phones (libre/baresip 1.0) refuse a challenge that also offers
+   * an algorithm they lack, and every phone knows MD5.
    */
   readonly algorithms?: readonly DigestAlgorithm[];
 }
@@ -52,7 +52,7 @@ export class DigestAuthenticator {
   constructor(opts: AuthenticatorOptions) {
     this.#extensions = opts.extensions;
     this.#nonces = opts.nonces;
-    this.#algorithms = opts.algorithms ?? ["MD5", "SHA-256"];
+    this.#algorithms = opts.algorithms ?? ["MD5"];
   }
 
   async authenticate(req: SipRequest, realm: string, kind: ChallengeKind): Promise<AuthResult> {

@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DigestAuthenticator } from "@centrex/registrar";
+import { NonceService, parseMessage, type SipRequest } from "@centrex/sip";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ConfigError, loadConfigFile, validateConfig } from "../src/config/load.js";
@@ -15,6 +17,52 @@ test("empty config gives the embedded defaults", () => {
   assert.is(c.store.path, "./centrex.db");
   assert.is(c.sip.timers.t1, 500);
   assert.is(c.sip.maxMessageSize, 65_536);
+});
+
+function challengeWith(
+  algorithms: ReturnType<typeof validateConfig>["sip"]["digestAlgorithms"],
+  kind: "www" | "proxy",
+) {
+  const auth = new DigestAuthenticator({
+    extensions: { findCredentials: async () => undefined },
+    nonces: new NonceService(Buffer.alloc(32, 1), { ttlSeconds: 300 }),
+    algorithms,
+  });
+  const req = parseMessage(
+    Buffer.from(
+      "REGISTER sip:pbx.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK1\r\n" +
+        "From: <sip:201@pbx.test>;tag=a\r\nTo: <sip:201@pbx.test>\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\n" +
+        "Content-Length: 0\r\n\r\n",
+    ),
+  ) as SipRequest;
+  return auth.challenge(req, "pbx.test", kind);
+}
+
+test("default digest: one challenge, MD5 only (401 and 407 alike)", () => {
+  const algorithms = validateConfig({}).sip.digestAlgorithms;
+  assert.equal(algorithms, ["MD5"]);
+  const www = challengeWith(algorithms, "www").getAll("www-authenticate");
+  assert.is(www.length, 1);
+  assert.match(www[0]!, /algorithm=MD5\b/);
+  const proxy = challengeWith(algorithms, "proxy").getAll("proxy-authenticate");
+  assert.is(proxy.length, 1);
+  assert.match(proxy[0]!, /algorithm=MD5\b/);
+});
+
+test("SHA-256 enabled by the operator is offered first (RFC 8760), whatever the order written", () => {
+  for (const written of [
+    ["MD5", "SHA-256"],
+    ["SHA-256", "MD5"],
+    ["MD5", "SHA-256", "MD5"],
+  ] as const) {
+    const algorithms = validateConfig({ sip: { digestAlgorithms: written } }).sip.digestAlgorithms;
+    assert.equal(algorithms, ["SHA-256", "MD5"]);
+    const offered = challengeWith(algorithms, "www")
+      .getAll("www-authenticate")
+      .map((h) => h.match(/algorithm=([\w-]+)/)?.[1]);
+    assert.equal(offered, ["SHA-256", "MD5"]);
+  }
+  assert.equal(validateConfig({ sip: { digestAlgorithms: ["SHA-256"] } }).sip.digestAlgorithms, ["SHA-256"]);
 });
 
 test("a bad value names the key and the value", () => {

@@ -40,11 +40,17 @@ export const configSchema = z.strictObject({
           t4: z.number().int().min(100).max(120_000).default(5_000),
         })
         .prefault({}),
-      /** Digest algorithms offered in challenges, in order (most phones answer the first). */
+      /**
+       * Digest algorithms offered in challenges. Default MD5 alone: every desk phone knows it,
+       * and some (libre/baresip 1.0) give up on a challenge offering any algorithm they lack.
+       * When an operator enables SHA-256 it is offered first, whatever the order written here
+       * (RFC 8760 §2.4: most preferred first); duplicates are dropped.
+       */
       digestAlgorithms: z
         .array(z.enum(["MD5", "SHA-256"]))
         .min(1)
-        .default(["MD5", "SHA-256"]),
+        .default(["MD5"])
+        .transform((list) => (["SHA-256", "MD5"] as const).filter((a) => list.includes(a))),
       /** Closes inbound TCP/TLS connections idle for longer than this (ms). */
       idleConnectionMs: z.number().int().min(1_000).default(600_000),
     })
