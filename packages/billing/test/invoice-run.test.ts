@@ -30,8 +30,24 @@ test("monthly run over the store: low consumption carried over once, fair-use wi
     [big, 3],
     [small, 1],
   ] as const) {
-    for (let i = 0; i < n; i++)
-      await store.extensions.create({ customerId: c.id, number: `20${i}`, password: "password-123" });
+    for (let i = 0; i < n; i++) {
+      const e = await store.extensions.create({
+        customerId: c.id,
+        number: `20${i}`,
+        password: "password-123",
+      });
+      // The subscription counts the phone inventory, not extensions: one phone per extension.
+      const mac = `805ec0${String(c.id).padStart(3, "0")}${String(i).padStart(3, "0")}`;
+      await store.phones.create({
+        customerId: c.id,
+        mac,
+        model: "T46S",
+        lines: [e.id],
+        credentialHash: "0".repeat(64),
+      });
+    }
+    // An extension with no phone (a softphone account) adds nothing to the subscription.
+    await store.extensions.create({ customerId: c.id, number: "299", password: "password-123" });
     await store.policies.update(c.id, { deliveryDate: "2026-01-01" });
   }
   const ledger = new Ledger({ store, node: "n1", key });

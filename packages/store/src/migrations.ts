@@ -287,6 +287,50 @@ CREATE TABLE fair_use_withdrawals (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 5,
+    name: "phone inventory (provisioning): phones, their line and BLF keys, sealed SIP passwords",
+    sql: `
+-- The desk phones the operator ships (CS art. 3): what the provisioning service serves per MAC
+-- and what the monthly subscription counts (CG art. 7).
+CREATE TABLE phones (
+  id               INTEGER PRIMARY KEY,
+  customer_id      INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  mac              TEXT    NOT NULL CHECK (length(mac) = 12),
+  model            TEXT    NOT NULL,
+  -- SHA-256 of the phone's random provisioning password; the password is shown once.
+  credential_hash  TEXT    NOT NULL,
+  created_at       INTEGER NOT NULL,
+  CONSTRAINT phones_mac_unique UNIQUE (mac)
+);
+CREATE INDEX phones_customer ON phones (customer_id);
+
+-- Line keys (accounts) and BLF keys, in key order. An extension removed takes its keys along.
+CREATE TABLE phone_keys (
+  phone_id      INTEGER NOT NULL REFERENCES phones (id) ON DELETE CASCADE,
+  kind          TEXT    NOT NULL CHECK (kind IN ('line', 'blf')),
+  position      INTEGER NOT NULL,
+  extension_id  INTEGER NOT NULL REFERENCES extensions (id) ON DELETE CASCADE,
+  PRIMARY KEY (phone_id, kind, position)
+) WITHOUT ROWID;
+CREATE INDEX phone_keys_extension ON phone_keys (extension_id);
+
+CREATE TRIGGER phone_keys_same_customer BEFORE INSERT ON phone_keys
+WHEN (SELECT customer_id FROM extensions WHERE id = NEW.extension_id)
+     IS NOT (SELECT customer_id FROM phones WHERE id = NEW.phone_id)
+BEGIN SELECT RAISE(ABORT, 'validation:extension:extension belongs to another customer'); END;
+
+-- The SIP password a provisioned phone needs in clear, sealed (AES-GCM) with the provisioning
+-- key, which is not in the database. ha1_md5 is the extension's HA1 when it was sealed: a
+-- password changed since (extension passwd) makes the sealed copy stale, detectably.
+CREATE TABLE provisioning_secrets (
+  extension_id  INTEGER PRIMARY KEY REFERENCES extensions (id) ON DELETE CASCADE,
+  sealed        TEXT    NOT NULL,
+  ha1_md5       TEXT    NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

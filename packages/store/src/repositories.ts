@@ -17,14 +17,18 @@ import type {
   NewCarrier,
   NewCustomer,
   NewExtension,
+  NewPhone,
   NewPhoneNumber,
   NewRingGroup,
   NumberTarget,
+  Phone,
   PhoneNumber,
   Pin,
   PolicyPatch,
+  ProvisionedPassword,
   RingGroup,
   RingGroupPatch,
+  SealedSecret,
 } from "./types.js";
 
 /*
@@ -146,6 +150,31 @@ export interface PinRepository {
   verify(customerId: number, pin: string): Promise<Pin | undefined>;
 }
 
+export interface PhoneRepository {
+  /**
+   * Adds a phone with its keys (and `passwords`, set with their sealed copies) in one
+   * transaction: ConflictError("mac") when the MAC is in the inventory already,
+   * ValidationError("extension") when a key names another customer's extension.
+   */
+  create(input: NewPhone): Promise<Phone>;
+  get(id: number): Promise<Phone>;
+  /** `mac` in any separator style; undefined when absent or malformed. */
+  findByMac(mac: string): Promise<Phone | undefined>;
+  listByCustomer(customerId: number): Promise<Phone[]>;
+  /** Phones with at least one line key: what the monthly subscription counts (CG art. 7). */
+  countByCustomer(customerId: number): Promise<number>;
+  /** Replaces the phone's keys (moving it to other extensions), passwords in the same transaction. */
+  setKeys(
+    id: number,
+    keys: { lines: readonly number[]; blf?: readonly number[] },
+    passwords?: readonly ProvisionedPassword[],
+  ): Promise<Phone>;
+  setCredentialHash(id: number, credentialHash: string): Promise<void>;
+  delete(id: number): Promise<void>;
+  /** The sealed SIP password of an extension, if one was set through provisioning. */
+  sealedSecret(extensionId: number): Promise<SealedSecret | undefined>;
+}
+
 export interface AuditLog {
   append(entry: AuditEntryInput): Promise<AuditEntry>;
   /** Newest first. */
@@ -161,6 +190,7 @@ export interface Store {
   readonly carriers: CarrierRepository;
   readonly policies: PolicyRepository;
   readonly pins: PinRepository;
+  readonly phones: PhoneRepository;
   readonly audit: AuditLog;
   readonly cdrs: CdrRepository;
   readonly invoices: InvoiceRepository;

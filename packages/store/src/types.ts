@@ -296,3 +296,53 @@ export interface AuditQuery {
   since?: number;
   limit?: number;
 }
+
+/** A key of a desk phone bound to an extension of the phone's customer. */
+export interface PhoneKey {
+  readonly extensionId: number;
+  readonly number: string;
+}
+
+/** A desk phone of the inventory (CS art. 3: the operator configures and ships them). */
+export interface Phone {
+  readonly id: number;
+  readonly customerId: number;
+  /** 12 lower-case hex digits, no separators. */
+  readonly mac: string;
+  /** The model name as the provisioning templates know it (e.g. "T46S"). */
+  readonly model: string;
+  /** Line keys: the accounts the phone registers, in key order (at least one). */
+  readonly lines: readonly PhoneKey[];
+  /** BLF keys: extensions whose state the phone watches, in key order. */
+  readonly blf: readonly PhoneKey[];
+  /** SHA-256 (hex) of the phone's provisioning password. */
+  readonly credentialHash: string;
+  readonly createdAt: number;
+}
+
+/** A SIP password to set on an extension together with its sealed copy for provisioning. */
+export interface ProvisionedPassword {
+  extensionId: number;
+  password: string;
+  /** The same password sealed with the provisioning key (opaque to the store). */
+  sealed: string;
+}
+
+export interface NewPhone {
+  customerId: number;
+  mac: string;
+  model: string;
+  lines: readonly number[];
+  blf?: readonly number[];
+  credentialHash: string;
+  /** Set in the same transaction as the phone is created: all or nothing. */
+  passwords?: readonly ProvisionedPassword[];
+}
+
+/** A sealed SIP password and whether it still matches the extension's current HA1. */
+export interface SealedSecret {
+  readonly extensionId: number;
+  readonly sealed: string;
+  /** false when the extension's password was changed after sealing (extension passwd). */
+  readonly current: boolean;
+}

@@ -162,3 +162,22 @@ export function checkHost(value: string, field = "host"): string {
   }
   return host;
 }
+
+/**
+ * A phone's MAC address, as the operator types it or a phone requests it: 12 hex digits,
+ * optionally separated by ":" or "-" in pairs. Stored lower-case without separators, the
+ * form every vendor uses in its configuration file names.
+ */
+export function checkMac(value: string, field = "mac"): string {
+  const raw = typeof value === "string" ? value.trim().toLowerCase() : "";
+  const bare =
+    /^([0-9a-f]{2})([:-]?)([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/.exec(
+      raw,
+    );
+  if (bare === null)
+    throw new ValidationError(field, `${field} must be 12 hex digits (e.g. 80:5e:c0:12:34:56)`);
+  const mac = [1, 3, 4, 5, 6, 7].map((i) => bare[i]).join("");
+  if (mac === "000000000000" || mac === "ffffffffffff")
+    throw new ValidationError(field, `${field} ${mac} is not a phone's address`);
+  return mac;
+}

@@ -68,7 +68,8 @@ export async function runInvoices(
       firstMonth: decision.firstMonth,
       months: decision.months,
       issuedOn,
-      phones: await store.extensions.countByCustomer(customer.id),
+      // Rule 8 (CG art. 7): the phones of the inventory that have an account (a line key).
+      phones: await store.phones.countByCustomer(customer.id),
       deliveryDate: policy.deliveryDate,
       plan,
       tariff,

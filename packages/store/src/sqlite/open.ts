@@ -14,6 +14,7 @@ import { GroupCommit } from "./group-commit.js";
 import { SqliteLocations } from "./locations.js";
 import { migrate } from "./migrate.js";
 import { SqliteNumbers } from "./numbers.js";
+import { SqlitePhones } from "./phones.js";
 import { SqlitePins } from "./pins.js";
 import { SqlitePolicies } from "./policies.js";
 import { SqliteRingGroups } from "./ring-groups.js";
@@ -79,6 +80,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
       carriers: new SqliteCarriers(ctx),
       policies: new SqlitePolicies(ctx),
       pins: new SqlitePins(ctx),
+      phones: new SqlitePhones(ctx),
       audit: new SqliteAuditLog(ctx),
       cdrs: new SqliteCdrs(ctx),
       invoices: new SqliteInvoices(ctx),
