@@ -92,7 +92,8 @@ export function writePairConfig(dir: string, self: PairNode, peer: PairNode, dns
     name: n.name,
     ipv4: n.address,
     priority: n.name === "node-a" ? 10 : 20,
-    ports: { udp: n.sipPort, tcp: n.sipPort, tls: n.sipPort + 1 },
+    // What each node listens on (UDP only): DNS advertises nothing else.
+    ports: { udp: n.sipPort },
   });
   const config = {
     node: { name: self.name },

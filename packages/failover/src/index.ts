@@ -33,6 +33,7 @@ export type {
   FailoverServiceConfig,
   ManagedRrset,
   NaptrData,
+  NodePorts,
   SrvData,
 } from "./dns/records.js";
 export { activeOf, computeFailoverRecords, DEFAULT_FAILOVER_TTL, managedRrsets } from "./dns/records.js";

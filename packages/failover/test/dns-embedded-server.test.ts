@@ -327,4 +327,39 @@ t(
   },
 );
 
+/** A UDP-only pair (the measured one): no SIPS/TCP may be advertised, the live node first. */
+const UDP_ONLY = {
+  ...SERVICE,
+  nodes: [
+    { ...PRIMARY, ports: { udp: 5060 } },
+    { ...STANDBY, ports: { udp: 5070 } },
+  ],
+};
+
+t("kdig: UDP-only pair advertises UDP only; after takeover the standby leads every SRV set", async () => {
+  const server = new EmbeddedDnsServer({ zone: SERVICE.zone, port: 0, service: UDP_ONLY });
+  server.setActive({ ipv4: STANDBY.ipv4 });
+  const { port } = await server.start();
+  try {
+    const naptr = await kdig(port, "sip.operator.example", "NAPTR");
+    assert.equal(naptr.answers, [
+      'sip.operator.example. 30 IN NAPTR 100 50 "s" "SIP+D2U" "" _sip._udp.sip.operator.example.',
+    ]);
+    assert.equal((await kdig(port, "_sips._tcp.sip.operator.example", "SRV")).answers, []);
+    const srv = await kdig(port, "_sip._udp.sip.operator.example", "SRV");
+    assert.equal(srv.answers, [
+      "_sip._udp.sip.operator.example. 30 IN SRV 10 0 5070 standby.operator.example.",
+      "_sip._udp.sip.operator.example. 30 IN SRV 20 0 5060 primary.operator.example.",
+    ]);
+    server.setActive({ ipv4: PRIMARY.ipv4 });
+    const back = await kdig(port, "_sip._udp.sip.operator.example", "SRV");
+    assert.equal(back.answers, [
+      "_sip._udp.sip.operator.example. 30 IN SRV 10 0 5060 primary.operator.example.",
+      "_sip._udp.sip.operator.example. 30 IN SRV 20 0 5070 standby.operator.example.",
+    ]);
+  } finally {
+    await server.stop();
+  }
+});
+
 t.run();

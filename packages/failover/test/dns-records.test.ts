@@ -90,20 +90,73 @@ test("SRV targets get their own A/AAAA records", () => {
   assert.equal(byType(records, "standby.operator.example", "AAAA"), []);
 });
 
-test("names are canonicalised; switching active changes only the service A/AAAA", () => {
+test("names are canonicalised; switching active changes the service A/AAAA and SRV order only", () => {
   const cfg = { ...SERVICE, zone: "Operator.Example.", serviceName: "SIP.operator.example." };
   const before = computeFailoverRecords({ ...cfg, active: { ipv4: PRIMARY.ipv4, ipv6: "::1" } });
   const after = computeFailoverRecords({ ...cfg, active: { ipv4: STANDBY.ipv4 } });
   assert.ok(before.every((r) => r.name === r.name.toLowerCase() && !r.name.endsWith(".")));
   const changed = (r: FailoverRecord) =>
-    r.name === "sip.operator.example" && (r.type === "A" || r.type === "AAAA");
+    (r.name === "sip.operator.example" && (r.type === "A" || r.type === "AAAA")) || r.type === "SRV";
   assert.equal(
     before.filter((r) => !changed(r)),
     after.filter((r) => !changed(r)),
   );
-  assert.equal(after.filter(changed), [
-    { name: "sip.operator.example", type: "A", ttl: 30, data: "127.0.0.12" },
-  ]);
+  assert.equal(
+    after.filter((r) => changed(r) && r.type !== "SRV"),
+    [{ name: "sip.operator.example", type: "A", ttl: 30, data: "127.0.0.12" }],
+  );
+});
+
+test("takeover: the live node first in every SRV set (priorities swapped), back on failback", () => {
+  const after = computeFailoverRecords({ ...SERVICE, active: { ipv4: STANDBY.ipv4 } });
+  for (const name of ["_sip._udp", "_sip._tcp", "_sips._tcp"]) {
+    const srv = byType(after, `${name}.sip.operator.example`, "SRV").map(
+      (r) => r.data as { priority: number; target: string },
+    );
+    assert.equal(
+      srv.map((d) => [d.priority, d.target]),
+      [
+        [10, "standby.operator.example"],
+        [20, "primary.operator.example"],
+      ],
+      name,
+    );
+  }
+  const back = computeFailoverRecords({ ...SERVICE, active: { ipv4: PRIMARY.ipv4 } });
+  const srv = byType(back, "_sip._udp.sip.operator.example", "SRV").map(
+    (r) => r.data as { priority: number; target: string },
+  );
+  assert.equal(
+    srv.map((d) => [d.priority, d.target]),
+    [
+      [10, "primary.operator.example"],
+      [20, "standby.operator.example"],
+    ],
+  );
+});
+
+test("NAPTR and SRV only for transports served, per node", () => {
+  const udpOnly = {
+    ...SERVICE,
+    nodes: [
+      { ...PRIMARY, ports: { udp: 5060 } },
+      { ...STANDBY, ports: { udp: 5070, tcp: 5070 } },
+    ],
+  };
+  const records = computeFailoverRecords({ ...udpOnly, active: { ipv4: PRIMARY.ipv4 } });
+  const naptr = byType(records, "sip.operator.example", "NAPTR").map(
+    (r) => (r.data as { services: string }).services,
+  );
+  assert.equal(naptr, ["SIP+D2T", "SIP+D2U"], "no SIPS: nobody serves TLS");
+  assert.equal(byType(records, "_sips._tcp.sip.operator.example", "SRV"), []);
+  assert.equal(
+    byType(records, "_sip._tcp.sip.operator.example", "SRV").map(
+      (r) => (r.data as { target: string }).target,
+    ),
+    ["standby.operator.example"],
+    "TCP SRV names only the node that serves TCP",
+  );
+  assert.equal(byType(records, "_sip._udp.sip.operator.example", "SRV").length, 2);
 });
 
 test("managedRrsets covers every RRset the set can contain", () => {
@@ -133,6 +186,12 @@ test("bad input raises InvalidDnsConfigError naming the field", () => {
         nodes: [{ ...PRIMARY, ports: { udp: 0, tcp: 5060, tls: 5061 } }],
         active: { ipv4: "127.0.0.1" },
       }),
+    () =>
+      computeFailoverRecords({
+        ...SERVICE,
+        nodes: [{ ...PRIMARY, ports: {} }],
+        active: { ipv4: "127.0.0.1" },
+      }),
     () => computeFailoverRecords({ ...SERVICE, nodes: [PRIMARY, PRIMARY], active: { ipv4: "127.0.0.1" } }),
     () =>
       computeFailoverRecords({
@@ -149,6 +208,7 @@ test("bad input raises InvalidDnsConfigError naming the field", () => {
     "ttl",
     "nodes",
     "nodes[0].ports.udp",
+    "nodes[0].ports",
   ];
   cases.forEach((fn, i) => {
     try {

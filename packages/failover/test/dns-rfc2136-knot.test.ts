@@ -277,4 +277,40 @@ t("a truncated UDP reply makes the publisher retry the update over TCP", async (
   assert.equal(await ctx.resolver.resolve4("tc.operator.example"), ["127.0.0.91"]);
 });
 
+/** A UDP-only pair (the measured one): no SIPS/TCP may be advertised, the live node first. */
+const UDP_ONLY = {
+  ...SERVICE,
+  nodes: [
+    { ...PRIMARY, ports: { udp: 5060 } },
+    { ...STANDBY, ports: { udp: 5070 } },
+  ],
+};
+
+t(
+  "kdig: UDP-only pair gets NAPTR/SRV for UDP only; takeover puts the standby first, failback back",
+  async (ctx) => {
+    const pub = publisher(ctx, { service: UDP_ONLY });
+    await pub.publishActive(STANDBY);
+    const naptr = await kdig(ctx.knot.port, "sip.operator.example", "NAPTR");
+    assert.equal(naptr.answers, [
+      'sip.operator.example. 30 IN NAPTR 100 50 "s" "SIP+D2U" "" _sip._udp.sip.operator.example.',
+    ]);
+    for (const name of ["_sips._tcp", "_sip._tcp"]) {
+      const none = await kdig(ctx.knot.port, `${name}.sip.operator.example`, "SRV");
+      assert.equal(none.answers, [], `${name}: no SRV left from the earlier full set`);
+    }
+    const after = await kdig(ctx.knot.port, "_sip._udp.sip.operator.example", "SRV");
+    assert.equal(after.answers.sort(), [
+      "_sip._udp.sip.operator.example. 30 IN SRV 10 0 5070 standby.operator.example.",
+      "_sip._udp.sip.operator.example. 30 IN SRV 20 0 5060 primary.operator.example.",
+    ]);
+    await pub.publishActive(PRIMARY);
+    const back = await kdig(ctx.knot.port, "_sip._udp.sip.operator.example", "SRV");
+    assert.equal(back.answers.sort(), [
+      "_sip._udp.sip.operator.example. 30 IN SRV 10 0 5060 primary.operator.example.",
+      "_sip._udp.sip.operator.example. 30 IN SRV 20 0 5070 standby.operator.example.",
+    ]);
+  },
+);
+
 t.run();

@@ -39,6 +39,7 @@ test("standby replicates, takes over after N missed rounds with a higher epoch, 
     let a: FailoverService = new FailoverService({
       config: pairConfig("node-a", "primary", portsA, portsB),
       node: "node-a",
+      served: [{ transport: "UDP", port: portsA.sip }],
       store: storeA,
     });
     let sipA = await sipNode(portsA.sip, () => a.serving);
@@ -85,6 +86,7 @@ test("standby replicates, takes over after N missed rounds with a higher epoch, 
     const b = new FailoverService({
       config: pairConfig("node-b", "standby", portsB, portsA),
       node: "node-b",
+      served: [{ transport: "UDP", port: portsB.sip }],
       store: storeB,
       closeInterruptedCalls: async (peer, now) => {
         closedByHook = await closePeerCalls(storeB, ledgerB, peer, now);
@@ -158,6 +160,7 @@ test("standby replicates, takes over after N missed rounds with a higher epoch, 
     a = new FailoverService({
       config: pairConfig("node-a", "primary", portsA, portsB),
       node: "node-a",
+      served: [{ transport: "UDP", port: portsA.sip }],
       store: storeA,
     });
     sipA = await sipNode(portsA.sip, () => a.serving);
@@ -176,6 +179,7 @@ test("standby replicates, takes over after N missed rounds with a higher epoch, 
     a = new FailoverService({
       config: pairConfig("node-a", "standby", portsA, portsB),
       node: "node-a",
+      served: [{ transport: "UDP", port: portsA.sip }],
       store: storeA,
     });
     await a.start();
@@ -222,6 +226,7 @@ test("failback refuses while calls are up on the active node and changes nothing
     const a = new FailoverService({
       config: pairConfig("node-a", "primary", portsA, portsB),
       node: "node-a",
+      served: [{ transport: "UDP", port: portsA.sip }],
       store: storeA,
     });
     const sipA = await sipNode(portsA.sip, () => a.serving);
@@ -240,6 +245,7 @@ test("failback refuses while calls are up on the active node and changes nothing
     const b = new FailoverService({
       config: pairConfig("node-b", "standby", portsB, portsA),
       node: "node-b",
+      served: [{ transport: "UDP", port: portsB.sip }],
       store: storeB,
     });
     await b.start();

@@ -39,7 +39,19 @@ export interface FailoverNode extends ActiveAddresses {
   priority: number;
   /** SRV weight among nodes of equal priority; default 0. */
   weight?: number | undefined;
-  ports: { udp: number; tcp: number; tls: number };
+  /**
+   * The transports this node really serves, with their ports; a transport left out gets no SRV
+   * record for this node (and no NAPTR at all when no node serves it). Advertising one that is not
+   * served makes phones fail: baresip picks SIPS from NAPTR, gets "connection refused", and never
+   * tries UDP.
+   */
+  ports: NodePorts;
+}
+
+export interface NodePorts {
+  udp?: number | undefined;
+  tcp?: number | undefined;
+  tls?: number | undefined;
 }
 
 export interface FailoverServiceConfig {
@@ -101,6 +113,18 @@ function checkAddresses(a: ActiveAddresses, field: string): void {
   }
 }
 
+function checkPorts(ports: NodePorts, field: string): void {
+  let served = 0;
+  for (const t of ["udp", "tcp", "tls"] as const) {
+    const port = ports[t];
+    if (port === undefined) continue;
+    checkPort(port, `${field}.ports.${t}`);
+    served++;
+  }
+  if (served === 0)
+    throw new InvalidDnsConfigError("a node must serve at least one of udp, tcp, tls", `${field}.ports`);
+}
+
 function checkConfig(config: FailoverServiceConfig): CheckedConfig {
   const zone = canonicalName(config.zone);
   if (!isValidName(zone)) throw new InvalidDnsConfigError(`invalid zone name "${config.zone}"`, "zone");
@@ -130,9 +154,7 @@ function checkConfig(config: FailoverServiceConfig): CheckedConfig {
     checkAddresses(node, field);
     checkU16(node.priority, `${field}.priority`);
     checkU16(node.weight ?? 0, `${field}.weight`);
-    checkPort(node.ports.udp, `${field}.ports.udp`);
-    checkPort(node.ports.tcp, `${field}.ports.tcp`);
-    checkPort(node.ports.tls, `${field}.ports.tls`);
+    checkPorts(node.ports, field);
     return { host, node };
   });
   // Stable order: by priority, then by name, so the output does not depend on the input order.
@@ -140,12 +162,38 @@ function checkConfig(config: FailoverServiceConfig): CheckedConfig {
   return { zone, serviceName, ttl, nodes };
 }
 
+/** Whether `node` is the one whose addresses `active` names (IPv4 decides when both have one). */
+function isActiveNode(node: FailoverNode, active: ActiveAddresses): boolean {
+  if (active.ipv4 !== undefined && node.ipv4 !== undefined) return node.ipv4 === active.ipv4;
+  return active.ipv6 !== undefined && node.ipv6 === active.ipv6;
+}
+
+/**
+ * The nodes in SRV order for this active node: the active one takes the lowest configured
+ * priority and the others keep their relative order behind it, so a phone that restarts SRV at
+ * the top for every request (baresip, Snom, Yealink) tries the live node first and never pays
+ * Timer F (32 s) on the dead one. Swapping the configured priorities (rather than inventing new
+ * ones) gives back the configured order exactly on failback.
+ */
+function srvOrder(
+  nodes: CheckedConfig["nodes"],
+  active: ActiveAddresses,
+): { host: string; node: FailoverNode; priority: number }[] {
+  const priorities = nodes.map((n) => n.node.priority).sort((a, b) => a - b);
+  const ranked = [...nodes].sort(
+    (a, b) => Number(isActiveNode(b.node, active)) - Number(isActiveNode(a.node, active)),
+  );
+  return ranked.map((n, i) => ({ ...n, priority: priorities[i] ?? n.node.priority }));
+}
+
 /**
  * The record set phones resolve, for a given active node (pure):
  * - A/AAAA of the service name → the active node's addresses;
- * - NAPTR at the service name → the three SRV names (RFC 3263 §4.1);
- * - SRV `_sip._udp`, `_sip._tcp`, `_sips._tcp` → every node by priority (primary first), so that SRV-aware
- *   phones move to the standby without waiting for the A record to change;
+ * - NAPTR at the service name → the SRV name of each transport at least one node serves
+ *   (RFC 3263 §4.1), none for a transport nobody serves;
+ * - SRV `_sip._udp`, `_sip._tcp`, `_sips._tcp` → the nodes serving that transport, the active
+ *   node first (lowest priority) and the others behind it, so SRV-aware phones reach the live
+ *   node on their first try;
  * - A/AAAA of each node's own host name, the SRV targets.
  */
 export function computeFailoverRecords(input: FailoverRecordInput): FailoverRecord[] {
@@ -158,7 +206,8 @@ export function computeFailoverRecords(input: FailoverRecordInput): FailoverReco
   if (input.active.ipv6 !== undefined) {
     out.push({ name: serviceName, type: "AAAA", ttl, data: input.active.ipv6 });
   }
-  for (const t of TRANSPORTS) {
+  const served = TRANSPORTS.filter((t) => c.nodes.some(({ node }) => node.ports[t.port] !== undefined));
+  for (const t of served) {
     out.push({
       name: serviceName,
       type: "NAPTR",
@@ -173,13 +222,16 @@ export function computeFailoverRecords(input: FailoverRecordInput): FailoverReco
       },
     });
   }
-  for (const t of TRANSPORTS) {
-    for (const { host, node } of c.nodes) {
+  const ordered = srvOrder(c.nodes, input.active);
+  for (const t of served) {
+    for (const { host, node, priority } of ordered) {
+      const port = node.ports[t.port];
+      if (port === undefined) continue;
       out.push({
         name: `${t.srvPrefix}.${serviceName}`,
         type: "SRV",
         ttl,
-        data: { priority: node.priority, weight: node.weight ?? 0, port: node.ports[t.port], target: host },
+        data: { priority, weight: node.weight ?? 0, port, target: host },
       });
     }
   }

@@ -11,6 +11,7 @@ import { startAdmin } from "./admin.js";
 import { createCallPolicy, supportTarget } from "./call-policy.js";
 import { callRecorder, openLedger } from "./call-records.js";
 import { SwitchCore } from "./core.js";
+import { grantedExpiry } from "./failover/expiry.js";
 import { failoverGate } from "./failover/gate.js";
 import { closePeerCalls } from "./failover/peer-calls.js";
 import { FailoverService } from "./failover/service.js";
@@ -42,6 +43,15 @@ export class Switch {
   ) {}
 
   static async start(config: CentrexConfig, logger: Logger): Promise<Switch> {
+    // Checked before anything opens: a pairing that cannot work stops start-up with one line.
+    const expiry = grantedExpiry(
+      {
+        min: config.registrar.minExpires,
+        max: config.registrar.maxExpires,
+        default: config.registrar.defaultExpires,
+      },
+      config.failover,
+    );
     const store = openSqliteStore(config.store.path);
     const nonces = new NonceService(loadOrCreateSecret(config.store.path), {
       ttlSeconds: config.registrar.nonceTtl,
@@ -54,11 +64,7 @@ export class Switch {
     const registrar = new Registrar({
       locations: store.locations,
       authenticator,
-      expiry: {
-        min: config.registrar.minExpires,
-        max: config.registrar.maxExpires,
-        default: config.registrar.defaultExpires,
-      },
+      expiry,
       logger,
     });
     const core = new SwitchCore({ registrar, logger });
@@ -140,20 +146,23 @@ export class Switch {
       }
     };
     if (config.failover !== undefined) {
-      failover = new FailoverService({
-        config: config.failover,
-        node: config.node.name,
-        store,
-        closeInterruptedCalls: (peer, now) => closePeerCalls(store, ledger, peer, now),
-        onServingChange: (serving) => {
-          setUpstream(serving).catch((err) => logger.error({ err }, "carrier side did not follow the role"));
-        },
-        logger,
-      });
       try {
+        failover = new FailoverService({
+          config: config.failover,
+          node: config.node.name,
+          served: bound,
+          store,
+          closeInterruptedCalls: (peer, now) => closePeerCalls(store, ledger, peer, now),
+          onServingChange: (serving) => {
+            setUpstream(serving).catch((err) =>
+              logger.error({ err }, "carrier side did not follow the role"),
+            );
+          },
+          logger,
+        });
         await failover.start();
       } catch (err) {
-        await failover.stop().catch(() => undefined);
+        await failover?.stop().catch(() => undefined);
         await stack.close(0).catch(() => undefined);
         await relay?.close();
         await store.close();

@@ -12,13 +12,15 @@ const dnsNodeSchema = z.strictObject({
   /** SRV priority: lower first (the usual primary gets the lower one). */
   priority: z.number().int().min(0).max(65535),
   weight: z.number().int().min(0).max(65535).optional(),
+  /**
+   * The transports this node serves, with their ports: only these get NAPTR/SRV records. Left
+   * out: the same transports and ports as this node's own `sip.listen` (a pair is symmetric).
+   * For this node (`dns.self`) every one listed must really be listened on.
+   */
   ports: z
-    .strictObject({
-      udp: portSchema.default(5060),
-      tcp: portSchema.default(5060),
-      tls: portSchema.default(5061),
-    })
-    .prefault({}),
+    .strictObject({ udp: portSchema.optional(), tcp: portSchema.optional(), tls: portSchema.optional() })
+    .refine((p) => p.udp !== undefined || p.tcp !== undefined || p.tls !== undefined, "lists no transport")
+    .optional(),
 });
 
 /**
@@ -48,6 +50,14 @@ export const failoverConfigSchema = z.strictObject({
     /** UDP port its SIP stack answers OPTIONS on. */
     sipPort: portSchema.default(5060),
   }),
+  /**
+   * Longest registration expiry the registrar grants while paired (seconds): it caps
+   * `registrar.maxExpires`/`defaultExpires`. Phones refresh at ~90 % of it and only then notice a
+   * dead node or a moved name, so it bounds the failover time of a phone that keeps a stale
+   * route (NAT pinhole, cached DNS). Chosen with `dns.ttl`: the TTL must not exceed it, so a
+   * cached answer is always fresh by the next refresh. See the README's failover section.
+   */
+  registrationExpiry: z.number().int().min(10).max(86_400).default(120),
   probe: z
     .strictObject({
       intervalMs: z.number().int().min(20).max(60_000).default(1000),

@@ -26,11 +26,14 @@ import type { Logger } from "pino";
 import { type FailoverConfig, FailoverConfigError } from "./config.js";
 import { type ControlEndpoint, startControlEndpoint } from "./control-endpoint.js";
 import { controlRoutes } from "./control-routes.js";
+import { dnsNodes, type ServedTransport } from "./dns-nodes.js";
 
 export interface FailoverServiceOptions {
   config: FailoverConfig;
   /** This node's `node.name`. */
   node: string;
+  /** The sockets the SIP stack is bound to: DNS advertises only these transports. */
+  served: readonly ServedTransport[];
   /** The node's SQLite store (its raw handle carries replication, epoch and backups). */
   store: Store;
   /**
@@ -67,6 +70,7 @@ export class FailoverService {
   readonly #log: Logger | undefined;
   readonly #self: ActiveAddresses;
   readonly #peerNode: FailoverNode | undefined;
+  readonly #nodes: FailoverNode[];
   readonly controller: FailoverController;
   #health: (ControlEndpoint & { close(): Promise<void> }) | undefined;
   #source: ReplicationSource | undefined;
@@ -93,9 +97,11 @@ export class FailoverService {
           "failover.dns.self",
         );
       this.#self = { ipv4: self.ipv4, ipv6: self.ipv6 };
-      this.#peerNode = dns.nodes.find((n) => n !== self);
+      this.#nodes = dnsNodes(dns, opts.served);
+      this.#peerNode = this.#nodes.find((n) => n.name !== self.name);
     } else {
       this.#self = {};
+      this.#nodes = [];
       this.#peerNode = undefined;
     }
     const c = this.#c;
@@ -253,7 +259,7 @@ export class FailoverService {
       zone: dns.zone,
       serviceName: dns.serviceName,
       ttl: dns.ttl,
-      nodes: dns.nodes,
+      nodes: this.#nodes,
     };
     if (dns.embedded !== undefined) {
       const server = new EmbeddedDnsServer({
