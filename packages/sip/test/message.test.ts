@@ -323,6 +323,19 @@ test("createResponse copies Via/From/To/Call-ID/CSeq and adds the To tag", () =>
   assert.is(reasonPhrase(499), "Client Error");
 });
 
+test("createResponse tags every response but a 100 (§8.2.6.2): one tag per request, stable", () => {
+  const m = req(INVITE);
+  const busy = createResponse(m, 486);
+  const tag = busy.to.params.get("tag");
+  assert.type(tag, "string");
+  assert.ok((tag as string).length >= 8);
+  // Another response to the same request (or its retransmission, parsed anew) gets the same tag.
+  assert.is(createResponse(req(Buffer.from(INVITE)), 180).to.params.get("tag"), tag);
+  assert.is(createResponse(m, 100).to.params.get("tag"), undefined);
+  const other = req(Buffer.from(INVITE.toString().replace("z9hG4bK776asdhds", "z9hG4bKother")));
+  assert.is.not(createResponse(other, 486).to.params.get("tag"), tag);
+});
+
 test("lazy decode errors are SipParseError, validate() surfaces them", () => {
   const data = Buffer.from(
     INVITE.toString().replace("Contact: <sip:alice@127.0.0.1:5070>", "Contact: <sip:alice@127.0.0.1:5070>;;"),

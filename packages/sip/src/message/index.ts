@@ -15,7 +15,13 @@ export { splitList } from "./lex.js";
 export { parseNameAddr } from "./name-addr.js";
 export { parseMessage } from "./parse.js";
 export { reasonPhrase } from "./reason-phrases.js";
-export { createErrorResponse, createResponse, newTag, type ResponseOptions } from "./response.js";
+export {
+  createErrorResponse,
+  createResponse,
+  newTag,
+  type ResponseOptions,
+  responseTag,
+} from "./response.js";
 export type {
   Credentials,
   CSeq,

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { SipParseError } from "./errors.js";
 import { headerKey } from "./header-names.js";
 import { parseMessage, scanPartial } from "./parse.js";
@@ -40,6 +40,28 @@ export function newTag(): string {
   return randomBytes(6).toString("hex");
 }
 
+// Secret per process: tags stay unguessable (§19.3) while the same request always gets the same one.
+const TAG_SALT = randomBytes(16);
+
+/**
+ * The To tag of the responses this node generates itself for one request (RFC 3261 §8.2.6.2):
+ * derived from the request's top Via, From, Call-ID and CSeq, so every response to the request,
+ * and every response to a retransmission of it (even answered statelessly), carries the same
+ * tag, while another request gets another one.
+ */
+export function responseTag(
+  topVia: string | undefined,
+  from: string | undefined,
+  callId: string | undefined,
+  cseq: string | undefined,
+): string {
+  return createHash("sha256")
+    .update(TAG_SALT)
+    .update(`${topVia ?? ""}\n${from ?? ""}\n${callId ?? ""}\n${cseq ?? ""}`)
+    .digest("hex")
+    .slice(0, 12);
+}
+
 function build(
   status: number,
   reason: string,
@@ -65,8 +87,9 @@ function build(
 }
 
 /**
- * Build a response to `req` per RFC 3261 §8.2.6: all Via values in order, From, To (with
- * `toTag` added when To has none), Call-ID and CSeq copied.
+ * Build a response to `req` per RFC 3261 §8.2.6: all Via values in order, From, To, Call-ID and
+ * CSeq copied. When To has no tag, every response but a 100 gets one (§8.2.6.2): `toTag` if
+ * given, else this request's `responseTag`, so retransmissions carry the same tag.
  */
 export function createResponse(
   req: SipRequest,
@@ -74,15 +97,20 @@ export function createResponse(
   reason?: string,
   opts?: ResponseOptions,
 ): SipResponse {
+  const vias = req.getAll("via");
+  const from = req.get("from");
+  const callId = req.get("call-id");
+  const cseq = req.get("cseq");
+  const toTag = opts?.toTag ?? (status > 100 ? responseTag(vias[0], from, callId, cseq) : undefined);
   const bytes = build(
     status,
     reason ?? reasonPhrase(status),
-    req.getAll("via"),
-    req.get("from"),
+    vias,
+    from,
     req.get("to"),
-    req.get("call-id"),
-    req.get("cseq"),
-    opts?.toTag,
+    callId,
+    cseq,
+    toTag,
     opts,
   );
   return parseMessage(bytes) as SipResponse;
@@ -108,15 +136,19 @@ export function createErrorResponse(data: Buffer, err: SipParseError): Buffer | 
   for (const [name, value] of partial.headers)
     if (headerKey(name) === "via" && value.length > 0) vias.push(value);
   if (vias.length === 0) return undefined;
+  const from = partial.from === undefined ? undefined : oneLine(partial.from);
+  const callId = partial.callId === undefined ? undefined : oneLine(partial.callId);
+  const cseq = partial.cseq === undefined ? undefined : oneLine(partial.cseq);
+  const topVia = oneLine(vias[0] ?? "");
   return build(
     err.status,
     err.reason,
     vias.map(oneLine),
-    partial.from === undefined ? undefined : oneLine(partial.from),
+    from,
     partial.to === undefined ? undefined : oneLine(partial.to),
-    partial.callId === undefined ? undefined : oneLine(partial.callId),
-    partial.cseq === undefined ? undefined : oneLine(partial.cseq),
-    newTag(),
+    callId,
+    cseq,
+    responseTag(topVia, from, callId, cseq),
     undefined,
   );
 }

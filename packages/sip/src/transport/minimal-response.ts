@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { responseTag } from "../message/response.js";
 
 // Headers a response must echo (RFC 3261 §8.2.6.2), long and compact forms.
 const ECHOED: ReadonlySet<string> = new Set(["via", "v", "from", "f", "to", "t", "call-id", "i", "cseq"]);
@@ -32,6 +32,14 @@ export function buildMinimalResponse(head: Buffer, status: number, reason: strin
     }
   }
 
+  // The tag, as for every response this node generates, is derived from the request's lines,
+  // so a retransmission of the same broken request gets the same one.
+  const tag = responseTag(
+    headers.find((h) => /^(via|v)\s*:/i.test(h)),
+    undefined,
+    headers.join("\n"),
+    undefined,
+  );
   let out = `SIP/2.0 ${status} ${reason}\r\n`;
   let vias = 0;
   let hasFrom = false;
@@ -50,7 +58,7 @@ export function buildMinimalResponse(head: Buffer, status: number, reason: strin
     else {
       hasTo = true;
       if (!hasTag(line.slice(colon + 1))) {
-        out += `${line};tag=${randomBytes(6).toString("hex")}\r\n`;
+        out += `${line};tag=${tag}\r\n`;
         continue;
       }
     }
