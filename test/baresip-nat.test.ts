@@ -3,6 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { whyNotHeard } from "./helpers/audio.js";
 import { BaresipPhone, type BaresipSwitch, startSwitchForBaresip } from "./helpers/baresip.js";
+import { passwordOf } from "./helpers/passwords.js";
 
 // Phone B sits behind a NAT. The NAT box below plays a home router: B's SIP and RTP leave
 // through it from ports B does not know, and what B writes in its Contact and SDP is its
@@ -215,8 +216,8 @@ function pbx(): Promise<BaresipSwitch> {
   switchUp ??= startSwitchForBaresip({
     domain: DOMAIN,
     extensions: [
-      ["201", "secret-201"],
-      ["202", "secret-202"],
+      ["201", passwordOf("201")],
+      ["202", passwordOf("202")],
     ],
     // The default, spelled out: this test is about it.
     media: ["latching: lock"],
@@ -239,10 +240,14 @@ test("callee behind NAT (private Contact and SDP): the call has two-way audio th
   const b = await BaresipPhone.start({ name: "B-nat", tone: TONE_B });
   phones.add(b);
   const throughNat = `sip:${PUBLIC}:${nat.sipPort};transport=udp`;
-  const regA = await a.register({ aor: `sip:201@${DOMAIN}`, password: "secret-201", outboundProxy: proxy });
+  const regA = await a.register({
+    aor: `sip:201@${DOMAIN}`,
+    password: passwordOf("201"),
+    outboundProxy: proxy,
+  });
   const regB = await b.register({
     aor: `sip:202@${DOMAIN}`,
-    password: "secret-202",
+    password: passwordOf("202"),
     outboundProxy: throughNat,
   });
   assert.is(regA.type, "REGISTER_OK", `A: ${regA.param}`);

@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { whyNotHeard } from "./helpers/audio.js";
 import { BaresipPhone, type BaresipSwitch, startSwitchForBaresip } from "./helpers/baresip.js";
+import { passwordOf } from "./helpers/passwords.js";
 
 // Real desk phones end to end: two baresip processes register with digest, call each other
 // through the switch, and each must hear the other's tone in the audio it decoded.
@@ -16,9 +17,9 @@ function pbx(): Promise<BaresipSwitch> {
   switchUp ??= startSwitchForBaresip({
     domain: DOMAIN,
     extensions: [
-      ["201", "secret-201"],
-      ["202", "secret-202"],
-      ["203", "secret-203"],
+      ["201", passwordOf("201")],
+      ["202", passwordOf("202")],
+      ["203", passwordOf("203")],
     ],
   });
   return switchUp;
@@ -46,8 +47,16 @@ test("two baresip phones register with digest, call, and each hears the other's 
   const { proxy, registered } = await pbx();
   const a = await phone("A", TONE_A);
   const b = await phone("B", TONE_B);
-  const regA = await a.register({ aor: `sip:201@${DOMAIN}`, password: "secret-201", outboundProxy: proxy });
-  const regB = await b.register({ aor: `sip:202@${DOMAIN}`, password: "secret-202", outboundProxy: proxy });
+  const regA = await a.register({
+    aor: `sip:201@${DOMAIN}`,
+    password: passwordOf("201"),
+    outboundProxy: proxy,
+  });
+  const regB = await b.register({
+    aor: `sip:202@${DOMAIN}`,
+    password: passwordOf("202"),
+    outboundProxy: proxy,
+  });
   assert.is(regA.type, "REGISTER_OK", `A: ${regA.param}`);
   assert.is(regB.type, "REGISTER_OK", `B: ${regB.param}`);
   assert.is(await registered("201"), 1);

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { callerScenario } from "./helpers/scenarios.js";
 import { runSipp, type SippResult } from "./helpers/sipp.js";
@@ -21,10 +22,10 @@ test.before(async () => {
   for (const args of [
     ["customer", "add", "Acme", "--domain", DOMAIN],
     ["customer", "add", "Other", "--domain", "other.test"],
-    ["extension", "add", DOMAIN, "201", "--password", "secret-201", "--name", "Alice"],
-    ["extension", "add", DOMAIN, "202", "--password", "secret-202", "--name", "Bob"],
-    ["extension", "add", DOMAIN, "203", "--password", "secret-203"],
-    ["extension", "add", "other.test", "202", "--password", "secret-o202"],
+    ["extension", "add", DOMAIN, "201", "--password", passwordOf("201"), "--name", "Alice"],
+    ["extension", "add", DOMAIN, "202", "--password", passwordOf("202"), "--name", "Bob"],
+    ["extension", "add", DOMAIN, "203", "--password", passwordOf("203")],
+    ["extension", "add", "other.test", "202", "--password", passwordOf("o202")],
   ]) {
     const r = await centrex([...args, ...db]);
     assert.is(r.code, 0, `centrex ${args.join(" ")}: ${r.stderr}`);
@@ -36,7 +37,7 @@ test.after(async () => {
 });
 
 test("REGISTER with digest: challenged, then 200 with the binding", async () => {
-  const r = await register("201", "secret-201");
+  const r = await register("201", passwordOf("201"));
   assert.is(r.code, 0, explain(r));
   const list = await centrex(["extension", "list", DOMAIN, "--db", sw.db]);
   assert.match(list.stdout, /^201\tenabled\t1 registered/m);
@@ -111,7 +112,7 @@ test("tenants are isolated: 202 of another customer is not reachable (404)", asy
       "-au",
       "201",
       "-ap",
-      "secret-201",
+      passwordOf("201"),
       "-set",
       "domain",
       DOMAIN,

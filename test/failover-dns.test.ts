@@ -20,6 +20,7 @@ import {
   ZONE,
 } from "./helpers/failover-dns.js";
 import { type KnotZone, startKnotZone } from "./helpers/failover-dns-knot.js";
+import { passwordOf } from "./helpers/passwords.js";
 
 // Issue 7, end to end: real desk phones (baresip) know the switch only by a DNS name. The
 // primary dies (SIGKILL); the standby takes over and publishes itself under that name; the
@@ -60,7 +61,7 @@ async function role(node: PairNode): Promise<unknown> {
 async function addAccount(phone: BaresipPhone, ext: string, proxy: string): Promise<void> {
   const params = [
     `<sip:${ext}@${DOMAIN}>`,
-    `auth_pass=secret-${ext}`,
+    `auth_pass=${passwordOf(ext)}`,
     `outbound="${proxy}"`,
     "answermode=auto",
     `regint=${REGINT}`,
@@ -156,7 +157,7 @@ async function pairWithPhones(
   // ---- 1. tenant data created on the primary, replicated to the standby
   await cliOk("customer", "add", "Acme", "--domain", DOMAIN, "--db", a.db);
   for (const ext of ["201", "202"]) {
-    await cliOk("extension", "add", DOMAIN, ext, "--password", `secret-${ext}`, "--db", a.db);
+    await cliOk("extension", "add", DOMAIN, ext, "--password", passwordOf(ext), "--db", a.db);
   }
   await until(
     async () => (await extensionBindings(b.db).catch(() => new Map())).size === 2,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { passwordOf } from "./helpers/passwords.js";
 import { freePort } from "./helpers/ports.js";
 import { runSipp } from "./helpers/sipp.js";
 
@@ -27,7 +28,7 @@ async function register(ext: string, port: number) {
       "-au",
       ext,
       "-ap",
-      `secret-${ext}`,
+      passwordOf(ext),
       "-set",
       "domain",
       "pbx.test",
@@ -47,8 +48,8 @@ test.before(async () => {
   sw = await startSwitch({ args: ["--config", config] });
   for (const args of [
     ["customer", "add", "Acme", "--domain", "pbx.test"],
-    ["extension", "add", "pbx.test", "201", "--password", "secret-201"],
-    ["extension", "add", "pbx.test", "202", "--password", "secret-202"],
+    ["extension", "add", "pbx.test", "201", "--password", passwordOf("201")],
+    ["extension", "add", "pbx.test", "202", "--password", passwordOf("202")],
   ]) {
     const r = await centrex([...args, "--db", sw.db]);
     assert.is(r.code, 0, r.stderr);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { centrex, ROOT, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
 import { stop } from "./helpers/processes.js";
@@ -54,8 +55,8 @@ test.before(async () => {
   phones = new SippPhones(`127.0.0.1:${sw.port}`, "pbx.test");
   for (const args of [
     ["customer", "add", "Acme", "--domain", "pbx.test"],
-    ["extension", "add", "pbx.test", "201", "--password", "secret-201"],
-    ["extension", "add", "pbx.test", "202", "--password", "secret-202"],
+    ["extension", "add", "pbx.test", "201", "--password", passwordOf("201")],
+    ["extension", "add", "pbx.test", "202", "--password", passwordOf("202")],
   ]) {
     const r = await centrex([...args, "--db", sw.db]);
     assert.is(r.code, 0, r.stderr);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 
 // The operator's rules on the call path (issue 5): barring, PIN codes, emergency location,
@@ -33,9 +34,9 @@ test.before(async () => {
   operator = new SippPhones(`127.0.0.1:${sw.port}`, "operator.test");
   await cli("customer", "add", "Acme", "--domain", "pbx.test");
   await cli("customer", "add", "Operator", "--domain", "operator.test");
-  await cli("extension", "add", "pbx.test", "201", "--password", "secret-201");
-  await cli("extension", "add", "pbx.test", "202", "--password", "secret-202");
-  await cli("extension", "add", "operator.test", "2222", "--password", "secret-2222");
+  await cli("extension", "add", "pbx.test", "201", "--password", passwordOf("201"));
+  await cli("extension", "add", "pbx.test", "202", "--password", passwordOf("202"));
+  await cli("extension", "add", "operator.test", "2222", "--password", passwordOf("2222"));
   await cli("did", "add", "pbx.test", "+33123456780", "--main");
 });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
 import { runSipp, SCENARIOS } from "./helpers/sipp.js";
@@ -60,7 +61,7 @@ test.before(async () => {
   phones = new SippPhones(`127.0.0.1:${sw.port}`, "pbx.test");
   await cli("customer", "add", "Acme", "--domain", "pbx.test");
   for (const ext of ["201", "202", "203"])
-    await cli("extension", "add", "pbx.test", ext, "--password", `secret-${ext}`);
+    await cli("extension", "add", "pbx.test", ext, "--password", passwordOf(ext));
   await cli("did", "add", "pbx.test", "+33123456780", "--main", "--extension", "203");
   await cli("did", "add", "pbx.test", "+33123456781", "--extension", "202");
   await cli("fallback", "pbx.test", "+33611223344");

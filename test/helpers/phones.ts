@@ -1,4 +1,5 @@
 import * as assert from "uvu/assert";
+import { passwordOf } from "./passwords.js";
 import { freePort } from "./ports.js";
 import { type CalleeOptions, type CallerOptions, calleeScenario, callerScenario } from "./scenarios.js";
 import { runSipp, type SippResult } from "./sipp.js";
@@ -13,7 +14,7 @@ export class SippPhones {
     readonly domain: string,
   ) {}
 
-  async register(ext: string, password = `secret-${ext}`, expires = 300): Promise<SippResult> {
+  async register(ext: string, password = passwordOf(ext), expires = 300): Promise<SippResult> {
     const port = this.#ports.get(ext) ?? (await freePort());
     this.#ports.set(ext, port);
     return runSipp({
@@ -67,7 +68,7 @@ export class SippPhones {
         "-au",
         "201",
         "-ap",
-        "secret-201",
+        passwordOf("201"),
         "-set",
         "domain",
         domain,

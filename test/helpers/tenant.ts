@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./centrex.js";
+import { passwordOf } from "./passwords.js";
 import { SippPhones } from "./phones.js";
 
 export interface TenantSwitch {
@@ -15,7 +16,7 @@ export interface TenantSwitch {
 
 /**
  * A running switch (with `config` as its YAML, if given) and one customer,
- * `pbx.test`, with extensions whose passwords are `secret-<number>`: what most
+ * `pbx.test`, with extensions whose passwords are `passwordOf(number)`: what most
  * end-to-end tests start from.
  */
 export async function startWithTenant(
@@ -35,7 +36,7 @@ export async function startWithTenant(
   };
   await cli("customer", "add", "Acme", "--domain", "pbx.test");
   for (const ext of opts.extensions ?? ["201", "202"]) {
-    await cli("extension", "add", "pbx.test", ext, "--password", `secret-${ext}`);
+    await cli("extension", "add", "pbx.test", ext, "--password", passwordOf(ext));
   }
   return { sw, cli, phones: new SippPhones(`127.0.0.1:${sw.port}`, "pbx.test") };
 }

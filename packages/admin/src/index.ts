@@ -6,5 +6,6 @@
 export type { ApiToken } from "./auth.js";
 export type { ApiErrorBody } from "./errors.js";
 export { ApiError } from "./errors.js";
+export type { BanControl } from "./routes/security.js";
 export type { AdminApi, AdminApiOptions } from "./server.js";
 export { buildAdminApp, startAdminApi } from "./server.js";

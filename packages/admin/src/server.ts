@@ -12,7 +12,9 @@ import { carrierRoutes } from "./routes/carriers.js";
 import { customerRoutes } from "./routes/customers.js";
 import { extensionRoutes } from "./routes/extensions.js";
 import { policyRoutes } from "./routes/policy.js";
+import { type BanControl, securityRoutes } from "./routes/security.js";
 import { errors } from "./schemas.js";
+import { TokenAttempts } from "./token-attempts.js";
 
 export interface AdminApiOptions {
   readonly store: Store;
@@ -29,6 +31,10 @@ export interface AdminApiOptions {
   readonly logger?: Logger;
   /** Largest request body accepted, bytes (default 64 KiB). */
   readonly bodyLimit?: number;
+  /** Wrong tokens from one address within 10 minutes before it gets 429 (default 5). */
+  readonly tokenMaxFailures?: number;
+  /** The SIP side's ban list: enables /security/bans. */
+  readonly bans?: BanControl;
 }
 
 export interface AdminApi {
@@ -44,6 +50,7 @@ const PUBLIC = new Set(["GET /health", "HEAD /health", "GET /", "HEAD /"]);
 export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): FastifyInstance {
   if (opts.tokens.length === 0) throw new TypeError("admin API: at least one token is required");
   const tokens = new TokenCheck(opts.tokens);
+  const attempts = new TokenAttempts(opts.tokenMaxFailures ?? 5);
   const logger: FastifyBaseLogger = opts.logger ?? pino({ level: "silent" });
   const app: FastifyInstance = Fastify({
     loggerInstance: logger,
@@ -59,8 +66,32 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   app.addHook("onRequest", async (req, reply) => {
     const path = req.url.split("?", 1)[0];
     if (PUBLIC.has(`${req.method} ${path}`)) return;
+    const source = req.ip;
+    const blocked = attempts.blocked(source);
+    if (blocked !== undefined) {
+      reply.header("retry-after", String(Math.ceil((blocked.until - Date.now()) / 1000)));
+      return sendError(reply, 429, {
+        error: { code: "too_many_attempts", message: "too many wrong tokens from this address; retry later" },
+      });
+    }
     const name = tokens.check(req.headers.authorization);
     if (name === undefined) {
+      const ban = attempts.failed(source);
+      req.log.warn(
+        { event: "admin-token-refused", source, method: req.method, url: req.url },
+        "admin API: missing or wrong token",
+      );
+      if (ban !== undefined) {
+        req.log.warn(
+          {
+            event: "admin-source-banned",
+            source,
+            until: new Date(ban.until).toISOString(),
+            detail: ban.detail,
+          },
+          `admin API: ${source} refused (429) until ${new Date(ban.until).toISOString()}`,
+        );
+      }
       reply.header("www-authenticate", 'Bearer realm="centrex"');
       return sendError(reply, 401, {
         error: { code: "unauthorized", message: "a valid bearer token is required" },
@@ -102,6 +133,7 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   carrierRoutes(app, ctx);
   auditRoutes(app, ctx);
   billingRoutes(app, ctx);
+  if (opts.bans !== undefined) securityRoutes(app, opts.bans, opts.store);
   return app;
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LedgerKey, TariffBook } from "@centrex/billing";
 import { openSqliteStore, type Store } from "@centrex/store";
-import { type AdminApi, startAdminApi } from "../src/index.js";
+import { type AdminApi, type AdminApiOptions, startAdminApi } from "../src/index.js";
 
 export const TOKEN = "test-token-0123456789abcdef";
 export const OTHER_TOKEN = "other-token-0123456789abcdef";
@@ -29,7 +29,15 @@ export interface Harness {
   done: () => Promise<void>;
 }
 
-export async function harness(extra: { ledgerKey?: LedgerKey; tariffs?: TariffBook } = {}): Promise<Harness> {
+export async function harness(
+  extra: {
+    ledgerKey?: LedgerKey;
+    tariffs?: TariffBook;
+    tokenMaxFailures?: number;
+    bans?: AdminApiOptions["bans"];
+    logger?: AdminApiOptions["logger"];
+  } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "centrex-admin-"));
   const store = openSqliteStore(join(dir, "admin.db"));
   const api = await startAdminApi({

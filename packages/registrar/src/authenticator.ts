@@ -28,6 +28,12 @@ export interface AuthenticatorOptions {
    * an algorithm they lack, and every phone knows MD5.
    */
   readonly algorithms?: readonly DigestAlgorithm[];
+  /**
+   * Told of every wrong digest answer — a wrong password or a user that does not exist, the
+   * same thing seen from outside — after the answer is decided, so it changes neither the
+   * response nor its timing. The server feeds its brute-force tracker with it.
+   */
+  readonly onBadCredentials?: (req: SipRequest, username: string, realm: string) => void;
 }
 
 const KIND = {
@@ -48,11 +54,13 @@ export class DigestAuthenticator {
   readonly #extensions: Pick<ExtensionRepository, "findCredentials">;
   readonly #nonces: NonceService;
   readonly #algorithms: readonly DigestAlgorithm[];
+  readonly #onBadCredentials: AuthenticatorOptions["onBadCredentials"];
 
   constructor(opts: AuthenticatorOptions) {
     this.#extensions = opts.extensions;
     this.#nonces = opts.nonces;
     this.#algorithms = opts.algorithms ?? ["MD5"];
+    this.#onBadCredentials = opts.onBadCredentials;
   }
 
   async authenticate(req: SipRequest, realm: string, kind: ChallengeKind): Promise<AuthResult> {
@@ -69,6 +77,7 @@ export class DigestAuthenticator {
     const ha1 = (algorithm.startsWith("SHA-256") ? found?.ha1Sha256 : found?.ha1Md5) ?? DUMMY_HA1;
     const good = verifyAuthorization(creds, req.method, ha1, { realm });
     if (!good || found === undefined || ha1 === DUMMY_HA1) {
+      this.#onBadCredentials?.(req, username, realm);
       return this.#forbidden(req, "bad-credentials", "Forbidden - Bad credentials");
     }
     const nc = creds.params.get("nc");

@@ -9,6 +9,7 @@ import { registerFailoverCommands } from "./failover-commands.js";
 import { registerMediaCommand } from "./media-command.js";
 import { printError } from "./output.js";
 import { registerPolicyCommands } from "./policy-commands.js";
+import { registerSecurityCommands } from "./security-commands.js";
 import { registerTenantCommands } from "./tenant-commands.js";
 
 function port(value: string): number {
@@ -86,6 +87,7 @@ program
   });
 
 registerTenantCommands(program);
+registerSecurityCommands(program);
 registerMediaCommand(program);
 registerPolicyCommands(program);
 registerBillingCommands(program);

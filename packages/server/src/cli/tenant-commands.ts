@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { print } from "./output.js";
+import { type PasswordOptions, resolvePassword } from "./password-input.js";
 import { CliError, customerByDomain, type DbOptions, dbOptions, withStore } from "./store-command.js";
 
 export function registerTenantCommands(program: Command): void {
@@ -29,18 +30,21 @@ export function registerTenantCommands(program: Command): void {
 
   const ext = program.command("extension").description("manage extensions (phone accounts)");
   dbOptions(ext.command("add <domain> <number>").description("create an extension"))
-    .requiredOption("--password <password>", "SIP password (only its digest hashes are stored)")
+    .option("--password <password>", "SIP password (default: a strong one is generated and printed once)")
+    .option("--password-stdin", "read the SIP password from the first line of standard input")
     .option("--name <display>", "display name")
-    .action((domain: string, number: string, o: DbOptions & { password: string; name?: string }) =>
+    .action((domain: string, number: string, o: DbOptions & PasswordOptions & { name?: string }) =>
       withStore(o, async (store) => {
         const c = await customerByDomain(store, domain);
+        const pw = await resolvePassword(o, number, c.domain);
         const e = await store.extensions.create({
           customerId: c.id,
           number,
-          password: o.password,
+          password: pw.password,
           ...(o.name !== undefined && { displayName: o.name }),
         });
         print(`extension ${e.number}@${c.domain} created`);
+        if (pw.generated) print(`password: ${pw.password}  (shown once: only its digest hashes are stored)`);
       }),
     );
   dbOptions(ext.command("list <domain>").description("list a customer's extensions")).action(
@@ -65,14 +69,17 @@ export function registerTenantCommands(program: Command): void {
       }),
   );
   dbOptions(ext.command("passwd <domain> <number>").description("set an extension's SIP password"))
-    .requiredOption("--password <password>", "new SIP password")
-    .action((domain: string, number: string, o: DbOptions & { password: string }) =>
+    .option("--password <password>", "new SIP password (default: a strong one is generated and printed once)")
+    .option("--password-stdin", "read the new SIP password from the first line of standard input")
+    .action((domain: string, number: string, o: DbOptions & PasswordOptions) =>
       withStore(o, async (store) => {
         const c = await customerByDomain(store, domain);
         const e = await store.extensions.find(c.id, number);
         if (e === undefined) throw new CliError(`no extension ${number} in ${c.domain}`);
-        await store.extensions.setPassword(e.id, o.password);
+        const pw = await resolvePassword(o, number, c.domain);
+        await store.extensions.setPassword(e.id, pw.password);
         print(`password of ${number}@${c.domain} changed`);
+        if (pw.generated) print(`password: ${pw.password}  (shown once: only its digest hashes are stored)`);
       }),
     );
 }

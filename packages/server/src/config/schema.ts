@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import { DEFAULT_SCANNER_USER_AGENTS } from "@centrex/guard";
 import { z } from "zod";
 import { failoverConfigSchema } from "../switch/failover/config.js";
 
@@ -29,7 +31,16 @@ export const configSchema = z.strictObject({
         ]),
       /** Address written in our Via and Record-Route when listening on a wildcard address. */
       advertisedAddress: z.string().min(1).optional(),
-      tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      tls: z
+        .strictObject({
+          cert: z.string().min(1),
+          key: z.string().min(1),
+          /** Lowest TLS version accepted from phones (TLS 1.0/1.1 are never offered). */
+          minVersion: z.enum(["TLSv1.2", "TLSv1.3"]).default("TLSv1.2"),
+          /** OpenSSL cipher list for TLS 1.2 connections; default Node's (forward-secret AEAD first). */
+          ciphers: z.string().min(1).optional(),
+        })
+        .optional(),
       /** Messages larger than this are refused (bytes). */
       maxMessageSize: z.number().int().min(1024).max(1_048_576).default(65_536),
       /** RFC 3261 timer bases, in milliseconds. */
@@ -140,6 +151,55 @@ export const configSchema = z.strictObject({
       fraudWebhook: z.url().optional(),
     })
     .prefault({}),
+  /**
+   * Defences against the hostile Internet (packages/guard), all keyed by source address. A
+   * banned source gets no answer at all. See the README's "Security" section for how to tune.
+   */
+  security: z
+    .strictObject({
+      /** Addresses or CIDR blocks never rate-limited nor banned automatically (carriers, offices). */
+      allow: z.array(z.string().refine(isAddressOrBlock, "an IP address or CIDR block")).default([]),
+      /** Pike-style flood limit: more than `maxMessages` from one source within `windowMs` bans it. */
+      flood: z
+        .strictObject({
+          windowMs: z.number().int().min(100).max(60_000).default(2000),
+          maxMessages: z.number().int().min(10).max(1_000_000).default(400),
+          banSeconds: z.number().int().min(1).max(604_800).default(60),
+          maxBanSeconds: z.number().int().min(1).max(604_800).default(3600),
+        })
+        .prefault({}),
+      /**
+       * Failed digest answers (wrong password or unknown user) from one source within the
+       * window ban it; an extension's failures from all sources only alert (never lock it).
+       */
+      authFailures: z
+        .strictObject({
+          maxFailures: z.number().int().min(1).max(10_000).default(10),
+          windowSeconds: z.number().int().min(1).max(86_400).default(600),
+          banSeconds: z.number().int().min(1).max(604_800).default(900),
+          maxBanSeconds: z.number().int().min(1).max(2_592_000).default(604_800),
+          /** Failures on one extension (any sources, same window) that alert its owner and the operator. */
+          extensionAlert: z.number().int().min(1).max(100_000).default(20),
+        })
+        .prefault({}),
+      /** Requests whose User-Agent contains one of these (case-insensitive) are dropped, source banned. */
+      scanners: z
+        .strictObject({
+          userAgents: z.array(z.string().min(1)).default([...DEFAULT_SCANNER_USER_AGENTS]),
+          banSeconds: z.number().int().min(1).max(604_800).default(3600),
+          maxBanSeconds: z.number().int().min(1).max(2_592_000).default(604_800),
+        })
+        .prefault({}),
+      /** Server transactions alive per source; new requests beyond are dropped. */
+      maxTransactionsPerSource: z.number().int().min(1).max(1_000_000).default(2000),
+      /** Inbound TCP/TLS connections open per source address. */
+      maxConnectionsPerSource: z.number().int().min(1).max(100_000).default(64),
+      /** Sources each defence remembers at most (bounded memory whatever arrives). */
+      maxTrackedSources: z.number().int().min(100).max(10_000_000).default(100_000),
+      /** Admin API: wrong tokens from one address within 10 minutes before it is refused (429). */
+      adminMaxFailures: z.number().int().min(1).max(1000).default(5),
+    })
+    .prefault({}),
   admin: z
     .strictObject({
       /** The operator's HTTP API; off until at least one token is configured. */
@@ -164,4 +224,13 @@ export const configSchema = z.strictObject({
 });
 
 export type CentrexConfig = z.infer<typeof configSchema>;
+
+function isAddressOrBlock(v: string): boolean {
+  const [addr, bits, extra] = v.split("/");
+  if (addr === undefined || extra !== undefined) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 export type ListenConfig = z.infer<typeof listenSchema>;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type AdminApi, startAdminApi } from "@centrex/admin";
 import { loadLedgerKey, parseTariffBook } from "@centrex/billing";
+import type { SourceGuard } from "@centrex/guard";
 import type { Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
@@ -11,6 +12,7 @@ export async function startAdmin(
   config: CentrexConfig,
   store: Store,
   logger: Logger,
+  guard?: SourceGuard,
 ): Promise<AdminApi | undefined> {
   const a = config.admin;
   if (a.tokens.length === 0) return undefined;
@@ -26,6 +28,8 @@ export async function startAdmin(
     ledgerKey: loadLedgerKey(ledgerKeyMaterial(config)),
     ...(tariffs !== undefined && { tariffs }),
     logger: logger.child({ component: "admin" }),
+    tokenMaxFailures: config.security.adminMaxFailures,
+    ...(guard !== undefined && { bans: guard }),
   });
   logger.info({ event: "admin-started", url: api.url }, "admin API listening");
   return api;

@@ -1,4 +1,5 @@
 import type { AdminApi } from "@centrex/admin";
+import type { SourceGuard } from "@centrex/guard";
 import type { MediaController } from "@centrex/media";
 import { MediaAnchor, SipProxy } from "@centrex/proxy";
 import { DigestAuthenticator, ExpirySweeper, NatKeepalive, Registrar } from "@centrex/registrar";
@@ -18,6 +19,7 @@ import { FailoverService } from "./failover/service.js";
 import { FraudGuard } from "./fraud.js";
 import { createMediaController } from "./media.js";
 import { loadOrCreateSecret } from "./secret.js";
+import { createSourceGuard } from "./security.js";
 import { TrunkService } from "./trunk.js";
 
 /** A running softswitch node: the composition of every package. */
@@ -32,6 +34,7 @@ interface SwitchParts {
   readonly proxy: SipProxy;
   readonly failover: FailoverService | undefined;
   readonly admin: AdminApi | undefined;
+  readonly guard: SourceGuard;
 }
 
 /** A running softswitch node: the composition of every package. */
@@ -56,10 +59,17 @@ export class Switch {
     const nonces = new NonceService(loadOrCreateSecret(config.store.path), {
       ttlSeconds: config.registrar.nonceTtl,
     });
+    const guard = createSourceGuard(config, store, logger);
+    // Set once the stack exists: a wrong digest answer is charged to the packet's source.
+    let stackRef: SipStack | undefined;
     const authenticator = new DigestAuthenticator({
       extensions: store.extensions,
       nonces,
       algorithms: config.sip.digestAlgorithms,
+      onBadCredentials: (req, username, realm) => {
+        const source = stackRef?.sourceOf(req);
+        if (source !== undefined) guard.authFailed(source.remoteAddress, `${username}@${realm}`);
+      },
     });
     const registrar = new Registrar({
       locations: store.locations,
@@ -77,9 +87,15 @@ export class Switch {
       maxMessageSize: config.sip.maxMessageSize,
       idleTimeoutMs: config.sip.idleConnectionMs,
       timers: config.sip.timers,
+      guard,
+      maxConnectionsPerSource: config.security.maxConnectionsPerSource,
+      maxTransactionsPerSource: config.security.maxTransactionsPerSource,
+      ...(config.sip.tls !== undefined && { tlsMinVersion: config.sip.tls.minVersion }),
+      ...(config.sip.tls?.ciphers !== undefined && { tlsCiphers: config.sip.tls.ciphers }),
       logger,
     });
     core.opts.stack = stack;
+    stackRef = stack;
     const sweeper = new ExpirySweeper({ locations: store.locations, logger });
     let bound: BoundAddress[];
     try {
@@ -170,7 +186,7 @@ export class Switch {
       }
     }
     if (failover === undefined || failover.serving) await setUpstream(true);
-    const admin = await startAdmin(config, store, logger);
+    const admin = await startAdmin(config, store, logger, guard);
 
     logger.info(
       {
@@ -183,7 +199,7 @@ export class Switch {
     );
     return new Switch(
       config,
-      { store, stack, sweeper, keepalive, trunk, media: relay, proxy, failover, admin },
+      { store, stack, sweeper, keepalive, trunk, media: relay, proxy, failover, admin, guard },
       logger,
     );
   }

@@ -21,10 +21,32 @@ import type {
 } from "../transport/types.js";
 import { stampVia } from "./via-stamp.js";
 
+/**
+ * Defences keyed by source address, consulted before the expensive work (the server wires
+ * `@centrex/guard`'s SourceGuard here). Every "false" is a silent drop: an attacker learns
+ * nothing, and a banned source costs one Map lookup per packet.
+ */
+export interface InboundGuard {
+  /** Every message, before parsing. */
+  admit(address: string): boolean;
+  /** A parsed request's User-Agent, before validation and transactions. */
+  admitUserAgent(address: string, userAgent: string | undefined): boolean;
+  /** A new inbound TCP/TLS connection. */
+  admitConnection(address: string): boolean;
+}
+
 export interface SipStackOptions {
   readonly listen: readonly ListenSpec[];
   readonly maxMessageSize?: number;
   readonly idleTimeoutMs?: number;
+  readonly guard?: InboundGuard;
+  /** Inbound TCP/TLS connections per source address (default 64). */
+  readonly maxConnectionsPerSource?: number;
+  /** Live server transactions per source address; new requests beyond are dropped (default: no limit). */
+  readonly maxTransactionsPerSource?: number;
+  /** TLS listeners: lowest version (default TLSv1.2) and the TLS 1.2 cipher list. */
+  readonly tlsMinVersion?: "TLSv1.2" | "TLSv1.3";
+  readonly tlsCiphers?: string;
   readonly timers?: Partial<TransactionTimers>;
   readonly wheel?: TimerWheel;
   readonly logger?: Logger;
@@ -35,6 +57,8 @@ export interface SipStackStats {
   badRequestsAnswered: number;
   droppedResponses: number;
   rejectedWhileDraining: number;
+  /** Messages dropped by the guard (banned or flooding sources, scanners). */
+  guardDrops: number;
 }
 
 /**
@@ -52,7 +76,9 @@ export class SipStack implements TransportDelegate, TransactionTransport {
     badRequestsAnswered: 0,
     droppedResponses: 0,
     rejectedWhileDraining: 0,
+    guardDrops: 0,
   };
+  readonly #guard: InboundGuard | undefined;
   readonly #listen: readonly ListenSpec[];
   #draining = false;
   /** Where each request in flight physically came from (NAT-facing address), for the layers above. */
@@ -61,7 +87,15 @@ export class SipStack implements TransportDelegate, TransactionTransport {
   constructor(user: TransactionUser, opts: SipStackOptions) {
     this.logger = opts.logger;
     this.#listen = opts.listen;
+    this.#guard = opts.guard;
+    const guard = opts.guard;
     this.transport = new TransportLayer(this, {
+      ...(guard !== undefined && { admitConnection: (address: string) => guard.admitConnection(address) }),
+      ...(opts.maxConnectionsPerSource !== undefined && {
+        maxConnectionsPerSource: opts.maxConnectionsPerSource,
+      }),
+      ...(opts.tlsMinVersion !== undefined && { tlsMinVersion: opts.tlsMinVersion }),
+      ...(opts.tlsCiphers !== undefined && { tlsCiphers: opts.tlsCiphers }),
       ...(opts.maxMessageSize !== undefined && { maxMessageSize: opts.maxMessageSize }),
       ...(opts.idleTimeoutMs !== undefined && { idleTimeoutMs: opts.idleTimeoutMs }),
       ...(opts.logger !== undefined && { logger: opts.logger }),
@@ -70,6 +104,9 @@ export class SipStack implements TransportDelegate, TransactionTransport {
       ...(opts.timers !== undefined && { timers: opts.timers }),
       ...(opts.wheel !== undefined && { wheel: opts.wheel }),
       ...(opts.logger !== undefined && { logger: opts.logger }),
+      ...(opts.maxTransactionsPerSource !== undefined && {
+        maxServerTransactionsPerSource: opts.maxTransactionsPerSource,
+      }),
     });
   }
 
@@ -102,6 +139,11 @@ export class SipStack implements TransportDelegate, TransactionTransport {
   // ------------------------------------------------------------ inbound
 
   onMessage(data: Buffer, source: InboundSource): void {
+    const guard = this.#guard;
+    if (guard !== undefined && !guard.admit(source.remoteAddress)) {
+      this.counters.guardDrops++;
+      return;
+    }
     let msg: SipMessage;
     try {
       msg = parseMessage(data);
@@ -114,6 +156,11 @@ export class SipStack implements TransportDelegate, TransactionTransport {
   }
 
   private onRequest(req: SipRequest, source: InboundSource): void {
+    const guard = this.#guard;
+    if (guard !== undefined && !guard.admitUserAgent(source.remoteAddress, userAgentOf(req))) {
+      this.counters.guardDrops++;
+      return;
+    }
     let via: SipRequest["via"];
     try {
       // Headers are decoded lazily; a request we act on must be well-formed throughout (RFC 4475).
@@ -201,6 +248,15 @@ export class SipStack implements TransportDelegate, TransactionTransport {
 
   get draining(): boolean {
     return this.#draining;
+  }
+}
+
+/** The User-Agent header, if it can be read at all (a malformed one is validation's business). */
+function userAgentOf(req: SipRequest): string | undefined {
+  try {
+    return req.get("user-agent");
+  } catch {
+    return undefined;
   }
 }
 

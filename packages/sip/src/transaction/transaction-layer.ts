@@ -27,6 +27,12 @@ export interface TransactionLayerOptions {
   clock?: Clock;
   timers?: Partial<TransactionTimers>;
   logger?: Logger;
+  /**
+   * Server transactions one source address (where responses go) may have alive at once; a new
+   * request beyond it is dropped unanswered (a retransmission of a live one still matches).
+   * Default: no limit.
+   */
+  maxServerTransactionsPerSource?: number;
 }
 
 /**
@@ -46,6 +52,14 @@ export class TransactionLayer implements TransactionHost {
   readonly #servers = new Map<string, ServerTransaction>();
   readonly #legacyServers = new Map<string, ServerTransaction>();
   readonly #clients = new Map<string, ClientTransaction>();
+  readonly #maxPerSource: number;
+  /** Live server transactions per source address (entries removed at zero: bounded by the transactions). */
+  readonly #perSource = new Map<string, number>();
+  readonly #sourceOf = new WeakMap<Transaction, string>();
+  /** Sources over the limit since they last went under it: one warning each. */
+  readonly #atLimit = new Set<string>();
+  /** New requests dropped for the per-source limit. */
+  sourceLimitDrops = 0;
 
   constructor(transport: TransactionTransport, user: TransactionUser, opts: TransactionLayerOptions = {}) {
     this.transport = transport;
@@ -53,6 +67,7 @@ export class TransactionLayer implements TransactionHost {
     this.logger = opts.logger;
     this.timers = Object.freeze({ ...DEFAULT_TIMERS, ...opts.timers });
     this.#ownWheel = opts.wheel === undefined;
+    this.#maxPerSource = opts.maxServerTransactionsPerSource ?? Number.POSITIVE_INFINITY;
     // With a logger, a TU that throws from a timer-driven callback is logged instead of taking the process down.
     this.wheel =
       opts.wheel ??
@@ -106,6 +121,7 @@ export class TransactionLayer implements TransactionHost {
       this.#user.onRequest(req, undefined, source);
       return;
     }
+    if (!this.#admitSource(source.address)) return;
     let tx: ServerTransaction;
     if (key !== undefined) {
       tx = this.#newServer(key, req, source);
@@ -119,8 +135,39 @@ export class TransactionLayer implements TransactionHost {
       tx = this.#newServer(legacy, req, source);
       this.#legacyServers.set(legacy, tx);
     }
+    this.#countSource(tx, source.address);
     tx.start();
     this.#user.onRequest(req, tx, source);
+  }
+
+  #admitSource(address: string): boolean {
+    const open = this.#perSource.get(address) ?? 0;
+    if (open < this.#maxPerSource) return true;
+    this.sourceLimitDrops++;
+    if (!this.#atLimit.has(address)) {
+      this.#atLimit.add(address);
+      this.logger?.warn(
+        { event: "transaction-limit", source: address, limit: this.#maxPerSource },
+        "source has too many transactions in progress: new requests dropped",
+      );
+    }
+    return false;
+  }
+
+  #countSource(tx: ServerTransaction, address: string): void {
+    if (this.#maxPerSource === Number.POSITIVE_INFINITY) return;
+    this.#sourceOf.set(tx, address);
+    this.#perSource.set(address, (this.#perSource.get(address) ?? 0) + 1);
+  }
+
+  #uncountSource(tx: Transaction): void {
+    const address = this.#sourceOf.get(tx);
+    if (address === undefined) return;
+    this.#sourceOf.delete(tx);
+    const n = (this.#perSource.get(address) ?? 1) - 1;
+    if (n <= 0) this.#perSource.delete(address);
+    else this.#perSource.set(address, n);
+    if (n < this.#maxPerSource) this.#atLimit.delete(address);
   }
 
   /** An incoming response: to its client transaction (§17.1.3), or to the TU as a stray. */
@@ -196,6 +243,7 @@ export class TransactionLayer implements TransactionHost {
   }
 
   removeTransaction(tx: Transaction): void {
+    this.#uncountSource(tx);
     if (tx.kind === "client") {
       if (this.#clients.get(tx.id) === tx) this.#clients.delete(tx.id);
     } else if (this.#servers.get(tx.id) === tx) this.#servers.delete(tx.id);

@@ -37,6 +37,17 @@ export interface TransportOptions {
   readonly sweepIntervalMs?: number;
   /** Open TCP/TLS connections (inbound + outbound) above which new inbound ones are refused. */
   readonly maxConnections?: number;
+  /**
+   * Inbound TCP/TLS connections one source address may hold open (TLS: counted from the TCP
+   * accept, before the handshake). Default 64.
+   */
+  readonly maxConnectionsPerSource?: number;
+  /** Asked for each inbound connection before anything else: false closes it at once (a banned source). */
+  readonly admitConnection?: (address: string) => boolean;
+  /** TLS listeners: lowest protocol version accepted. Default "TLSv1.2". */
+  readonly tlsMinVersion?: "TLSv1.2" | "TLSv1.3";
+  /** TLS listeners: OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are Node's defaults). */
+  readonly tlsCiphers?: string;
   /** Outbound connect (and TLS handshake) timeout, default 5 s. */
   readonly connectTimeoutMs?: number;
   /** A connection whose unsent output exceeds this is a stuck reader: sends to it fail. Default 1 MiB. */
@@ -116,6 +127,14 @@ export class TransportLayer implements ConnectionOwner {
   private readonly idleTimeoutMs: number;
   private readonly sweepIntervalMs: number;
   private readonly maxConnections: number;
+  private readonly maxConnectionsPerSource: number;
+  private readonly admitConnection: ((address: string) => boolean) | undefined;
+  private readonly tlsMinVersion: "TLSv1.2" | "TLSv1.3";
+  private readonly tlsCiphers: string | undefined;
+  /** Inbound connections open per source address (bounded by the connections themselves). */
+  private readonly perSource = new Map<string, number>();
+  /** Sources refused for the per-source limit since they last went under it: one warning each. */
+  private readonly atLimit = new Set<string>();
   private readonly connectTimeoutMs: number;
   private readonly maxWriteBuffer: number;
   private readonly closeGraceMs: number;
@@ -139,6 +158,10 @@ export class TransportLayer implements ConnectionOwner {
     this.sweepIntervalMs =
       options.sweepIntervalMs ?? Math.max(10, Math.min(30_000, Math.floor(this.idleTimeoutMs / 2)));
     this.maxConnections = options.maxConnections ?? 10_000;
+    this.maxConnectionsPerSource = options.maxConnectionsPerSource ?? 64;
+    this.admitConnection = options.admitConnection;
+    this.tlsMinVersion = options.tlsMinVersion ?? "TLSv1.2";
+    this.tlsCiphers = options.tlsCiphers;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.maxWriteBuffer = options.maxWriteBuffer ?? 1024 * 1024;
     this.closeGraceMs = options.closeGraceMs ?? 1_000;
@@ -221,14 +244,27 @@ export class TransportLayer implements ConnectionOwner {
           new TransportError("tls-material", `TLS ${spec.address}:${spec.port}: no cert/key`),
         );
       }
-      const secure = tls.createServer({ cert: loadPem(material.cert), key: loadPem(material.key) });
+      const secure = tls.createServer({
+        cert: loadPem(material.cert),
+        key: loadPem(material.key),
+        minVersion: this.tlsMinVersion,
+        ...(this.tlsCiphers !== undefined && { ciphers: this.tlsCiphers }),
+        handshakeTimeout: 10_000,
+      });
+      // Before the handshake: a banned or over-limit source costs no TLS work.
+      secure.on("connection", (raw: net.Socket) => {
+        if (!this.admitSocket(raw)) raw.destroy();
+      });
       secure.on("secureConnection", (socket) => this.onAccept("TLS", socket));
       secure.on("tlsClientError", (err, socket) => {
         this.log?.debug({ err, remote: socket.remoteAddress }, "TLS handshake failed");
       });
       server = secure;
     } else {
-      server = net.createServer({ noDelay: true }, (socket) => this.onAccept("TCP", socket));
+      server = net.createServer({ noDelay: true }, (socket) => {
+        if (this.admitSocket(socket)) this.onAccept("TCP", socket);
+        else socket.destroy();
+      });
     }
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
@@ -289,6 +325,39 @@ export class TransportLayer implements ConnectionOwner {
     // Send failures without a callback surface here (e.g. EHOSTUNREACH); the socket stays usable.
     this.counters.sendFailures++;
     this.log?.debug({ err, local: endpoint.address, port: endpoint.port }, "UDP socket error");
+  }
+
+  /**
+   * The per-source gate for inbound connections: the admission hook (bans), then the
+   * per-address limit. Counts the socket until it closes.
+   */
+  private admitSocket(socket: net.Socket): boolean {
+    const address = socket.remoteAddress;
+    if (address === undefined) return false;
+    if (this.admitConnection !== undefined && !this.admitConnection(address)) {
+      this.counters.connectionsRejected++;
+      return false;
+    }
+    const open = this.perSource.get(address) ?? 0;
+    if (open >= this.maxConnectionsPerSource) {
+      this.counters.connectionsRejected++;
+      if (!this.atLimit.has(address)) {
+        this.atLimit.add(address);
+        this.log?.warn(
+          { event: "connection-limit", source: address, limit: this.maxConnectionsPerSource },
+          "source holds too many connections: new ones refused",
+        );
+      }
+      return false;
+    }
+    this.perSource.set(address, open + 1);
+    socket.once("close", () => {
+      const n = (this.perSource.get(address) ?? 1) - 1;
+      if (n <= 0) this.perSource.delete(address);
+      else this.perSource.set(address, n);
+      if (n < this.maxConnectionsPerSource) this.atLimit.delete(address);
+    });
+    return true;
   }
 
   private onAccept(transport: StreamTransport, socket: net.Socket): void {
