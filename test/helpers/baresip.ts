@@ -443,6 +443,8 @@ export async function startSwitchForBaresip(opts: {
   extensions: ReadonlyArray<readonly [ext: string, password: string]>;
   /** Extra YAML lines under `media:` (e.g. `latching: lock`). */
   media?: readonly string[];
+  /** The switch's environment, replacing this process's. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<BaresipSwitch> {
   const dir = mkdtempSync(join(tmpdir(), "centrex-baresip-switch-"));
   const config = join(dir, "centrex.yaml");
@@ -458,7 +460,10 @@ export async function startSwitchForBaresip(opts: {
   writeFileSync(config, yaml.join("\n"));
   let sw: RunningSwitch | undefined;
   try {
-    sw = await startSwitch({ args: ["--config", config, "--log-level", "info"] });
+    sw = await startSwitch({
+      args: ["--config", config, "--log-level", "info"],
+      ...(opts.env !== undefined && { env: opts.env }),
+    });
     const db = ["--db", sw.db];
     for (const args of [
       ["customer", "add", opts.customer ?? "Acme", "--domain", opts.domain],

@@ -20,7 +20,14 @@ export interface RunningSwitch {
 
 /** Starts `centrex start` on loopback with a fresh database; resolves once it listens. */
 export async function startSwitch(
-  opts: { address?: string; port?: number; db?: string; args?: string[] } = {},
+  opts: {
+    address?: string;
+    port?: number;
+    db?: string;
+    args?: string[];
+    /** Replaces the environment (e.g. a PATH without `nft`: the kernel path unavailable). */
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<RunningSwitch> {
   const address = opts.address ?? "127.0.0.1";
   const port = opts.port ?? (await freePort(address));
@@ -30,7 +37,7 @@ export async function startSwitch(
   const child = spawn(
     process.execPath,
     [BIN, "start", "--db", db, "--sip-address", address, "--sip-port", String(port), ...args],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], ...(opts.env !== undefined && { env: opts.env }) },
   );
   let out = "";
   child.stdout?.on("data", (d) => {

@@ -35,8 +35,17 @@ export interface StreamStats {
   latched: boolean;
   rtcpMux: boolean;
   telephoneEventPt: number | null;
+  /** Who forwards this stream's RTP now: the relay's sockets, or the kernel (nftables). */
+  forwarding: "userspace" | "kernel";
+  /** RTP packets and payload bytes from this endpoint, whoever forwarded them (kernel: RTP + muxed RTCP). */
   packets: number;
   bytes: number;
+  /** Packets (RTP and RTCP) the relay's sockets received from this endpoint. */
+  userspacePackets: number;
+  /** Packets (RTP and RTCP) the kernel forwarded from this endpoint, from nftables counters. */
+  kernelPackets: number;
+  /** Packets that reached the sockets although the kernel was forwarding their flow (element expired, race). */
+  kernelMisses: number;
   /** RFC 3550 A.3: expected − received (negative with duplicates). */
   lost: number;
   expected: number;

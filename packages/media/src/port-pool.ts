@@ -86,7 +86,12 @@ export async function bindPair(pool: PortPool, address: string, recvBufferSize =
 
 function bindOne(address: string, port: number, recvBufferSize: number): Promise<Socket | undefined> {
   return new Promise((resolve) => {
-    const socket = createSocket({ type: address.includes(":") ? "udp6" : "udp4", reuseAddr: false });
+    const udp6 = address.includes(":");
+    const socket = createSocket({
+      type: udp6 ? "udp6" : "udp4",
+      reuseAddr: false,
+      lookup: udp6 ? numeric6 : numeric4,
+    });
     const onError = (): void => {
       socket.close();
       resolve(undefined);
@@ -104,4 +109,16 @@ function bindOne(address: string, port: number, recvBufferSize: number): Promise
       resolve(socket);
     });
   });
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+// The relay only ever sends to addresses it read from SDP or from a packet's source: numeric.
+// Node's default lookup (dns.lookup) would still go through a deferred callback per send.
+function numeric4(address: string, _options: unknown, callback: LookupCallback): void {
+  callback(null, address, 4);
+}
+
+function numeric6(address: string, _options: unknown, callback: LookupCallback): void {
+  callback(null, address, 6);
 }

@@ -9,6 +9,8 @@ import type {
   MediaOptions,
 } from "./controller.js";
 import { OfferAnswerError, UnknownCallError } from "./errors.js";
+import { KernelFlow, type KernelFlowHost } from "./kernel-flow.js";
+import { KernelPathUnavailable, NftForwarder } from "./nft-forwarder.js";
 import { bindPair, PortPool } from "./port-pool.js";
 import { isHold, parseSdp, rewriteSdp, type Sdp } from "./sdp.js";
 import { StreamSide } from "./stream-side.js";
@@ -23,10 +25,18 @@ export interface MediaRelayOptions {
   portMax?: number;
   /** Per-call defaults; offer/answer options override them. */
   defaults?: MediaOptions;
-  /** How often the single timeout sweep runs (ms). Default: min(1000, mediaTimeoutMs / 4). */
+  /** How often the single timeout/re-learn sweep runs (ms). Default: min(250, mediaTimeoutMs / 4). */
   sweepIntervalMs?: number;
   /** SO_RCVBUF for each socket; 0 keeps the system default. */
   recvBufferSize?: number;
+  /**
+   * Kernel fast path (nftables): "auto" forwards latched streams in the kernel when nftables
+   * can be programmed here and falls back to userspace otherwise (one log line); "off" (the
+   * library's default: it touches the host's packet filter) keeps every packet in userspace.
+   */
+  kernel?: "auto" | "off";
+  /** The `nft` command for the kernel path. Default "nft". */
+  nftCommand?: string;
   logger?: Logger;
   delegate?: MediaControllerDelegate;
 }
@@ -102,6 +112,16 @@ export class MediaRelay implements MediaController {
   #recvBufferSize: number;
   #log: Logger | undefined;
   #closed = false;
+  #kernel: KernelFlowHost & { forwarder: NftForwarder | undefined };
+  #opening: Promise<NftForwarder | undefined>;
+  #refreshing: Promise<void> | undefined;
+  #sweeping = false;
+  #lastRefresh = 0;
+  /** Kernel counters are read by the sweep at most this often (query and delete read them too). */
+  #refreshEvery: number;
+  #kernelWanted: boolean;
+  /** Resolves once the kernel path is known: true when latched streams are forwarded by nftables. */
+  readonly kernelReady: Promise<boolean>;
 
   constructor(options: MediaRelayOptions = {}) {
     this.bindAddress = options.bindAddress ?? "127.0.0.1";
@@ -110,14 +130,79 @@ export class MediaRelay implements MediaController {
     this.#defaults = resolve(BUILTIN_DEFAULTS, options.defaults);
     this.delegate = options.delegate;
     this.#recvBufferSize = options.recvBufferSize ?? 0;
+    this.#kernelWanted = options.kernel === "auto";
     this.#log = options.logger;
-    const every = options.sweepIntervalMs ?? Math.max(10, Math.min(1000, this.#defaults.mediaTimeoutMs / 4));
+    this.#kernel = {
+      forwarder: undefined,
+      elementTimeoutSeconds:
+        Math.max(this.#defaults.mediaTimeoutMs, this.#defaults.holdTimeoutMs) / 1000 + 60,
+      logger: this.#log,
+      installed: new Set(),
+    };
+    this.#opening = options.kernel === "auto" ? this.#openKernel(options) : Promise.resolve(undefined);
+    this.kernelReady = this.#opening.then((f) => f !== undefined);
+    this.#refreshEvery = Math.min(1000, this.#defaults.mediaTimeoutMs / 4);
+    // Also the granularity of lock-mode re-learning (a connected socket re-opened to every source).
+    const every = options.sweepIntervalMs ?? Math.max(10, Math.min(250, this.#defaults.mediaTimeoutMs / 4));
     this.#sweep = setInterval(this.#onSweep, every);
     this.#sweep.unref();
   }
 
   get callCount(): number {
     return this.#calls.size;
+  }
+
+  /** The nftables table forwarding latched streams, undefined when the kernel path is off or unavailable. */
+  get kernelTable(): string | undefined {
+    return this.#kernel.forwarder?.table;
+  }
+
+  async #openKernel(options: MediaRelayOptions): Promise<NftForwarder | undefined> {
+    try {
+      const f = await NftForwarder.open({
+        bindAddress: this.bindAddress,
+        advertisedAddress: this.advertisedAddress,
+        portMin: this.pool.min,
+        portMax: this.pool.min + 2 * this.pool.size - 1,
+        ...(options.nftCommand !== undefined ? { nft: options.nftCommand } : {}),
+        ...(this.#log !== undefined ? { logger: this.#log } : {}),
+      });
+      if (this.#closed) {
+        await f.close();
+        return undefined;
+      }
+      this.#kernel.forwarder = f;
+      this.#log?.info({ table: f.table }, "kernel forwarding on: latched streams are forwarded by nftables");
+      return f;
+    } catch (err) {
+      const why = err instanceof KernelPathUnavailable ? err.message : String(err);
+      this.#log?.warn(`kernel forwarding unavailable, forwarding in userspace: ${why}`);
+      return undefined;
+    }
+  }
+
+  #kernelSettled(): Promise<void> {
+    return this.#kernel.forwarder?.settled() ?? Promise.resolve();
+  }
+
+  /** Reads the kernel's counters into the installed flows' sides (one `nft` call shared by concurrent readers). */
+  #refreshKernel(): Promise<void> {
+    const fw = this.#kernel.forwarder;
+    if (fw === undefined || this.#kernel.installed.size === 0) return Promise.resolve();
+    this.#lastRefresh = performance.now();
+    this.#refreshing ??= fw
+      .counters()
+      .then(
+        (counters) => {
+          const now = performance.now();
+          for (const flow of this.#kernel.installed) flow.applyCounters(counters, now);
+        },
+        (err: Error) => this.#log?.warn({ err: err.message }, "kernel counters not read"),
+      )
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
+    return this.#refreshing;
   }
 
   async offer(callId: string, fromTag: string, sdp: string, opts?: MediaOptions): Promise<string> {
@@ -131,7 +216,9 @@ export class MediaRelay implements MediaController {
     const c = call;
     return this.#serial(c, async () => {
       try {
-        return await this.#offer(c, fromTag, parsed, opts);
+        const out = await this.#offer(c, fromTag, parsed, opts);
+        await this.#kernelSettled();
+        return out;
       } catch (err) {
         if (isNew) this.#remove(c);
         throw err;
@@ -143,18 +230,27 @@ export class MediaRelay implements MediaController {
     const parsed = parseSdp(sdp);
     const call = this.#calls.get(callId);
     if (call === undefined) throw new UnknownCallError(callId);
-    return this.#serial(call, () => this.#answer(call, toTag, parsed, opts));
+    return this.#serial(call, async () => {
+      const out = await this.#answer(call, toTag, parsed, opts);
+      // The streams this answer moved are back in userspace before the SDP goes out.
+      await this.#kernelSettled();
+      return out;
+    });
   }
 
   async delete(callId: string): Promise<boolean> {
     const call = this.#calls.get(callId);
     if (call === undefined) return false;
+    await this.#refreshKernel(); // the last kernel counts, before the elements go
     this.#remove(call);
+    await this.#kernelSettled();
     this.#log?.info({ callId }, "media deleted");
     return true;
   }
 
   async query(callId: string): Promise<CallStats> {
+    if (this.#calls.get(callId) === undefined) throw new UnknownCallError(callId);
+    await this.#refreshKernel();
     const call = this.#calls.get(callId);
     if (call === undefined) throw new UnknownCallError(callId);
     const now = performance.now();
@@ -177,6 +273,9 @@ export class MediaRelay implements MediaController {
     this.#closed = true;
     clearInterval(this.#sweep);
     for (const call of [...this.#calls.values()]) this.#remove(call);
+    const fw = await this.#opening;
+    this.#kernel.forwarder = undefined;
+    await fw?.close();
   }
 
   #serial<T>(call: Call, fn: () => Promise<T>): Promise<T> {
@@ -251,8 +350,14 @@ export class MediaRelay implements MediaController {
         await bindPair(this.pool, this.bindAddress, this.#recvBufferSize),
       );
     }
-    a.sides[index]!.peer = b.sides[index];
-    b.sides[index]!.peer = a.sides[index];
+    const sa = a.sides[index]!;
+    const sb = b.sides[index]!;
+    sa.peer = sb;
+    sb.peer = sa;
+    if (this.#opening !== undefined && sa.rtpFlow === undefined && this.#kernelWanted) {
+      sa.rtpFlow = sb.rtpFlow = new KernelFlow(sa, sb, false, this.#kernel);
+      sa.rtcpFlow = sb.rtcpFlow = new KernelFlow(sa, sb, true, this.#kernel);
+    }
     if (call.deleted) {
       // delete() ran while we were binding: do not leave these sockets behind.
       this.#remove(call);
@@ -306,8 +411,24 @@ export class MediaRelay implements MediaController {
   }
 
   readonly #onSweep = (): void => {
+    if (this.#sweeping) return;
+    const now = performance.now();
+    if (this.#kernel.installed.size === 0 || now - this.#lastRefresh < this.#refreshEvery) {
+      this.#sweepNow();
+      return;
+    }
+    // Kernel-forwarded streams are alive when their counters move: read them first.
+    this.#sweeping = true;
+    void this.#refreshKernel().finally(() => {
+      this.#sweeping = false;
+      if (!this.#closed) this.#sweepNow();
+    });
+  };
+
+  #sweepNow(): void {
     const now = performance.now();
     for (const call of [...this.#calls.values()]) {
+      for (const side of call.sides()) side.openForRelearn(now);
       const held = call.legs[0].onHold || call.legs[1].onHold;
       const limit = held ? call.options.holdTimeoutMs : call.options.mediaTimeoutMs;
       if (now - lastActivity(call) <= limit) continue;
@@ -319,7 +440,7 @@ export class MediaRelay implements MediaController {
         this.#log?.error({ err, callId: call.id }, "onMediaTimeout threw");
       }
     }
-  };
+  }
 }
 
 function lastActivity(call: Call): number {

@@ -1,6 +1,7 @@
 import type { RemoteInfo, Socket } from "node:dgram";
 import { performance } from "node:perf_hooks";
 import type { LatchingMode, StreamStats } from "./controller.js";
+import type { KernelFlow } from "./kernel-flow.js";
 import type { BoundPair } from "./port-pool.js";
 import { isUnspecified, type SdpMedia } from "./sdp.js";
 
@@ -51,6 +52,20 @@ export class StreamSide {
   reordered = 0;
   /** performance.now() of the last accepted packet, 0 if none. */
   lastPacketAt = 0;
+  /** What the kernel forwarded from this endpoint, read from its counters (RTP flow incl. muxed RTCP; RTCP port). */
+  kernelRtpPackets = 0;
+  kernelRtpBytes = 0;
+  kernelRtcpPackets = 0;
+  kernelRtcpBytes = 0;
+  /** Packets that reached the sockets while the kernel was forwarding their flow (should stay 0). */
+  kernelMisses = 0;
+
+  /** The kernel fast path for this side's RTP (and muxed RTCP) and its separate RTCP port, if any. */
+  rtpFlow: KernelFlow | undefined;
+  rtcpFlow: KernelFlow | undefined;
+  /** The sockets are connect()ed to the latched source: sends need no address, others are dropped by the kernel. */
+  rtpConnected = false;
+  rtcpConnected = false;
 
   // RFC 3550 A.1/A.3 sequence state and A.8 jitter.
   #seqInit = false;
@@ -82,6 +97,9 @@ export class StreamSide {
 
   /** Applies what the endpoint's SDP says. `resetLatch` re-learns (re-offer: the phone may have moved). */
   applySdp(media: SdpMedia, resetLatch: boolean): void {
+    // A re-offer (hold, move, codec change) takes the streams back to userspace until they latch again.
+    this.rtpFlow?.reset();
+    this.rtcpFlow?.reset();
     this.media = media.type;
     const address = media.address ?? "";
     if (isUnspecified(address) || media.port === 0 || address === "") {
@@ -104,6 +122,8 @@ export class StreamSide {
       this.latched = false;
       this.rtcpLatched = false;
     }
+    if (!this.latched) this.#disconnect(this.rtp, false);
+    if (!this.rtcpLatched) this.#disconnect(this.rtcp, true);
     this.clockRates.fill(0);
     for (const [pt, rate] of media.clockRates) if (pt >= 0 && pt < 128) this.clockRates[pt] = rate;
     this.telephoneEventPt = media.telephoneEventPt ?? -1;
@@ -111,12 +131,33 @@ export class StreamSide {
 
   /** RTP/RTCP mux is in use only when both ends agreed to it (offer and answer). */
   setMux(mux: boolean): void {
+    if (mux !== this.rtcpMux) {
+      this.rtpFlow?.reset();
+      this.rtcpFlow?.reset();
+    }
     this.rtcpMux = mux;
+  }
+
+  /**
+   * Lock mode re-learns a source that went quiet: the socket must hear every source again.
+   * Called by the relay's sweep.
+   */
+  openForRelearn(now: number): void {
+    if (this.relearnAfterMs <= 0) return;
+    if (this.rtpConnected && now - this.lockedAt >= this.relearnAfterMs) this.#disconnect(this.rtp, false);
+    if (this.rtcpConnected && now - this.rtcpLockedAt >= this.relearnAfterMs)
+      this.#disconnect(this.rtcp, true);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.rtpFlow?.reset();
+    this.rtcpFlow?.reset();
     this.rtp.close();
     this.rtcp.close();
   }
@@ -155,6 +196,8 @@ export class StreamSide {
       return;
     }
     this.lastPacketAt = now;
+    const flow = onRtcpPort ? this.rtcpFlow : this.rtpFlow;
+    if (flow !== undefined) flow.seen(this, now);
     const peer = this.peer;
     if (isRtcp) {
       this.rtcpPackets++;
@@ -165,16 +208,60 @@ export class StreamSide {
     this.packets++;
     this.bytes += length;
     this.#account(msg, b1 & 0x7f, now);
-    if (peer !== undefined && peer.dstPort !== 0 && !peer.#closed)
-      peer.rtp.send(msg, peer.dstPort, peer.dstAddress);
+    if (peer !== undefined) peer.sendRtp(msg);
+  }
+
+  sendRtp(msg: Buffer): void {
+    if (this.#closed || this.dstPort === 0) return;
+    if (this.rtpConnected) this.rtp.send(msg);
+    else this.rtp.send(msg, this.dstPort, this.dstAddress);
   }
 
   sendRtcp(msg: Buffer): void {
     if (this.#closed) return;
     if (this.rtcpMux) {
-      if (this.dstPort !== 0) this.rtp.send(msg, this.dstPort, this.dstAddress);
+      this.sendRtp(msg);
     } else if (this.dstRtcpPort !== 0) {
-      this.rtcp.send(msg, this.dstRtcpPort, this.dstRtcpAddress);
+      if (this.rtcpConnected) this.rtcp.send(msg);
+      else this.rtcp.send(msg, this.dstRtcpPort, this.dstRtcpAddress);
+    }
+  }
+
+  /** Kernel counters moved: the endpoint is alive (media timeout) and still holds its latch. */
+  kernelForwarded(packets: number, bytes: number, rtcp: boolean, now: number): void {
+    if (packets <= 0) return;
+    if (rtcp) {
+      this.kernelRtcpPackets += packets;
+      this.kernelRtcpBytes += bytes;
+      this.rtcpLockedAt = now;
+    } else {
+      this.kernelRtpPackets += packets;
+      this.kernelRtpBytes += bytes;
+      this.lockedAt = now;
+    }
+    this.lastPacketAt = now;
+  }
+
+  #connect(socket: Socket, address: string, port: number, rtcp: boolean): void {
+    if (this.latching !== "lock" || this.#closed) return;
+    this.#disconnect(socket, rtcp);
+    try {
+      socket.connect(port, address);
+    } catch {
+      return; // not bound yet or closing: stays unconnected, sends carry the address
+    }
+    if (rtcp) this.rtcpConnected = true;
+    else this.rtpConnected = true;
+  }
+
+  #disconnect(socket: Socket, rtcp: boolean): void {
+    if (!(rtcp ? this.rtcpConnected : this.rtpConnected)) return;
+    if (rtcp) this.rtcpConnected = false;
+    else this.rtpConnected = false;
+    try {
+      socket.disconnect();
+    } catch {
+      // already closed
     }
   }
 
@@ -189,10 +276,12 @@ export class StreamSide {
       // Handover: the locked source went quiet, so the phone probably moved networks.
       if (this.relearnAfterMs <= 0 || now - this.lockedAt < this.relearnAfterMs) return false;
     }
+    this.rtpFlow?.reset();
     this.dstAddress = rinfo.address;
     this.dstPort = rinfo.port;
     this.latched = true;
     this.lockedAt = now;
+    this.#connect(this.rtp, rinfo.address, rinfo.port, false);
     if (!this.rtcpLatched && !this.rtcpMux && !this.rtcpExplicit) {
       // Until RTCP shows its own source, assume the RFC 3550 convention behind the same NAT.
       this.dstRtcpAddress = rinfo.address;
@@ -211,10 +300,12 @@ export class StreamSide {
     if (this.rtcpLatched && mode === "lock") {
       if (this.relearnAfterMs <= 0 || now - this.rtcpLockedAt < this.relearnAfterMs) return false;
     }
+    this.rtcpFlow?.reset();
     this.dstRtcpAddress = rinfo.address;
     this.dstRtcpPort = rinfo.port;
     this.rtcpLatched = true;
     this.rtcpLockedAt = now;
+    this.#connect(this.rtcp, rinfo.address, rinfo.port, true);
     return true;
   }
 
@@ -278,16 +369,20 @@ export class StreamSide {
       latched: this.latched,
       rtcpMux: this.rtcpMux,
       telephoneEventPt: this.telephoneEventPt < 0 ? null : this.telephoneEventPt,
-      packets: this.packets,
-      bytes: this.bytes,
+      forwarding: this.rtpFlow?.installed === true ? "kernel" : "userspace",
+      packets: this.packets + this.kernelRtpPackets,
+      bytes: this.bytes + this.kernelRtpBytes,
+      userspacePackets: this.packets + this.rtcpPackets,
+      kernelPackets: this.kernelRtpPackets + this.kernelRtcpPackets,
+      kernelMisses: this.kernelMisses,
       lost: expected - this.#received,
       expected,
       reordered: this.reordered,
       jitter: this.jitter,
       jitterMs: (this.jitter * 1000) / rate,
       dtmfPackets: this.dtmfPackets,
-      rtcpPackets: this.rtcpPackets,
-      rtcpBytes: this.rtcpBytes,
+      rtcpPackets: this.rtcpPackets + this.kernelRtcpPackets,
+      rtcpBytes: this.rtcpBytes + this.kernelRtcpBytes,
       strictDrops: this.strictDrops,
       malformed: this.malformed,
       idleMs: this.lastPacketAt === 0 ? null : now - this.lastPacketAt,

@@ -58,6 +58,9 @@ export class MediaAnchor {
             lost: leg.streams.reduce((n, st) => n + st.lost, 0),
             jitterMs: Math.max(0, ...leg.streams.map((st) => st.jitterMs)),
             strictDrops: leg.streams.reduce((n, st) => n + st.strictDrops, 0),
+            // Who forwarded them: the relay's sockets, or the kernel (nftables counters).
+            userspacePackets: leg.streams.reduce((n, st) => n + st.userspacePackets, 0),
+            kernelPackets: leg.streams.reduce((n, st) => n + st.kernelPackets, 0),
           })),
         },
         "call media",

@@ -25,6 +25,7 @@ export function registerMediaCommand(program: Command): void {
     .option("--address <addr>", "address the relay's RTP sockets bind to", "0.0.0.0")
     .option("--advertise <addr>", "address written into rewritten SDP")
     .option("--ports <low-high>", "RTP port range", range, [30000, 39999] as [number, number])
+    .option("--kernel <auto|off>", "kernel fast path (nftables) when available", "auto")
     .option("--log-level <level>", "log level", "info")
     .action(
       async (o: {
@@ -32,6 +33,7 @@ export function registerMediaCommand(program: Command): void {
         address: string;
         advertise?: string;
         ports: [number, number];
+        kernel: string;
         logLevel: string;
       }) => {
         const i = o.control.lastIndexOf(":");
@@ -43,6 +45,7 @@ export function registerMediaCommand(program: Command): void {
             bindAddress: o.address,
             portMin: o.ports[0],
             portMax: o.ports[1],
+            kernel: o.kernel,
             ...(o.advertise !== undefined && { advertisedAddress: o.advertise }),
           },
         });

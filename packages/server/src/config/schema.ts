@@ -102,6 +102,13 @@ export const configSchema = z.strictObject({
       holdTimeoutSeconds: z.number().int().min(1).max(86_400).default(3600),
       latching: z.enum(["trust-address", "learn", "lock"]).default("lock"),
       /**
+       * Kernel fast path: "auto" has nftables forward each stream once both phones' sources
+       * are latched (a fraction of the CPU per packet), falling back to userspace with one log
+       * line where nftables cannot be programmed (no CAP_NET_ADMIN, no `nft`, IPv6,
+       * ip_forward off for remote phones); "off" forwards every packet in this process.
+       */
+      kernel: z.enum(["auto", "off"]).default("auto"),
+      /**
        * Separate media nodes (`centrex media` processes) to spread calls over; when
        * empty, the relay runs inside this process.
        */

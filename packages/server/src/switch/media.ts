@@ -22,6 +22,7 @@ export function createMediaRelay(config: CentrexConfig, logger: Logger): MediaRe
     advertisedAddress,
     portMin: m.portMin,
     portMax: m.portMax,
+    kernel: m.kernel,
     defaults: {
       latching: m.latching,
       mediaTimeoutMs: m.timeoutSeconds * 1000,

@@ -1,0 +1,302 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import type { Logger } from "pino";
+
+/** One direction's endpoint of a kernel-forwarded flow: the phone and the relay port facing it. */
+export interface FlowEnd {
+  /** Where this phone sends from (latched) and where it gets the other phone's packets. */
+  address: string;
+  port: number;
+  /** The relay port facing this phone. */
+  relayPort: number;
+}
+
+/** Packets and bytes (UDP payload) the kernel forwarded from one end, since the flow was installed. */
+export interface FlowCounter {
+  packets: number;
+  bytes: number;
+}
+
+export interface NftForwarderOptions {
+  /** IPv4 address the relay's sockets are bound to ("0.0.0.0": any). */
+  bindAddress: string;
+  /** Address phones send to (the SDP's); the kernel's source address when bindAddress is any. */
+  advertisedAddress: string;
+  /** The relay's port range; the table only ever touches packets to or from these ports. */
+  portMin: number;
+  portMax: number;
+  /** The `nft` command. Default "nft" (from PATH). */
+  nft?: string;
+  logger?: Logger;
+}
+
+/** Why the kernel path cannot be used here (one line, for the log). */
+export class KernelPathUnavailable extends Error {
+  override name = "KernelPathUnavailable";
+}
+
+// IPv4 + UDP headers: nftables counts whole IP packets, the relay's statistics count payload.
+const IPV4_UDP_HEADERS = 28;
+
+/**
+ * The kernel fast path, programmed with nftables: one table of the relay's own
+ * (`ip centrex_<min>_<max>`), created at open and deleted at close.
+ *
+ * - `raw` chains (prerouting, output): a packet to a relay port whose source
+ *   (address . port . relay port) is in `@zones` gets that flow's conntrack zone and
+ *   is counted on the element; every other packet to or from a relay port is
+ *   `notrack` and reaches the relay's sockets (userspace path) untouched.
+ * - `nat` chains: the first packet of a tracked flow is DNATed to the other phone
+ *   (`@dst_of`) and SNATed to the relay port facing it (`@src_of`); conntrack then
+ *   forwards both directions, the reply direction through the same entry.
+ *
+ * A fresh zone per installation keeps a stale conntrack entry (from an earlier
+ * latch, or an earlier call on the same ports) from being reused: removing a flow
+ * sends its packets back to userspace at once, whatever conntrack still holds.
+ * Element timeouts are a dead man's switch: should the relay die without cleaning,
+ * the kernel stops forwarding after `timeoutSeconds`; while it runs, a flow whose
+ * element expired shows up in userspace and is installed again.
+ */
+export class NftForwarder {
+  readonly table: string;
+  readonly sourceAddress: string;
+  #nft: string;
+  #log: Logger | undefined;
+  #queue: { text: string; fallback: string[]; resolve(): void; reject(e: Error): void }[] = [];
+  #running = false;
+  #idle: (() => void)[] = [];
+  #nextZone = 1;
+  #closed = false;
+
+  private constructor(table: string, sourceAddress: string, nft: string, logger: Logger | undefined) {
+    this.table = table;
+    this.sourceAddress = sourceAddress;
+    this.#nft = nft;
+    this.#log = logger;
+  }
+
+  /** Creates the table (deleting a stale one of the same name first), or says why it cannot. */
+  static async open(options: NftForwarderOptions): Promise<NftForwarder> {
+    const source = sourceAddressFor(options.bindAddress, options.advertisedAddress);
+    if (!isLoopback(source) && readSysctl("net/ipv4/ip_forward") !== "1") {
+      throw new KernelPathUnavailable(
+        "net.ipv4.ip_forward is 0: the kernel would not forward packets between remote phones",
+      );
+    }
+    const nft = options.nft ?? "nft";
+    const table = `centrex_${options.portMin}_${options.portMax}`;
+    const f = new NftForwarder(table, source, nft, options.logger);
+    await runNft(nft, `table ip ${table}\ndelete table ip ${table}\n`).catch(() => {});
+    try {
+      await runNft(nft, ruleset(table, options.portMin, options.portMax));
+    } catch (err) {
+      throw new KernelPathUnavailable(`nftables refused the relay's table: ${(err as Error).message}`);
+    }
+    return f;
+  }
+
+  /** A conntrack zone for a new installation (1..65535, cycling: stale entries expire long before reuse). */
+  nextZone(): number {
+    const z = this.#nextZone;
+    this.#nextZone = z >= 65535 ? 1 : z + 1;
+    return z;
+  }
+
+  /** Installs forwarding between two ends (both directions) in conntrack zone `zone`. */
+  install(zone: number, a: FlowEnd, b: FlowEnd, timeoutSeconds: number): Promise<void> {
+    const t = this.table;
+    const to = `timeout ${Math.max(1, Math.round(timeoutSeconds))}s`;
+    const src = this.sourceAddress;
+    const adds = [
+      `add element ip ${t} zones { ${key(a)} ${to} : ${zone}, ${key(b)} ${to} : ${zone} }`,
+      `add element ip ${t} dst_of { ${key(a)} ${to} : ${b.address} . ${b.port}, ${key(b)} ${to} : ${a.address} . ${a.port} }`,
+      `add element ip ${t} src_of { ${zone} . ${b.address} . ${b.port} ${to} : ${src} . ${b.relayPort}, ${zone} . ${a.address} . ${a.port} ${to} : ${src} . ${a.relayPort} }`,
+    ];
+    // Retried alone after a failed batch: clear leftovers of an earlier installation first.
+    const fallback = [...this.#deletes(zone, a, b), adds.join("\n")];
+    return this.#submit(adds.join("\n"), fallback);
+  }
+
+  /** Removes a flow; packets from its ends reach the relay's sockets again. Never fails. */
+  remove(zone: number, a: FlowEnd, b: FlowEnd): Promise<void> {
+    const dels = this.#deletes(zone, a, b);
+    return this.#submit(dels.join("\n"), dels).catch((err) =>
+      this.#log?.debug({ err: (err as Error).message }, "kernel flow removal"),
+    );
+  }
+
+  /** Resolves once every queued change is in the kernel (or failed). */
+  settled(): Promise<void> {
+    if (!this.#running && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Every installed end's counters, keyed by `endKey(end)`. */
+  async counters(): Promise<Map<string, FlowCounter>> {
+    const out = new Map<string, FlowCounter>();
+    if (this.#closed) return out;
+    const json = await runNft(this.#nft, undefined, ["-j", "list", "map", "ip", this.table, "zones"]);
+    const doc = JSON.parse(json) as { nftables: { map?: { elem?: unknown[] } }[] };
+    for (const item of doc.nftables) {
+      for (const e of item.map?.elem ?? []) {
+        const elem = (
+          e as [{ elem?: { val?: { concat?: [string, number, number] }; counter?: FlowCounter } }]
+        )[0]?.elem;
+        const k = elem?.val?.concat;
+        const c = elem?.counter;
+        if (k === undefined || c === undefined) continue;
+        out.set(`${k[0]} ${k[1]} ${k[2]}`, {
+          packets: c.packets,
+          bytes: Math.max(0, c.bytes - c.packets * IPV4_UDP_HEADERS),
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Deletes the table: whatever was forwarded goes back to the relay's sockets (or nowhere). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await runNft(this.#nft, `delete table ip ${this.table}\n`).catch((err) =>
+      this.#log?.warn({ err: (err as Error).message, table: this.table }, "nftables table not deleted"),
+    );
+  }
+
+  #deletes(zone: number, a: FlowEnd, b: FlowEnd): string[] {
+    const t = this.table;
+    return [
+      `delete element ip ${t} zones { ${key(a)} }`,
+      `delete element ip ${t} zones { ${key(b)} }`,
+      `delete element ip ${t} dst_of { ${key(a)} }`,
+      `delete element ip ${t} dst_of { ${key(b)} }`,
+      `delete element ip ${t} src_of { ${zone} . ${b.address} . ${b.port} }`,
+      `delete element ip ${t} src_of { ${zone} . ${a.address} . ${a.port} }`,
+    ];
+  }
+
+  /** Queues a change; changes queued while `nft` runs go together in the next transaction. */
+  #submit(text: string, fallback: string[]): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ text, fallback, resolve, reject });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const batch = this.#queue.splice(0, this.#queue.length);
+        try {
+          await runNft(this.#nft, `${batch.map((b) => b.text).join("\n")}\n`);
+          for (const b of batch) b.resolve();
+        } catch {
+          // One stale element fails the whole transaction: redo each change on its own.
+          for (const b of batch) {
+            let last: Error | undefined;
+            for (const step of b.fallback) {
+              try {
+                await runNft(this.#nft, `${step}\n`);
+                last = undefined;
+              } catch (err) {
+                last = err as Error;
+              }
+            }
+            if (last === undefined) b.resolve();
+            else b.reject(last);
+          }
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+    for (const b of this.#queue.splice(0)) b.resolve();
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+}
+
+/** The counter key of one end (what `counters()` returns it under). */
+export function endKey(end: FlowEnd): string {
+  return `${end.address} ${end.port} ${end.relayPort}`;
+}
+
+function key(end: FlowEnd): string {
+  return `${end.address} . ${end.port} . ${end.relayPort}`;
+}
+
+function ruleset(table: string, min: number, max: number): string {
+  const ports = `${min}-${max}`;
+  const classify = `udp dport ${ports} ct zone set ip saddr . udp sport . udp dport map @zones accept`;
+  return `table ip ${table} {
+  map zones { typeof ip saddr . udp sport . udp dport : ct zone; flags timeout; counter; }
+  map dst_of { typeof ip saddr . udp sport . udp dport : ip daddr . udp dport; flags timeout; }
+  map src_of { typeof ct zone . ip daddr . udp dport : ip saddr . udp sport; flags timeout; }
+  chain raw_prerouting { type filter hook prerouting priority raw; policy accept;
+    ${classify}
+    udp dport ${ports} notrack
+  }
+  chain raw_output { type filter hook output priority raw; policy accept;
+    ${classify}
+    udp dport ${ports} notrack
+    udp sport ${ports} notrack
+  }
+  chain nat_prerouting { type nat hook prerouting priority dstnat; policy accept;
+    udp dport ${ports} dnat ip to ip saddr . udp sport . udp dport map @dst_of
+  }
+  chain nat_output { type nat hook output priority -100; policy accept;
+    udp dport ${ports} dnat ip to ip saddr . udp sport . udp dport map @dst_of
+  }
+  chain nat_postrouting { type nat hook postrouting priority srcnat; policy accept;
+    ct zone != 0 snat ip to ct zone . ip daddr . udp dport map @src_of
+  }
+}
+`;
+}
+
+function sourceAddressFor(bind: string, advertised: string): string {
+  if (bind.includes(":"))
+    throw new KernelPathUnavailable(`IPv6 relay address ${bind}: the kernel path is IPv4 only`);
+  if (bind !== "0.0.0.0") return bind;
+  const local = Object.values(networkInterfaces())
+    .flat()
+    .some((i) => i?.family === "IPv4" && i.address === advertised);
+  if (!local) {
+    throw new KernelPathUnavailable(
+      `relay bound to 0.0.0.0 and its advertised address ${advertised} is not local: set media.bindAddress`,
+    );
+  }
+  return advertised;
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith("127.");
+}
+
+function readSysctl(name: string): string {
+  try {
+    return readFileSync(`/proc/sys/${name}`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Runs `nft` with `input` on stdin as a script (`-f -`), or with `args`; resolves stdout. */
+function runNft(nft: string, input: string | undefined, args: string[] = ["-f", "-"]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(nft, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.on("error", (e) => reject(new Error(`${nft}: ${e.message}`)));
+    child.on("close", (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(err.split("\n")[0] || `${nft} exited ${code}`));
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(input ?? "");
+  });
+}

@@ -1,0 +1,267 @@
+import { execFileSync } from "node:child_process";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { type MediaOptions, MediaRelay, type StreamStats } from "../src/index.js";
+import { Endpoint, mPorts, phoneSdp, portRange, rtcpRr, rtp, sleep, until } from "./helpers.js";
+
+async function eventually(cond: () => Promise<boolean>, ms = 2000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!(await cond()) && Date.now() < end) await sleep(10);
+  return cond();
+}
+
+// The kernel fast path on loopback, in this network namespace: nftables forwards a stream
+// once both phones' sources are latched, and the relay's sockets no longer see its packets.
+// Needs root (CAP_NET_ADMIN) and the nft command, like the relay it tests.
+
+interface Call {
+  relay: MediaRelay;
+  a: Endpoint;
+  b: Endpoint;
+  toA: number;
+  toB: number;
+  done(): Promise<void>;
+}
+
+async function call(
+  opts: MediaOptions = {},
+  sdpA: Partial<Parameters<typeof phoneSdp>[0]> = {},
+): Promise<Call> {
+  const relay = new MediaRelay({ ...portRange(), kernel: "auto", sweepIntervalMs: 100, defaults: opts });
+  assert.ok(await relay.kernelReady, "kernel path unavailable: this test needs root and nftables");
+  const a = await Endpoint.open();
+  const b = await Endpoint.open();
+  const offer = await relay.offer("K", "ft", phoneSdp({ port: a.port, ...sdpA }));
+  const answer = await relay.answer("K", "tt", phoneSdp({ port: b.port, ...sdpA }));
+  return {
+    relay,
+    a,
+    b,
+    toA: mPorts(answer)[0]!,
+    toB: mPorts(offer)[0]!,
+    async done() {
+      a.close();
+      b.close();
+      await relay.close();
+    },
+  };
+}
+
+async function stream(relay: MediaRelay, leg: number): Promise<StreamStats> {
+  return (await relay.query("K")).legs[leg]!.streams[0]!;
+}
+
+/** Both phones send one packet: both sources latch, and the flow goes to the kernel. */
+async function latchBoth(c: Call): Promise<void> {
+  await c.a.send(rtp(1, 0), c.toA);
+  await c.b.send(rtp(1, 0), c.toB);
+  await c.a.waitFor(1);
+  await c.b.waitFor(1);
+  assert.ok(
+    await eventually(async () => (await stream(c.relay, 0)).forwarding === "kernel"),
+    "not installed",
+  );
+}
+
+function tableExists(name: string): boolean {
+  try {
+    execFileSync("nft", ["list", "table", "ip", name], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("latched both ways: the kernel forwards, the relay's sockets see nothing, counters reach the stats", async () => {
+  const c = await call();
+  try {
+    await latchBoth(c);
+    const before = await stream(c.relay, 0);
+    for (let i = 2; i < 22; i++) {
+      await c.a.send(rtp(i, i * 160), c.toA);
+      await c.b.send(rtp(i, i * 160), c.toB);
+    }
+    await c.b.waitFor(21);
+    await c.a.waitFor(21);
+    // What arrived came from the relay port facing each phone, as with userspace forwarding.
+    assert.ok(c.b.received.every((r) => r.from.port === c.toB && r.from.address === "127.0.0.1"));
+    assert.ok(c.a.received.every((r) => r.from.port === c.toA));
+    assert.is(c.b.received[20]!.msg.readUInt16BE(2), 21, "payload untouched");
+    const sa = await stream(c.relay, 0);
+    const sb = await stream(c.relay, 1);
+    assert.is(sa.userspacePackets, before.userspacePackets, "the relay's socket received none of them");
+    assert.is(sa.kernelPackets, 20);
+    assert.is(sb.kernelPackets, 20);
+    assert.is(sa.packets, 21);
+    assert.is(sa.bytes, 21 * 172);
+    assert.is(sa.kernelMisses, 0);
+    assert.ok(sa.idleMs !== null && sa.idleMs < 1000);
+  } finally {
+    await c.done();
+  }
+});
+
+test("delete and close: packets go back to userspace, then nowhere; the table is gone", async () => {
+  const c = await call();
+  const table = c.relay.kernelTable;
+  try {
+    assert.ok(table !== undefined && tableExists(table));
+    await latchBoth(c);
+    await c.relay.delete("K");
+    await c.a.send(rtp(2, 160), c.toA);
+    await sleep(50);
+    assert.is(c.b.received.length, 1, "no forwarding after delete");
+  } finally {
+    await c.done();
+  }
+  assert.not.ok(tableExists(table!), "table deleted at close");
+});
+
+test("re-INVITE to hold (c=0.0.0.0): the kernel stops forwarding to the held phone; resume re-latches", async () => {
+  const c = await call();
+  try {
+    await latchBoth(c);
+    await c.relay.offer("K", "tt", phoneSdp({ port: c.b.port, address: "0.0.0.0", version: 2 }));
+    await c.relay.answer("K", "ft", phoneSdp({ port: c.a.port, version: 2 }));
+    assert.is((await stream(c.relay, 0)).forwarding, "userspace");
+    await c.a.send(rtp(2, 160), c.toA);
+    await sleep(50);
+    assert.is(c.b.received.length, 1, "nothing sent to the held phone");
+    await c.relay.offer("K", "tt", phoneSdp({ port: c.b.port, version: 3 }));
+    await c.relay.answer("K", "ft", phoneSdp({ port: c.a.port, version: 3 }));
+    await latchBoth(c);
+    await c.a.send(rtp(4, 480), c.toA);
+    await c.b.waitFor(3);
+  } finally {
+    await c.done();
+  }
+});
+
+test("learn: a phone sending from a new port is re-latched and the flow reinstalled for it", async () => {
+  const c = await call({ latching: "learn" });
+  const moved = await Endpoint.open();
+  try {
+    await latchBoth(c);
+    await moved.send(rtp(2, 160), c.toA);
+    await c.b.waitFor(2);
+    assert.ok(await eventually(async () => (await stream(c.relay, 0)).forwarding === "kernel"));
+    const userspace = (await stream(c.relay, 0)).userspacePackets;
+    await c.b.send(rtp(2, 160), c.toB);
+    await moved.waitFor(1);
+    await moved.send(rtp(3, 320), c.toA);
+    await c.b.waitFor(3);
+    assert.is(c.a.received.length, 1, "the old port gets nothing");
+    const s = await stream(c.relay, 0);
+    assert.is(s.userspacePackets, userspace, "forwarded by the kernel after the re-latch");
+    assert.equal(s.endpoint, { address: "127.0.0.1", port: moved.port });
+  } finally {
+    moved.close();
+    await c.done();
+  }
+});
+
+test("lock: another source is not forwarded by the kernel", async () => {
+  const c = await call({ latching: "lock", relearnAfterMs: 0 });
+  const intruder = await Endpoint.open();
+  try {
+    await latchBoth(c);
+    await intruder.send(rtp(9, 0), c.toA);
+    await sleep(50);
+    assert.is(c.b.received.length, 1);
+  } finally {
+    intruder.close();
+    await c.done();
+  }
+});
+
+test("RTCP on its own ports gets its own kernel flow; with rtcp-mux it rides the RTP flow", async () => {
+  const c = await call();
+  const rtcpA = await Endpoint.open(c.a.port + 1).catch(() => undefined);
+  const rtcpB = await Endpoint.open(c.b.port + 1).catch(() => undefined);
+  try {
+    if (rtcpA === undefined || rtcpB === undefined)
+      throw new Error("RTCP ports of the test phones are taken");
+    await latchBoth(c);
+    await rtcpA.send(rtcpRr(1), c.toA + 1);
+    await rtcpB.send(rtcpRr(2), c.toB + 1);
+    await rtcpB.waitFor(1);
+    await rtcpA.waitFor(1);
+    await sleep(100); // installation of the RTCP flow
+    for (let i = 0; i < 3; i++) await rtcpA.send(rtcpRr(1), c.toA + 1);
+    await rtcpB.waitFor(4);
+    assert.is(rtcpB.received[3]!.from.port, c.toB + 1);
+    const s = await stream(c.relay, 0);
+    assert.is(s.rtcpPackets, 4);
+    assert.is(s.userspacePackets, 2, "one RTP, one RTCP before latching; the rest in the kernel");
+  } finally {
+    rtcpA?.close();
+    rtcpB?.close();
+    await c.done();
+  }
+  const m = await call({}, { mediaLines: ["a=sendrecv", "a=rtcp-mux"] });
+  try {
+    await latchBoth(m);
+    const rr = rtcpRr(7);
+    await m.a.send(rr, m.toA);
+    await m.b.waitFor(2);
+    assert.is(m.b.received[1]!.msg.readUInt8(1), 201, "muxed RTCP forwarded on the RTP port");
+    assert.is((await stream(m.relay, 0)).userspacePackets, 1);
+  } finally {
+    await m.done();
+  }
+});
+
+test("media timeout reads the kernel's counters: a kernel-forwarded call stays, a silent one ends", async () => {
+  const c = await call({ mediaTimeoutMs: 1000 });
+  const ended: string[] = [];
+  c.relay.delegate = { onMediaTimeout: (id) => ended.push(id) };
+  try {
+    await latchBoth(c);
+    const until_ = Date.now() + 2200; // more than twice the timeout
+    let seq = 2;
+    while (Date.now() < until_) {
+      await c.a.send(rtp(seq, seq * 160), c.toA);
+      seq++;
+      await sleep(40);
+    }
+    assert.equal(ended, [], "kept alive by packets only the kernel saw");
+    assert.is((await stream(c.relay, 0)).userspacePackets, 1);
+    assert.ok(await until(() => ended.length === 1, 3000), "silent call not timed out");
+  } finally {
+    await c.done();
+  }
+});
+
+test("no nft here: one log line, and the relay forwards in userspace", async () => {
+  const lines: string[] = [];
+  const logger = {
+    warn: (msg: unknown) => lines.push(String(msg)),
+    info: () => {},
+    debug: () => {},
+    error: () => {},
+    child: () => logger,
+  };
+  const relay = new MediaRelay({
+    ...portRange(),
+    kernel: "auto",
+    nftCommand: "/nonexistent/nft",
+    logger: logger as never,
+  });
+  const a = await Endpoint.open();
+  const b = await Endpoint.open();
+  try {
+    assert.is(await relay.kernelReady, false);
+    assert.is(lines.length, 1);
+    assert.match(lines[0]!, /kernel forwarding unavailable, forwarding in userspace: .*nft/);
+    await relay.offer("K", "ft", phoneSdp({ port: a.port }));
+    const toA = mPorts(await relay.answer("K", "tt", phoneSdp({ port: b.port })))[0]!;
+    await a.send(rtp(1, 0), toA);
+    await b.waitFor(1);
+  } finally {
+    a.close();
+    b.close();
+    await relay.close();
+  }
+});
+
+test.run();
