@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { whyNotHeard } from "./helpers/audio.js";
 import { BaresipPhone, type BaresipSwitch, startSwitchForBaresip } from "./helpers/baresip.js";
+import { passwordOf } from "./helpers/passwords.js";
 
 // The media fast path end to end: two baresip phones call through the switch with its
 // default media settings (kernel: auto). Once both phones' RTP has latched, nftables forwards
@@ -30,12 +31,12 @@ async function talk(sw: BaresipSwitch, callee: string): Promise<LegMedia[]> {
   phones.add(b);
   const regA = await a.register({
     aor: `sip:201@${DOMAIN}`,
-    password: "secret-201",
+    password: passwordOf("201"),
     outboundProxy: sw.proxy,
   });
   const regB = await b.register({
     aor: `sip:${callee}@${DOMAIN}`,
-    password: `secret-${callee}`,
+    password: passwordOf(callee),
     outboundProxy: sw.proxy,
   });
   assert.is(regA.type, "REGISTER_OK", `A: ${regA.param}`);
@@ -78,8 +79,8 @@ test("kernel path: both tones cross, the relay's sockets see only the first pack
   const sw = await startSwitchForBaresip({
     domain: DOMAIN,
     extensions: [
-      ["201", "secret-201"],
-      ["202", "secret-202"],
+      ["201", passwordOf("201")],
+      ["202", passwordOf("202")],
     ],
   });
   switches.add(sw);
@@ -109,8 +110,8 @@ test("kernel path unavailable (no nft): one log line, userspace forwards, both t
   const sw = await startSwitchForBaresip({
     domain: DOMAIN,
     extensions: [
-      ["201", "secret-201"],
-      ["203", "secret-203"],
+      ["201", passwordOf("201")],
+      ["203", passwordOf("203")],
     ],
     env: { ...process.env, PATH: path },
   });
