@@ -6,14 +6,16 @@ import { type NumberingPlan, parseNumberingPlan } from "./numbering-plan.js";
 
 // The only I/O in the package: reading data files at start-up or on a live reload.
 
+/** A data file of this package, from src/ (run through tsx) or from compiled dist/src/. */
+function packageData(name: string): string {
+  const up = import.meta.url.includes("/dist/src/") ? "../../" : "../";
+  return fileURLToPath(new URL(`${up}data/${name}`, import.meta.url));
+}
+
 /** The numbering plan shipped with this package. */
-export const DEFAULT_NUMBERING_PLAN_PATH = fileURLToPath(
-  new URL("../data/fr-numbering.v1.json", import.meta.url),
-);
+export const DEFAULT_NUMBERING_PLAN_PATH = packageData("fr-numbering.v1.json");
 /** The SAMPLE emergency table shipped with this package (fictional centre numbers). */
-export const SAMPLE_EMERGENCY_TABLE_PATH = fileURLToPath(
-  new URL("../data/emergency-sample.json", import.meta.url),
-);
+export const SAMPLE_EMERGENCY_TABLE_PATH = packageData("emergency-sample.json");
 
 function readJson(path: string): unknown {
   let text: string;

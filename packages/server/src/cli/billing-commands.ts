@@ -51,7 +51,7 @@ export function registerBillingCommands(program: Command): void {
       withStore(o, async (store) => {
         const report = await verifyLedger(
           store,
-          ledgerKey(o.key ?? `${dbPath(o)}.ledger-key.pem`),
+          ledgerKey(o.key ?? `${await dbPath(o)}.ledger-key.pem`),
           o.node ? { nodes: [o.node] } : {},
         );
         for (const n of report.nodes) {

@@ -153,7 +153,7 @@ export function registerFailoverCommands(program: Command): void {
   ).action((o: DbOptions & { dir?: string }) =>
     cli(async () => {
       const dir = o.dir ?? (o.config !== undefined ? configBackupDir(o.config) : undefined) ?? "./backups";
-      const r = await runBackup({ db: dbPath(o), dir });
+      const r = await runBackup({ db: await dbPath(o), dir });
       print(`${r.file}\n  sha256 ${r.sha256}  ${r.bytes} bytes`);
     }),
   );
@@ -165,7 +165,7 @@ export function registerFailoverCommands(program: Command): void {
       .description("verify a backup's checksum and put it in place of the database (stop the node first)"),
   ).action((file: string, o: DbOptions) =>
     cli(async () => {
-      const db = dbPath(o);
+      const db = await dbPath(o);
       const r = await runRestore(file, db);
       print(`restored ${file} to ${db} (sha256 ${r.sha256})`);
     }),

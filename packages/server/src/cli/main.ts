@@ -1,16 +1,43 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { pino } from "pino";
-import { ConfigError, loadConfigFile, validateConfig } from "../config/load.js";
-import { applyOverrides, type StartOverrides } from "../config/overrides.js";
-import { Switch } from "../switch/switch.js";
-import { registerBillingCommands } from "./billing-commands.js";
-import { registerCarrierCommands } from "./carrier-commands.js";
-import { registerFailoverCommands } from "./failover-commands.js";
-import { registerMediaCommand } from "./media-command.js";
+import type { StartOverrides } from "../config/overrides.js";
+import type { Switch } from "../switch/switch.js";
 import { printError } from "./output.js";
-import { registerPolicyCommands } from "./policy-commands.js";
-import { registerSecurityCommands } from "./security-commands.js";
-import { registerTenantCommands } from "./tenant-commands.js";
+
+// Start-up time: a one-shot command (`centrex customer list`) must answer in well under
+// half a second, so this file imports only commander. Each command group's module is
+// loaded when its word is the first argument; any other first word (help, a typo, a
+// command not listed here) loads them all, so the map can only make things faster,
+// never hide a command. `start` loads the switch itself inside its action.
+type Register = (program: Command) => void;
+const groups: Record<string, () => Promise<Register>> = {
+  tenant: async () => (await import("./tenant-commands.js")).registerTenantCommands,
+  media: async () => (await import("./media-command.js")).registerMediaCommand,
+  policy: async () => (await import("./policy-commands.js")).registerPolicyCommands,
+  billing: async () => (await import("./billing-commands.js")).registerBillingCommands,
+  carrier: async () => (await import("./carrier-commands.js")).registerCarrierCommands,
+  failover: async () => (await import("./failover-commands.js")).registerFailoverCommands,
+  security: async () => (await import("./security-commands.js")).registerSecurityCommands,
+};
+/** The groups that register each top-level command word (security adds to `extension`). */
+const groupsOf: Record<string, string[]> = {
+  customer: ["tenant"],
+  extension: ["tenant", "security"],
+  ban: ["tenant", "security"],
+  media: ["media"],
+  did: ["policy"],
+  pin: ["policy"],
+  fallback: ["policy"],
+  emergency: ["policy"],
+  barring: ["policy"],
+  suspend: ["policy"],
+  resume: ["policy"],
+  cdr: ["billing"],
+  invoice: ["billing"],
+  carrier: ["carrier"],
+  backup: ["failover"],
+  restore: ["failover"],
+  failback: ["failover"],
+};
 
 function port(value: string): number {
   const n = Number(value);
@@ -39,6 +66,8 @@ program
   )
   .option("--peer <host>", "the other node's address (overrides failover.peer.host)")
   .action(async (o: StartOverrides & { config?: string; role?: "primary" | "standby"; peer?: string }) => {
+    const { ConfigError, loadConfigFile, validateConfig } = await import("../config/load.js");
+    const { applyOverrides } = await import("../config/overrides.js");
     let config: ReturnType<typeof validateConfig>;
     try {
       const base = o.config !== undefined ? loadConfigFile(o.config) : validateConfig({});
@@ -60,9 +89,12 @@ program
       }
       throw err;
     }
+    const { pino } = await import("pino");
     const logger = pino({ level: config.log.level, base: { node: config.node.name } });
     let sw: Switch;
     try {
+      // Loaded here, not at the top: the one-shot commands need none of the switch's modules.
+      const { Switch } = await import("../switch/switch.js");
       sw = await Switch.start(config, logger);
     } catch (err) {
       logger.fatal({ err, event: "start-failed" }, "centrex could not start");
@@ -86,13 +118,11 @@ program
     process.on("SIGINT", () => shutdown("SIGINT"));
   });
 
-registerTenantCommands(program);
-registerSecurityCommands(program);
-registerMediaCommand(program);
-registerPolicyCommands(program);
-registerBillingCommands(program);
-registerCarrierCommands(program);
-registerFailoverCommands(program);
+const first = process.argv[2];
+const only = first !== undefined ? groupsOf[first] : undefined;
+// In the order of `groups`: a group that extends another's command comes after it.
+const wanted = Object.keys(groups).filter((g) => first !== "start" && (only === undefined || only.includes(g)));
+for (const register of await Promise.all(wanted.map((g) => groups[g]!()))) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   printError(`centrex: ${(err as Error).message}`);

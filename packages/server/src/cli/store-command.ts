@@ -1,7 +1,5 @@
-import { BillingError } from "@centrex/billing";
 import { openSqliteStore, type Store, StoreError } from "@centrex/store";
 import type { Command } from "commander";
-import { loadConfigFile } from "../config/load.js";
 import { printError } from "./output.js";
 
 /** What every one-shot command that works on the database accepts. */
@@ -15,10 +13,17 @@ export class CliError extends Error {
   override name = "CliError";
 }
 
-/** The database a one-shot command works on: --db, else the config file's, else the default. */
-export function dbPath(o: DbOptions): string {
+/**
+ * The database a one-shot command works on: --db, else the config file's, else the default.
+ * The config loader (zod, yaml) is imported only when a config file is named: a one-shot
+ * command must start fast.
+ */
+export async function dbPath(o: DbOptions): Promise<string> {
   if (o.db !== undefined) return o.db;
-  if (o.config !== undefined) return loadConfigFile(o.config).store.path;
+  if (o.config !== undefined) {
+    const { loadConfigFile } = await import("../config/load.js");
+    return loadConfigFile(o.config).store.path;
+  }
   return "./centrex.db";
 }
 
@@ -36,11 +41,11 @@ export function dbOptions(cmd: Command): Command {
 export async function withStore(o: DbOptions, fn: (store: Store) => Promise<void>): Promise<void> {
   let store: Store | undefined;
   try {
-    store = openSqliteStore(dbPath(o));
+    store = openSqliteStore(await dbPath(o));
     await fn(store);
   } catch (err) {
-    if (err instanceof StoreError || err instanceof BillingError || err instanceof CliError) {
-      printError(`centrex: ${err.message}`);
+    if (err instanceof StoreError || err instanceof CliError || (await isBillingError(err))) {
+      printError(`centrex: ${(err as Error).message}`);
       process.exitCode = 2;
       return;
     }
@@ -48,6 +53,12 @@ export async function withStore(o: DbOptions, fn: (store: Store) => Promise<void
   } finally {
     await store?.close();
   }
+}
+
+/** Billing's errors are expected ones too; billing is loaded only once there is an error to test. */
+async function isBillingError(err: unknown): Promise<boolean> {
+  const { BillingError } = await import("@centrex/billing");
+  return err instanceof BillingError;
 }
 
 export async function customerByDomain(store: Store, domain: string) {
