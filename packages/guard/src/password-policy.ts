@@ -36,7 +36,9 @@ let common: ReadonlySet<string> | undefined;
 /** The shipped list of common passwords and stems (data/common-passwords.txt), lower case. */
 export function commonPasswords(): ReadonlySet<string> {
   if (common === undefined) {
-    const text = readFileSync(new URL("../data/common-passwords.txt", import.meta.url), "utf8");
+    // From src/ (tsx) the data folder is one level up; from compiled dist/src/, two.
+    const up = import.meta.url.includes("/dist/src/") ? "../../" : "../";
+    const text = readFileSync(new URL(`${up}data/common-passwords.txt`, import.meta.url), "utf8");
     common = new Set(
       text
         .split("\n")

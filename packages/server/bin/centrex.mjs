@@ -4,47 +4,23 @@
 // script; the container ships only dist/). A checkout whose sources changed
 // since the last build — or that was never built — runs the TypeScript sources
 // through tsx instead (2–3 s slower to start), so the command never runs stale code.
-import { readdirSync, statSync } from "node:fs";
+import module from "node:module";
+import { fileURLToPath } from "node:url";
+import { compiledIsCurrent } from "./build-freshness.mjs";
 
-const packagesDir = new URL("../../", import.meta.url);
+// Node ≥ 22.1 keeps V8's compiled code between runs (in the system temp folder unless
+// NODE_COMPILE_CACHE names one): a one-shot command then skips most of its compile time.
+module.enableCompileCache?.();
 
-/** Newest modification time under `dir` (files and folders, so a deletion counts too). */
-function newestUnder(dir) {
-  let newest = statSync(dir).mtimeMs;
-  for (const name of readdirSync(dir, { recursive: true })) {
-    const t = statSync(new URL(name, dir)).mtimeMs;
-    if (t > newest) newest = t;
-  }
-  return newest;
-}
-
-/** True when every package that has sources here has a build at least as new as them. */
-function compiledIsCurrent() {
-  for (const pkg of readdirSync(packagesDir)) {
-    const src = new URL(`${pkg}/src/`, packagesDir);
-    let sourceTime;
-    try {
-      sourceTime = newestUnder(src);
-    } catch {
-      continue; // no sources shipped (the container): dist/ is all there is
-    }
-    let builtTime;
-    try {
-      builtTime = statSync(new URL(`${pkg}/dist/.tsbuildinfo`, packagesDir)).mtimeMs;
-    } catch {
-      return false;
-    }
-    if (sourceTime > builtTime) return false;
-  }
-  return true;
-}
-
-if (process.env.CENTREX_FROM_SOURCE !== "1" && compiledIsCurrent()) {
+if (
+  process.env.CENTREX_FROM_SOURCE !== "1" &&
+  compiledIsCurrent(fileURLToPath(new URL("../../", import.meta.url)))
+) {
   await import("../dist/src/cli/main.js");
 } else {
   // tsx maps `@centrex/*` to the sources through tsconfig.base.json's `paths`;
-  // point it at that file whatever the working directory is.
-  process.env.TSX_TSCONFIG_PATH ??= new URL("../../../tsconfig.json", import.meta.url).pathname;
+  // point it at the root tsconfig.json whatever the working directory is.
+  process.env.TSX_TSCONFIG_PATH ??= fileURLToPath(new URL("../../../tsconfig.json", import.meta.url));
   const { register } = await import("tsx/esm/api");
   register();
   await import("../src/cli/main.ts");

@@ -1,0 +1,99 @@
+// The build layout every package follows (README "Build layout"): plain node runs the
+// compiled dist/, tsx and tsc the sources. A package that breaks the pattern would make the
+// production command fail (exports to .ts) or run stale code in tests.
+import { execFile } from "node:child_process";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { compiledIsCurrent } from "../bin/build-freshness.mjs";
+
+const ROOT = join(import.meta.dirname, "..", "..", "..");
+const PACKAGES = readdirSync(join(ROOT, "packages")).filter((p) => !p.startsWith("."));
+
+function runNode(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, args, { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test("every package exports its sources under centrex-source and dist/ to plain node", () => {
+  const refs = JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8")).references.map(
+    (r: { path: string }) => r.path,
+  );
+  for (const name of PACKAGES) {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "packages", name, "package.json"), "utf8"));
+    assert.equal(pkg.name, `@centrex/${name}`, `${name}: package name`);
+    assert.equal(
+      pkg.exports,
+      { ".": { "centrex-source": "./src/index.ts", default: "./dist/src/index.js" } },
+      `${name}: package.json exports`,
+    );
+    assert.ok(refs.includes(`packages/${name}`), `${name}: missing from the root tsconfig.json references`);
+  }
+});
+
+test("plain node loads the compiled packages, data files included", async () => {
+  // Run after `tsc -b` (npm test does it first): dialplan and guard read data files that sit
+  // beside src/, one level further from the compiled code.
+  const script = `
+    const sip = await import("@centrex/sip");
+    const dialplan = await import("@centrex/dialplan");
+    const guard = await import("@centrex/guard");
+    const plan = dialplan.loadNumberingPlan();
+    const paths = [import.meta.resolve("@centrex/sip"), import.meta.resolve("@centrex/server")];
+    console.log(JSON.stringify({ paths, plan: typeof plan, common: guard.commonPasswords().size, sip: Object.keys(sip).length }));
+  `;
+  const r = await runNode(["--input-type=module", "-e", script]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  for (const p of out.paths) assert.match(p, /\/dist\/src\/index\.js$/);
+  assert.equal(out.plan, "object");
+  assert.ok(out.common > 100, "the common-password list was read");
+});
+
+test("dist/ counts as current only when no source file or folder is newer than its build", () => {
+  const dir = mkdtempSync(join(tmpdir(), "centrex-fresh-"));
+  try {
+    const at = (path: string, seconds: number) => utimesSync(path, seconds, seconds);
+    mkdirSync(join(dir, "a", "src", "sub"), { recursive: true });
+    mkdirSync(join(dir, "a", "dist"), { recursive: true });
+    mkdirSync(join(dir, "shipped", "dist"), { recursive: true }); // no src/: the container
+    writeFileSync(join(dir, "a", "src", "sub", "x.ts"), "");
+    writeFileSync(join(dir, "a", "dist", ".tsbuildinfo"), "");
+    for (const p of ["a/src", "a/src/sub", "a/src/sub/x.ts"]) at(join(dir, p), 1000);
+    at(join(dir, "a", "dist", ".tsbuildinfo"), 2000);
+    assert.ok(compiledIsCurrent(dir), "built after the last edit");
+    at(join(dir, "a", "src", "sub", "x.ts"), 3000);
+    assert.not.ok(compiledIsCurrent(dir), "a file edited after the build");
+    at(join(dir, "a", "src", "sub", "x.ts"), 1000);
+    at(join(dir, "a", "src", "sub"), 3000);
+    assert.not.ok(compiledIsCurrent(dir), "a file deleted after the build (its folder changed)");
+    at(join(dir, "a", "src", "sub"), 1000);
+    rmSync(join(dir, "a", "dist", ".tsbuildinfo"));
+    assert.not.ok(compiledIsCurrent(dir), "never built");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the centrex command answers from dist/ and, when forced, from the sources", async () => {
+  for (const env of [process.env, { ...process.env, CENTREX_FROM_SOURCE: "1" }]) {
+    const r = await runNode([join(ROOT, "packages/server/bin/centrex.mjs"), "--help"], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Usage: centrex/);
+  }
+});
+
+test.run();
