@@ -43,7 +43,10 @@ export interface PhoneModel {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-export const DEFAULT_TEMPLATE_DIR: string = fileURLToPath(new URL("../templates/", import.meta.url));
+// From src/ (tsx) the templates folder is one level up; from compiled dist/src/, two.
+export const DEFAULT_TEMPLATE_DIR: string = fileURLToPath(
+  new URL(import.meta.url.includes("/dist/src/") ? "../../templates/" : "../templates/", import.meta.url),
+);
 
 function object(v: unknown, where: string, key: string): Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v))

@@ -51,9 +51,11 @@ test("plain node loads the compiled packages, data files included", async () => 
     const sip = await import("@centrex/sip");
     const dialplan = await import("@centrex/dialplan");
     const guard = await import("@centrex/guard");
+    const provisioning = await import("@centrex/provisioning");
+    const { existsSync } = await import("node:fs");
     const plan = dialplan.loadNumberingPlan();
     const paths = [import.meta.resolve("@centrex/sip"), import.meta.resolve("@centrex/server")];
-    console.log(JSON.stringify({ paths, plan: typeof plan, common: guard.commonPasswords().size, sip: Object.keys(sip).length }));
+    console.log(JSON.stringify({ paths, plan: typeof plan, common: guard.commonPasswords().size, templates: existsSync(provisioning.DEFAULT_TEMPLATE_DIR), sip: Object.keys(sip).length }));
   `;
   const r = await runNode(["--input-type=module", "-e", script]);
   assert.equal(r.code, 0, r.stderr);
@@ -61,6 +63,7 @@ test("plain node loads the compiled packages, data files included", async () => 
   for (const p of out.paths) assert.match(p, /\/dist\/src\/index\.js$/);
   assert.equal(out.plan, "object");
   assert.ok(out.common > 100, "the common-password list was read");
+  assert.ok(out.templates, "the phone templates folder is found");
 });
 
 test("dist/ counts as current only when no source file or folder is newer than its build", () => {
@@ -93,6 +96,22 @@ test("the centrex command answers from dist/ and, when forced, from the sources"
     const r = await runNode([join(ROOT, "packages/server/bin/centrex.mjs"), "--help"], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Usage: centrex/);
+  }
+});
+
+test("a command word loads every group that adds to it (same help as when all are loaded)", async () => {
+  const bin = join(ROOT, "packages/server/bin/centrex.mjs");
+  const all = await runNode([bin, "--help"]);
+  const words = [...all.stdout.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((w) => w !== "help");
+  assert.ok(words.length > 10, all.stdout);
+  for (let i = 0; i < words.length; i += 4) {
+    await Promise.all(
+      words.slice(i, i + 4).map(async (word) => {
+        // `help <word>` has "help" as its first word, so it loads every group.
+        const [own, full] = await Promise.all([runNode([bin, word, "--help"]), runNode([bin, "help", word])]);
+        assert.equal(own.stdout, full.stdout, `centrex ${word} --help`);
+      }),
+    );
   }
 });
 

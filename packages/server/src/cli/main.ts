@@ -121,7 +121,9 @@ program
 const first = process.argv[2];
 const only = first !== undefined ? groupsOf[first] : undefined;
 // In the order of `groups`: a group that extends another's command comes after it.
-const wanted = Object.keys(groups).filter((g) => first !== "start" && (only === undefined || only.includes(g)));
+const wanted = Object.keys(groups).filter(
+  (g) => first !== "start" && (only === undefined || only.includes(g)),
+);
 for (const register of await Promise.all(wanted.map((g) => groups[g]!()))) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

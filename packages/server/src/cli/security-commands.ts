@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { weakCandidates } from "@centrex/guard";
 import type { Command } from "commander";
-import { loadConfigFile } from "../config/load.js";
 import { print, printError } from "./output.js";
 import { CliError, customerByDomain, type DbOptions, dbOptions, withStore } from "./store-command.js";
 
@@ -104,7 +103,7 @@ type Api = (method: string, path: string, body?: unknown) => Promise<unknown>;
 
 async function withApi(o: ApiOptions, fn: (api: Api) => Promise<void>): Promise<void> {
   try {
-    const { url, token } = apiTarget(o);
+    const { url, token } = await apiTarget(o);
     await fn(async (method, path, body) => {
       let res: Response;
       try {
@@ -136,10 +135,11 @@ async function withApi(o: ApiOptions, fn: (api: Api) => Promise<void>): Promise<
   }
 }
 
-function apiTarget(o: ApiOptions): { url: string; token: string } {
+async function apiTarget(o: ApiOptions): Promise<{ url: string; token: string }> {
   let url = o.url ?? process.env.CENTREX_ADMIN_URL;
   let token = o.token ?? process.env.CENTREX_ADMIN_TOKEN;
   if (o.config !== undefined) {
+    const { loadConfigFile } = await import("../config/load.js"); // only here: one-shot start-up time
     const c = loadConfigFile(o.config);
     const host = c.admin.address.includes(":") ? `[${c.admin.address}]` : c.admin.address;
     url ??= `http://${host}:${c.admin.port}`;
