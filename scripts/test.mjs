@@ -61,8 +61,16 @@ function suites() {
     const dir = join(pkgs, name, "test");
     if (existsSync(dir)) out.push({ name, dir });
   }
-  if (existsSync(join(root, "test"))) out.push({ name: "e2e", dir: join(root, "test") });
-  return out.filter((s) => only.length === 0 || only.includes(s.name));
+  // End-to-end files run one process each: they start real peers and servers, so a file
+  // that hangs loses only its own results, and each file's time is printed.
+  const e2e = join(root, "test");
+  if (existsSync(e2e)) {
+    for (const file of readdirSync(e2e).sort()) {
+      if (file.endsWith(".test.ts"))
+        out.push({ name: `e2e/${file.replace(/\.test\.ts$/, "")}`, dir: e2e, file });
+    }
+  }
+  return out.filter((s) => only.length === 0 || only.some((o) => s.name === o || s.name.startsWith(`${o}/`)));
 }
 
 function runSuite(suite) {
@@ -72,7 +80,7 @@ function runSuite(suite) {
       "-r",
       "tsx",
       relative(root, suite.dir),
-      "\\.test\\.ts$",
+      suite.file ? `^${suite.file.replace(/\./g, "\\.")}$` : "\\.test\\.ts$",
     ];
     log(`\n=== ${suite.name} ===`);
     const started = Date.now();

@@ -26,9 +26,10 @@ t("PINs: verify right and wrong, per customer, never stored in clear", async () 
   const db = new Database(path, { readonly: true });
   const rows = db.prepare("SELECT hash FROM pins").all() as { hash: string }[];
   db.close();
-  assert.ok(
-    rows.every((r) => r.hash.startsWith("scrypt$") && !r.hash.includes("4821") && !r.hash.includes("1234")),
-  );
+  // Never the PIN itself: every stored value is an scrypt record, none equals a PIN. (A
+  // substring check would fail by chance: a random hex salt contains "4821" now and then.)
+  assert.ok(rows.every((r) => r.hash.startsWith("scrypt$") && r.hash.split("$").length === 6));
+  assert.ok(rows.every((r) => !r.hash.split("$").some((part) => part === "4821" || part === "1234")));
   assert.is(new Set(rows.map((r) => r.hash.split("$")[4])).size, rows.length, "salts are per row");
   await store.close();
 });
