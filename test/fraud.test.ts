@@ -11,8 +11,10 @@ test.before(async () => {
   t = await startWithTenant();
   await t.cli("did", "add", "pbx.test", "+33123456780", "--main");
   await t.cli("emergency", "pbx.test", "--department", "75", "--commune", "75056");
-  // The customer's administrator opened far destinations: the door a fraudster walks through.
-  await t.cli("barring", "pbx.test", "intl-world", "allow", "--by", "admin");
+  // The customer's administrator opened far destinations (with a PIN, the only way rule 19
+  // allows) and the PIN leaked: the door a fraudster walks through.
+  await t.cli("pin", "add", "pbx.test", "admin", "--code", "4321");
+  await t.cli("barring", "pbx.test", "intl-world", "pin", "--by", "admin");
 });
 
 test.after(async () => {
@@ -21,7 +23,13 @@ test.after(async () => {
 
 test("a burst of calls to new expensive destinations is stopped within a few calls", async () => {
   // No carrier here: calls the monitors admit end at 503; the first one refused gets 403.
-  const targets = ["0093201234567", "00252612345678", "00992371234567", "00675712345678", "00960712345678"];
+  const targets = [
+    "0093201234567",
+    "00252612345678",
+    "00992371234567",
+    "00675712345678",
+    "00960712345678",
+  ].map((n) => `*4321${n}`);
   let admitted = 0;
   let refusedAt = -1;
   for (let i = 0; i < targets.length && refusedAt < 0; i++) {

@@ -1,11 +1,11 @@
 import type { LedgerKey, TariffBook } from "@centrex/billing";
-import type { Customer, Store } from "@centrex/store";
-import type { FastifyRequest } from "fastify";
-import { notFound } from "./errors.js";
+import type { Operations } from "@centrex/operations";
+import type { Store } from "@centrex/store";
 
-/** What every route module is given. */
+/** What every route module is given. Changes go through `ops` (rules, audit); `store` is for billing reads. */
 export interface RouteContext {
   readonly store: Store;
+  readonly ops: Operations;
   readonly ledgerKey: LedgerKey | undefined;
   readonly tariffs: TariffBook | undefined;
 }
@@ -15,20 +15,4 @@ declare module "fastify" {
     /** "api:<token name>", set by the auth hook; recorded in the audit log. */
     actor: string;
   }
-}
-
-export async function customerOf(store: Store, domain: string): Promise<Customer> {
-  const c = await store.customers.findByDomain(domain.toLowerCase());
-  if (c === undefined) throw notFound(`customer ${domain}`);
-  return c;
-}
-
-export async function audit(
-  ctx: RouteContext,
-  req: FastifyRequest,
-  action: string,
-  customerId: number | null,
-  detail: unknown,
-): Promise<void> {
-  await ctx.store.audit.append({ actor: req.actor, action, customerId, detail });
 }

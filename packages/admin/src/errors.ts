@@ -1,4 +1,5 @@
 import { BillingError } from "@centrex/billing";
+import { OperationError, type OperationErrorKind } from "@centrex/operations";
 import { ConflictError, NotFoundError, ValidationError } from "@centrex/store";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
@@ -53,12 +54,23 @@ const BY_STATUS: Record<number, string> = {
   429: "too_many_requests",
 };
 
+/** A rule of the service terms refusing a well-formed request is a 422, not a malformed one (400). */
+const OPERATION_STATUS: Record<OperationErrorKind, number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  refused: 422,
+};
+
 /** Maps whatever a route threw to `{ error }` JSON; only an unexpected error is a 500, and says nothing of its insides. */
 export function toErrorReply(err: unknown, req: FastifyRequest): { status: number; body: ApiErrorBody } {
   const body = (code: string, message: string, field?: string): ApiErrorBody => ({
     error: field === undefined || field === "" ? { code, message } : { code, message, field },
   });
   if (err instanceof ApiError) return { status: err.status, body: body(err.code, err.message, err.field) };
+  if (err instanceof OperationError) {
+    return { status: OPERATION_STATUS[err.kind], body: body(err.kind, err.message, err.field) };
+  }
   if (err instanceof NotFoundError) return { status: 404, body: body("not_found", err.message) };
   if (err instanceof ConflictError) return { status: 409, body: body("conflict", err.message, err.field) };
   if (err instanceof ValidationError) return { status: 400, body: body("invalid", err.message, err.field) };

@@ -27,6 +27,7 @@ export const domainParams = {
   properties: { domain: { type: "string", minLength: 1, maxLength: 253 } },
 } as const;
 
+/** "suspended" as soon as any suspension is in force; `suspensions` says which, why, since when. */
 export const customerSchema = {
   type: "object",
   properties: {
@@ -34,6 +35,13 @@ export const customerSchema = {
     name: { type: "string" },
     domain: { type: "string" },
     status: { type: "string" },
+    suspensions: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: { kind: { type: "string" }, reason: nullable("string"), since: nullable("integer") },
+      },
+    },
     createdAt: { type: "integer" },
   },
 } as const;
@@ -75,10 +83,24 @@ export const policySchema = {
     barringOverrides: { type: "object", additionalProperties: { type: "string" } },
     pstnSuspension: { type: "string" },
     pstnSuspensionReason: nullable("string"),
+    pstnSuspendedAt: nullable("integer"),
+    nonPaymentSince: nullable("integer"),
+    nonPaymentReason: nullable("string"),
     fallbackNumber: nullable("string"),
     telecomProfessional: { type: "boolean" },
     deliveryDate: nullable("string"),
     updatedAt: { type: "integer" },
+  },
+} as const;
+
+export const customerDetailSchema = {
+  type: "object",
+  properties: {
+    customer: customerSchema,
+    policy: policySchema,
+    extensions: { type: "integer" },
+    numbers: { type: "integer" },
+    pins: { type: "array", items: { type: "string" } },
   },
 } as const;
 

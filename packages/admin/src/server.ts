@@ -1,4 +1,6 @@
 import type { LedgerKey, TariffBook } from "@centrex/billing";
+import { loadNumberingPlan, type NumberingPlan } from "@centrex/dialplan";
+import { Operations } from "@centrex/operations";
 import type { Store } from "@centrex/store";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
@@ -28,6 +30,8 @@ export interface AdminApiOptions {
   readonly ledgerKey?: LedgerKey;
   /** Enables POST /invoices/run. */
   readonly tariffs?: TariffBook;
+  /** The numbering plan the switch runs (class defaults for rule 19); default: the shipped French plan. */
+  readonly numberingPlan?: NumberingPlan;
   readonly logger?: Logger;
   /** Largest request body accepted, bytes (default 64 KiB). */
   readonly bodyLimit?: number;
@@ -126,7 +130,8 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
     reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(CONSOLE_HTML),
   );
 
-  const ctx: RouteContext = { store: opts.store, ledgerKey: opts.ledgerKey, tariffs: opts.tariffs };
+  const ops = new Operations(opts.store, { plan: opts.numberingPlan ?? loadNumberingPlan() });
+  const ctx: RouteContext = { store: opts.store, ops, ledgerKey: opts.ledgerKey, tariffs: opts.tariffs };
   customerRoutes(app, ctx);
   extensionRoutes(app, ctx);
   policyRoutes(app, ctx);

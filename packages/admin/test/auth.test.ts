@@ -43,7 +43,7 @@ test("changes are audited under the token's name", async () => {
     });
     const entries = await h.store.audit.list();
     assert.is(entries[0]!.actor, "api:bob");
-    assert.is(entries[0]!.action, "customer.create");
+    assert.is(entries[0]!.action, "customer.add");
   } finally {
     await h.done();
   }

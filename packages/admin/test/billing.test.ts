@@ -125,7 +125,7 @@ test("invoice run returns the invoices, never re-issues, and serves the HTML", a
   try {
     const c = await h.call("POST", "/customers", { body: { name: "Acme", domain: "acme.pbx.test" } });
     await h.call("POST", "/customers/acme.pbx.test/extensions", {
-      body: { number: "201", password: "s3cret-pass-201" },
+      body: { number: "201", password: "kq7-Blue-otter-pond" },
     });
     await h.store.policies.update(c.json.id, { deliveryDate: "2026-01-15" });
     const ledger = new Ledger({ store: h.store, node: "node-a", key });

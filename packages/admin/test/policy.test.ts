@@ -5,7 +5,7 @@ import { type Harness, harness } from "./helpers.js";
 async function acme(h: Harness): Promise<number> {
   const c = await h.call("POST", "/customers", { body: { name: "Acme", domain: "acme.pbx.test" } });
   await h.call("POST", "/customers/acme.pbx.test/extensions", {
-    body: { number: "201", password: "s3cret-pass-201" },
+    body: { number: "201", password: "kq7-Blue-otter-pond" },
   });
   return c.json.id;
 }
@@ -73,12 +73,32 @@ test("fallback, emergency location, barring: applied to the policy and audited w
     assert.is(badDep.status, 400);
     assert.is(badDep.json.error.field, "department");
 
-    const bar = await h.call("PUT", "/customers/acme.pbx.test/barring/fr-premium", {
+    // Rule 19: a class barred by default opens to "pin" only, and only once the customer has a PIN.
+    const bypass = await h.call("PUT", "/customers/acme.pbx.test/barring/fr-premium", {
       body: { access: "allow" },
     });
+    assert.is(bypass.status, 422);
+    assert.is(bypass.json.error.code, "refused");
+    assert.is(bypass.json.error.field, "access");
+    assert.match(bypass.json.error.message, /only be opened with PIN/);
+    assert.is((await h.store.policies.get(id)).barringOverrides["fr-premium"], undefined);
+    const noPin = await h.call("PUT", "/customers/acme.pbx.test/barring/fr-premium", {
+      body: { access: "pin" },
+    });
+    assert.is(noPin.status, 422);
+    assert.match(noPin.json.error.message, /no PIN code/);
+    await h.call("POST", "/customers/acme.pbx.test/pins", { body: { label: "boss", code: "4821" } });
+    const bar = await h.call("PUT", "/customers/acme.pbx.test/barring/fr-premium", {
+      body: { access: "pin" },
+    });
     assert.is(bar.status, 200);
-    assert.is(bar.json.barringOverrides["fr-premium"], "allow");
-    assert.is((await h.store.policies.get(id)).barringOverrides["fr-premium"], "allow");
+    assert.is(bar.json.barringOverrides["fr-premium"], "pin");
+    assert.is((await h.store.policies.get(id)).barringOverrides["fr-premium"], "pin");
+    const thenAllow = await h.call("PUT", "/customers/acme.pbx.test/barring/fr-premium", {
+      body: { access: "allow" },
+    });
+    assert.is(thenAllow.status, 422, "pin is no step towards allow");
+    assert.is((await h.store.policies.get(id)).barringOverrides["fr-premium"], "pin");
     const badClass = await h.call("PUT", "/customers/acme.pbx.test/barring/fr-nowhere", {
       body: { access: "allow" },
     });
@@ -94,7 +114,12 @@ test("fallback, emergency location, barring: applied to the policy and audited w
     assert.is(audit.status, 200);
     const barring = audit.json.find((e: { action: string }) => e.action === "policy.barring");
     assert.is(barring.actor, "api:alice");
-    assert.equal(barring.detail, { class: "fr-premium", from: "default", to: "allow" });
+    assert.equal(barring.detail, {
+      customer: "acme.pbx.test",
+      class: "fr-premium",
+      before: "barred",
+      after: "pin",
+    });
     assert.ok(Math.abs(barring.at - Date.now()) < 60_000);
     assert.ok(audit.json.some((e: { action: string }) => e.action === "policy.emergency"));
     assert.ok(audit.json.some((e: { action: string }) => e.action === "policy.fallback"));
@@ -140,9 +165,21 @@ test("PINs: add, list without the code, delete; suspension and resume", async ()
     });
     assert.is(s.status, 200);
     assert.is(s.json.policy.pstnSuspension, "partial");
-    assert.is(s.json.customer.status, "active");
+    // A PSTN-only suspension shows: the customer is not "active" while its PSTN access is cut.
+    assert.is(s.json.customer.status, "suspended");
+    assert.is(s.json.customer.suspensions.length, 1);
+    assert.is(s.json.customer.suspensions[0].kind, "pstn-partial");
+    assert.is(s.json.customer.suspensions[0].reason, "fraud alert");
+    assert.ok(Math.abs(s.json.customer.suspensions[0].since - Date.now()) < 60_000);
+    const listed = await h.call("GET", "/customers");
+    assert.is(listed.json[0].status, "suspended");
+    assert.is(listed.json[0].suspensions[0].kind, "pstn-partial");
     const np = await h.call("POST", "/customers/acme.pbx.test/suspend", { body: { nonPayment: true } });
     assert.is(np.json.customer.status, "suspended");
+    assert.equal(
+      np.json.customer.suspensions.map((x: { kind: string }) => x.kind),
+      ["non-payment", "pstn-partial"],
+    );
     assert.is((await h.store.customers.get(id)).status, "suspended");
     const r = await h.call("POST", "/customers/acme.pbx.test/resume");
     assert.is(r.status, 200);
@@ -189,7 +226,7 @@ test("carriers: add, list (no password), route, remove", async () => {
     assert.is(await h.store.carriers.findByName("carrier-a"), undefined);
     assert.is((await h.call("DELETE", "/carriers/carrier-a")).status, 404);
     const actions = (await h.store.audit.list()).map((e: { action: string }) => e.action);
-    assert.equal(actions, ["carrier.remove", "carrier.route", "carrier.add"]);
+    assert.equal(actions, ["carrier.remove", "carrier.route.add", "carrier.add"]);
   } finally {
     await h.done();
   }

@@ -92,7 +92,9 @@ export function changeClassAccess(
   if (!isClassAccess(change.to)) throw new PolicyChangeError(`unknown access "${change.to}"`);
   if (change.who.trim() === "") throw new PolicyChangeError("a class change needs the administrator's name");
   const from = accessFor(policy, plan, change.class);
-  if (from === "barred" && change.to === "allowed") {
+  // Barred by default stays PIN-protected once opened: pin → allowed is refused as well.
+  const barred = from === "barred" || plan.classes[change.class].defaultAccess === "barred";
+  if (barred && change.to === "allowed") {
     throw new PolicyChangeError(
       `class ${change.class} is barred: it can only be opened with PIN protection ("pin")`,
     );

@@ -209,6 +209,15 @@ admin("a barred class cannot jump straight to allowed, nor change without a name
   );
 });
 
+admin("a barred class opened to pin cannot then go to allowed (pin is not a step to allowed)", () => {
+  const opened = changeClassAccess(acme(), plan, { class: "intl-world", to: "pin", who: "alice", when: T0 });
+  assert.throws(
+    () =>
+      changeClassAccess(opened.policy, plan, { class: "intl-world", to: "allowed", who: "alice", when: T0 }),
+    (e: unknown) => e instanceof PolicyChangeError && /only be opened with PIN/.test(e.message),
+  );
+});
+
 admin("closing and reopening are recorded too; back to default drops the override", () => {
   const a = changeClassAccess(acme(), plan, { class: "fr-mobile", to: "barred", who: "bob", when: T0 });
   assert.equal(a.audit, { who: "bob", when: T0, class: "fr-mobile", from: "allowed", to: "barred" });

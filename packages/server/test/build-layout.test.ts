@@ -102,7 +102,9 @@ test("the centrex command answers from dist/ and, when forced, from the sources"
 test("a command word loads every group that adds to it (same help as when all are loaded)", async () => {
   const bin = join(ROOT, "packages/server/bin/centrex.mjs");
   const all = await runNode([bin, "--help"]);
-  const words = [...all.stdout.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((w) => w !== "help");
+  const words = [...all.stdout.matchAll(/^ {2}([a-z][a-z-]*)/gm)]
+    .map((m) => m[1]!)
+    .filter((w) => w !== "help");
   assert.ok(words.length > 10, all.stdout);
   for (let i = 0; i < words.length; i += 4) {
     await Promise.all(

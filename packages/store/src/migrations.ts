@@ -331,6 +331,30 @@ CREATE TABLE provisioning_secrets (
 );
 `,
   },
+  {
+    version: 6,
+    name: "customer ids never reused; when and why each suspension started",
+    sql: `
+-- SQLite reuses the highest INTEGER PRIMARY KEY after its row is deleted; customer ids are
+-- also the key of audit rows, call records and invoices that outlive the customer, so a new
+-- customer must never get a deleted one's id. The high-water mark is kept here (a table rather
+-- than AUTOINCREMENT, which would mean rebuilding customers and cascading into its children).
+CREATE TABLE id_high_water (
+  name  TEXT    PRIMARY KEY,
+  last  INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO id_high_water (name, last) VALUES ('customers', max(
+  coalesce((SELECT max(id) FROM customers), 0),
+  coalesce((SELECT max(customer_id) FROM audit_log), 0),
+  coalesce((SELECT max(customer_id) FROM cdrs), 0),
+  coalesce((SELECT max(customer_id) FROM invoices), 0),
+  coalesce((SELECT max(customer_id) FROM fair_use_withdrawals), 0)));
+
+ALTER TABLE customer_policies ADD COLUMN pstn_suspended_at INTEGER;
+ALTER TABLE customer_policies ADD COLUMN non_payment_since INTEGER;
+ALTER TABLE customer_policies ADD COLUMN non_payment_reason TEXT;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -244,6 +244,11 @@ export interface CustomerPolicy {
   readonly barringOverrides: Readonly<Record<string, BarringOverride>>;
   readonly pstnSuspension: PstnSuspension;
   readonly pstnSuspensionReason: string | null;
+  /** When the current PSTN suspension started (epoch ms); null when none. */
+  readonly pstnSuspendedAt: number | null;
+  /** When the current non-payment suspension (customer status "suspended") started; null when none. */
+  readonly nonPaymentSince: number | null;
+  readonly nonPaymentReason: string | null;
   /** E.164 number calls to the main number go to during an outage (CS art. 5). */
   readonly fallbackNumber: string | null;
   /** Telecom professionals: their own conditions, not eligible to unlimited offers. */
@@ -259,6 +264,9 @@ export interface PolicyPatch {
   barringOverrides?: Readonly<Record<string, BarringOverride>>;
   pstnSuspension?: PstnSuspension;
   pstnSuspensionReason?: string | null;
+  pstnSuspendedAt?: number | null;
+  nonPaymentSince?: number | null;
+  nonPaymentReason?: string | null;
   fallbackNumber?: string | null;
   telecomProfessional?: boolean;
   deliveryDate?: string | null;

@@ -121,4 +121,25 @@ t(":memory: works and leaves no file behind", async () => {
   assert.not.ok(existsSync(":memory:"));
 });
 
+t("customer ids are never reused, also across the upgrade from a database that reused them", async () => {
+  const path = tmp.file("ids.db");
+  // A version-4 database whose newest customer (id 2) was deleted, with its audit rows kept.
+  const db = new Database(path);
+  const v4 = MIGRATIONS.findIndex((m) => m.name.includes("customer ids never reused"));
+  migrate(db, MIGRATIONS.slice(0, v4));
+  db.prepare("INSERT INTO customers (id, name, domain, created_at) VALUES (1, 'A', 'a.pbx.test', 0)").run();
+  db.prepare(
+    "INSERT INTO audit_log (at, actor, action, customer_id) VALUES (0, 'cli:x', 'customer.remove', 2)",
+  ).run();
+  db.close();
+
+  const store = openSqliteStore(path);
+  const c3 = await store.customers.create({ name: "C", domain: "c.pbx.test" });
+  assert.is(c3.id, 3, "id 2 still names a deleted customer in the audit log");
+  await store.customers.delete(c3.id);
+  const c4 = await store.customers.create({ name: "D", domain: "d.pbx.test" });
+  assert.is(c4.id, 4, "the deleted newest id is not handed out again");
+  await store.close();
+});
+
 t.run();

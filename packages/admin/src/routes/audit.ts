@@ -1,6 +1,5 @@
-import type { AuditQuery } from "@centrex/store";
 import type { FastifyInstance } from "fastify";
-import { customerOf, type RouteContext } from "../context.js";
+import type { RouteContext } from "../context.js";
 import { auditSchema, errors } from "../schemas.js";
 
 /** The audit log, newest first; `customer` (a domain) and `limit` narrow it. */
@@ -20,11 +19,10 @@ export function auditRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: { type: "array", items: auditSchema }, ...errors },
       },
     },
-    async (req) => {
-      const q: AuditQuery = { limit: req.query.limit === undefined ? 100 : Number(req.query.limit) };
-      if (req.query.customer !== undefined)
-        q.customerId = (await customerOf(ctx.store, req.query.customer)).id;
-      return ctx.store.audit.list(q);
-    },
+    async (req) =>
+      ctx.ops.audit({
+        limit: req.query.limit === undefined ? 100 : Number(req.query.limit),
+        ...(req.query.customer !== undefined && { customer: req.query.customer }),
+      }),
   );
 }

@@ -1,6 +1,6 @@
 import { exportCustomerCdrs, type Invoice, invoiceToHtml, runInvoices, verifyLedger } from "@centrex/billing";
 import type { FastifyInstance } from "fastify";
-import { audit, customerOf, type RouteContext } from "../context.js";
+import type { RouteContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { customerSchema, DAY, domainParams, errors, MONTH } from "../schemas.js";
 
@@ -87,7 +87,7 @@ export function billingRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const from = dayStart(req.query.from, "from");
       const to = dayStart(req.query.to, "to") + DAY_MS; // "to" is the last day included
       if (to <= from) throw new ApiError(400, "invalid", "to is before from", "to");
-      const c = await customerOf(store, req.params.domain);
+      const c = await ctx.ops.customer(req.params.domain);
       const format = req.query.format ?? "csv";
       const text = await exportCustomerCdrs(store, c.id, from, to, format);
       return reply
@@ -127,13 +127,18 @@ export function billingRoutes(app: FastifyInstance, ctx: RouteContext): void {
       }
       if (req.body.issuedOn !== undefined) dayStart(req.body.issuedOn, "issuedOn");
       const ids =
-        req.body.customer === undefined ? undefined : [(await customerOf(store, req.body.customer)).id];
+        req.body.customer === undefined ? undefined : [(await ctx.ops.customer(req.body.customer)).id];
       const results = await runInvoices(store, ctx.tariffs, req.body.month, {
         ...(ids && { customerIds: ids }),
         ...(req.body.issuedOn !== undefined && { issuedOn: req.body.issuedOn }),
       });
       const issued = results.filter((r) => r.outcome === "invoiced").map((r) => r.customer.domain);
-      await audit(ctx, req, "invoice.run", ids?.[0] ?? null, { month: req.body.month, issued });
+      await store.audit.append({
+        actor: req.actor,
+        action: "invoice.run",
+        customerId: ids?.[0] ?? null,
+        detail: { month: req.body.month, issued },
+      });
       return results.map((r) => ({
         customer: r.customer,
         outcome: r.outcome,

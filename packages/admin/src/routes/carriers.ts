@@ -1,20 +1,7 @@
-import type { Carrier, CarrierTransport, NumberFormat, Store } from "@centrex/store";
+import type { CarrierUpdate, NewCarrierRequest } from "@centrex/operations";
 import type { FastifyInstance } from "fastify";
-import { audit, type RouteContext } from "../context.js";
-import { notFound } from "../errors.js";
+import type { RouteContext } from "../context.js";
 import { carrierSchema, errors } from "../schemas.js";
-
-interface NewCarrierBody {
-  name: string;
-  host: string;
-  port?: number;
-  transport?: CarrierTransport;
-  username?: string;
-  password?: string;
-  numberFormat?: NumberFormat;
-  priority?: number;
-  weight?: number;
-}
 
 const nameParams = {
   type: "object",
@@ -22,33 +9,37 @@ const nameParams = {
   properties: { name: { type: "string", minLength: 1, maxLength: 100 } },
 } as const;
 
-/** The carrier as shown: its password stays in the store (only whether one is set). */
-async function view(store: Store, c: Carrier) {
-  const routes = (await store.carriers.listRoutes(c.id)).map((r) => ({ id: r.id, prefix: r.prefix }));
-  return { ...c, password: undefined, hasPassword: c.password !== null, routes };
-}
+const carrierFields = {
+  host: { type: "string", minLength: 1, maxLength: 253 },
+  port: { type: "integer", minimum: 1, maximum: 65535 },
+  transport: { type: "string", enum: ["udp", "tcp", "tls"] },
+  username: { type: "string", maxLength: 200 },
+  password: { type: "string", maxLength: 200 },
+  numberFormat: { type: "string", enum: ["e164", "national"] },
+  priority: { type: "integer", minimum: 0, maximum: 65535 },
+  weight: { type: "integer", minimum: 0, maximum: 65535 },
+} as const;
 
-async function byName(store: Store, name: string): Promise<Carrier> {
-  const c = await store.carriers.findByName(name);
-  if (c === undefined) throw notFound(`carrier ${name}`);
-  return c;
-}
+// E.164 digits, an optional "+", or "any"/"" for every destination.
+const prefix = { type: "string", pattern: "^(any|\\+?[0-9]{0,15})$" } as const;
 
 /** SIP trunks to PSTN carriers and the prefixes each takes (the trunk reloads them on its own). */
 export function carrierRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { store } = ctx;
+  const { ops } = ctx;
 
   app.get(
     "/carriers",
     { schema: { response: { 200: { type: "array", items: carrierSchema }, ...errors } } },
-    async () => {
-      const out = [];
-      for (const c of await store.carriers.list()) out.push(await view(store, c));
-      return out;
-    },
+    async () => ops.listCarriers(),
   );
 
-  app.post<{ Body: NewCarrierBody }>(
+  app.get<{ Params: { name: string } }>(
+    "/carriers/:name",
+    { schema: { params: nameParams, response: { 200: carrierSchema, ...errors } } },
+    async (req) => ops.showCarrier(req.params.name),
+  );
+
+  app.post<{ Body: NewCarrierRequest }>(
     "/carriers",
     {
       schema: {
@@ -56,40 +47,36 @@ export function carrierRoutes(app: FastifyInstance, ctx: RouteContext): void {
           type: "object",
           required: ["name", "host"],
           additionalProperties: false,
-          properties: {
-            name: { type: "string", minLength: 1, maxLength: 100 },
-            host: { type: "string", minLength: 1, maxLength: 253 },
-            port: { type: "integer", minimum: 1, maximum: 65535 },
-            transport: { type: "string", enum: ["udp", "tcp", "tls"] },
-            username: { type: "string", maxLength: 200 },
-            password: { type: "string", maxLength: 200 },
-            numberFormat: { type: "string", enum: ["e164", "national"] },
-            priority: { type: "integer", minimum: 0, maximum: 65535 },
-            weight: { type: "integer", minimum: 0, maximum: 65535 },
-          },
+          properties: { name: { type: "string", minLength: 1, maxLength: 100 }, ...carrierFields },
         },
         response: { 201: carrierSchema, ...errors },
       },
     },
-    async (req, reply) => {
-      const c = await store.carriers.create(req.body);
-      await audit(ctx, req, "carrier.add", null, {
-        name: c.name,
-        host: c.host,
-        port: c.port,
-        transport: c.transport,
-      });
-      return reply.code(201).send(await view(store, c));
+    async (req, reply) => reply.code(201).send(await ops.addCarrier(req.actor, req.body)),
+  );
+
+  app.patch<{ Params: { name: string }; Body: CarrierUpdate }>(
+    "/carriers/:name",
+    {
+      schema: {
+        params: nameParams,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { ...carrierFields, enabled: { type: "boolean" } },
+        },
+        response: { 200: carrierSchema, ...errors },
+      },
     },
+    async (req) => ops.updateCarrier(req.actor, req.params.name, req.body),
   );
 
   app.delete<{ Params: { name: string } }>(
     "/carriers/:name",
     { schema: { params: nameParams, response: { 204: { type: "null" }, ...errors } } },
     async (req, reply) => {
-      const c = await byName(store, req.params.name);
-      await store.carriers.delete(c.id);
-      await audit(ctx, req, "carrier.remove", null, { name: c.name });
+      await ops.removeCarrier(req.actor, req.params.name);
       return reply.code(204).send();
     },
   );
@@ -99,22 +86,26 @@ export function carrierRoutes(app: FastifyInstance, ctx: RouteContext): void {
     {
       schema: {
         params: nameParams,
-        body: {
-          type: "object",
-          required: ["prefix"],
-          additionalProperties: false,
-          // E.164 digits, an optional "+", or "any"/"" for every destination.
-          properties: { prefix: { type: "string", pattern: "^(any|\\+?[0-9]{0,15})$" } },
-        },
+        body: { type: "object", required: ["prefix"], additionalProperties: false, properties: { prefix } },
         response: { 201: carrierSchema, ...errors },
       },
     },
-    async (req, reply) => {
-      const c = await byName(store, req.params.name);
-      const prefix = req.body.prefix === "any" ? "" : req.body.prefix.replace(/^\+/, "");
-      await store.carriers.addRoute(c.id, prefix);
-      await audit(ctx, req, "carrier.route", null, { name: c.name, prefix });
-      return reply.code(201).send(await view(store, c));
+    async (req, reply) =>
+      reply.code(201).send(await ops.addCarrierRoute(req.actor, req.params.name, req.body.prefix)),
+  );
+
+  app.delete<{ Params: { name: string; prefix: string } }>(
+    "/carriers/:name/routes/:prefix",
+    {
+      schema: {
+        params: {
+          type: "object",
+          required: ["name", "prefix"],
+          properties: { name: nameParams.properties.name, prefix },
+        },
+        response: { 200: carrierSchema, ...errors },
+      },
     },
+    async (req) => ops.removeCarrierRoute(req.actor, req.params.name, req.params.prefix),
   );
 }

@@ -1,21 +1,27 @@
-import type { CustomerPatch, CustomerStatus } from "@centrex/store";
 import type { FastifyInstance } from "fastify";
-import { audit, customerOf, type RouteContext } from "../context.js";
+import type { RouteContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { customerSchema, domainParams, errors, policySchema } from "../schemas.js";
+import { customerDetailSchema, customerSchema, DAY, domainParams, errors, policySchema } from "../schemas.js";
 
 interface DomainParams {
   domain: string;
 }
 
-/** Customers (tenants): list, create, read, change status or name, delete. */
+interface CustomerPatchBody {
+  name?: string;
+  status?: "active" | "suspended" | "terminated";
+  telecomProfessional?: boolean;
+  deliveryDate?: string | null;
+}
+
+/** Customers (tenants): list, create, read, change, delete — all through the operations layer. */
 export function customerRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { store } = ctx;
+  const { ops } = ctx;
 
   app.get(
     "/customers",
     { schema: { response: { 200: { type: "array", items: customerSchema }, ...errors } } },
-    async () => store.customers.list(),
+    async () => ops.listCustomers(),
   );
 
   app.post<{ Body: { name: string; domain: string } }>(
@@ -34,26 +40,29 @@ export function customerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 201: customerSchema, ...errors },
       },
     },
-    async (req, reply) => {
-      const c = await store.customers.create({ name: req.body.name, domain: req.body.domain });
-      await audit(ctx, req, "customer.create", c.id, { name: c.name, domain: c.domain });
-      return reply.code(201).send(c);
-    },
+    async (req, reply) => reply.code(201).send(await ops.addCustomer(req.actor, req.body)),
   );
 
   app.get<{ Params: DomainParams }>(
     "/customers/:domain",
     { schema: { params: domainParams, response: { 200: customerSchema, ...errors } } },
-    async (req) => customerOf(store, req.params.domain),
+    async (req) => (await ops.showCustomer(req.params.domain)).customer,
+  );
+
+  /** Everything about one customer: status with its suspensions, policy, counts, PIN labels. */
+  app.get<{ Params: DomainParams }>(
+    "/customers/:domain/summary",
+    { schema: { params: domainParams, response: { 200: customerDetailSchema, ...errors } } },
+    async (req) => ops.showCustomer(req.params.domain),
   );
 
   app.get<{ Params: DomainParams }>(
     "/customers/:domain/policy",
     { schema: { params: domainParams, response: { 200: policySchema, ...errors } } },
-    async (req) => store.policies.get((await customerOf(store, req.params.domain)).id),
+    async (req) => ops.policy(req.params.domain),
   );
 
-  app.patch<{ Params: DomainParams; Body: { name?: string; status?: CustomerStatus } }>(
+  app.patch<{ Params: DomainParams; Body: CustomerPatchBody }>(
     "/customers/:domain",
     {
       schema: {
@@ -65,23 +74,23 @@ export function customerRoutes(app: FastifyInstance, ctx: RouteContext): void {
           properties: {
             name: { type: "string", minLength: 1, maxLength: 200 },
             status: { type: "string", enum: ["active", "suspended", "terminated"] },
+            telecomProfessional: { type: "boolean" },
+            deliveryDate: { anyOf: [{ type: "string", pattern: DAY }, { type: "null" }] },
           },
         },
         response: { 200: customerSchema, ...errors },
       },
     },
     async (req) => {
-      const c = await customerOf(store, req.params.domain);
-      const patch: CustomerPatch = {};
-      if (req.body.name !== undefined) patch.name = req.body.name;
-      if (req.body.status !== undefined) patch.status = req.body.status;
-      if (Object.keys(patch).length === 0) throw new ApiError(400, "invalid", "nothing to change");
-      const updated = await store.customers.update(c.id, patch);
-      await audit(ctx, req, "customer.update", c.id, {
-        from: { name: c.name, status: c.status },
-        to: patch,
-      });
-      return updated;
+      const { status, ...rest } = req.body;
+      const domain = req.params.domain;
+      if (status !== undefined && Object.keys(rest).length > 0)
+        throw new ApiError(400, "invalid", "change status on its own, not with other fields", "status");
+      // Status changes are suspensions (rule 17) and termination: the same operations as /suspend and /resume.
+      if (status === "suspended") return ops.suspend(req.actor, domain, { nonPayment: true });
+      if (status === "active") return ops.resume(req.actor, domain, { nonPayment: true });
+      if (status === "terminated") return ops.terminateCustomer(req.actor, domain);
+      return ops.updateCustomer(req.actor, domain, rest);
     },
   );
 
@@ -89,9 +98,7 @@ export function customerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     "/customers/:domain",
     { schema: { params: domainParams, response: { 204: { type: "null" }, ...errors } } },
     async (req, reply) => {
-      const c = await customerOf(store, req.params.domain);
-      await store.customers.delete(c.id);
-      await audit(ctx, req, "customer.delete", c.id, { domain: c.domain, name: c.name });
+      await ops.removeCustomer(req.actor, req.params.domain);
       return reply.code(204).send();
     },
   );

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { audit, customerOf, type RouteContext } from "../context.js";
-import { notFound } from "../errors.js";
+import type { RouteContext } from "../context.js";
 import { domainParams, errors, extensionSchema } from "../schemas.js";
 
 interface ExtParams {
@@ -21,7 +20,7 @@ const password = { type: "string", minLength: 1, maxLength: 128 } as const;
 
 /** A customer's extensions (phone accounts). Passwords go in, never come out. */
 export function extensionRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { store } = ctx;
+  const { ops } = ctx;
 
   app.get<{ Params: { domain: string } }>(
     "/customers/:domain/extensions",
@@ -31,18 +30,13 @@ export function extensionRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: { type: "array", items: extensionSchema }, ...errors },
       },
     },
-    async (req) => {
-      const c = await customerOf(store, req.params.domain);
-      const now = Date.now();
-      const out = [];
-      for (const e of await store.extensions.listByCustomer(c.id)) {
-        out.push({ ...e, registered: await store.locations.count(e.id, now) });
-      }
-      return out;
-    },
+    async (req) => ops.listExtensions(req.params.domain),
   );
 
-  app.post<{ Params: { domain: string }; Body: { number: string; password: string; displayName?: string } }>(
+  app.post<{
+    Params: { domain: string };
+    Body: { number: string; password: string; displayName?: string; enabled?: boolean };
+  }>(
     "/customers/:domain/extensions",
     {
       schema: {
@@ -55,22 +49,31 @@ export function extensionRoutes(app: FastifyInstance, ctx: RouteContext): void {
             number: { type: "string", minLength: 1, maxLength: 16 },
             password,
             displayName: { type: "string", maxLength: 200 },
+            enabled: { type: "boolean" },
           },
         },
         response: { 201: extensionSchema, ...errors },
       },
     },
-    async (req, reply) => {
-      const c = await customerOf(store, req.params.domain);
-      const e = await store.extensions.create({
-        customerId: c.id,
-        number: req.body.number,
-        password: req.body.password,
-        ...(req.body.displayName !== undefined && { displayName: req.body.displayName }),
-      });
-      await audit(ctx, req, "extension.create", c.id, { number: e.number, displayName: e.displayName });
-      return reply.code(201).send({ ...e, registered: 0 });
+    async (req, reply) =>
+      reply.code(201).send(await ops.addExtension(req.actor, req.params.domain, req.body)),
+  );
+
+  app.patch<{ Params: ExtParams; Body: { displayName?: string; enabled?: boolean } }>(
+    "/customers/:domain/extensions/:number",
+    {
+      schema: {
+        params: extParams,
+        body: {
+          type: "object",
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { displayName: { type: "string", maxLength: 200 }, enabled: { type: "boolean" } },
+        },
+        response: { 200: extensionSchema, ...errors },
+      },
     },
+    async (req) => ops.updateExtension(req.actor, req.params.domain, req.params.number, req.body),
   );
 
   app.put<{ Params: ExtParams; Body: { password: string } }>(
@@ -88,11 +91,7 @@ export function extensionRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     },
     async (req, reply) => {
-      const c = await customerOf(store, req.params.domain);
-      const e = await store.extensions.find(c.id, req.params.number);
-      if (e === undefined) throw notFound(`extension ${req.params.number} of ${c.domain}`);
-      await store.extensions.setPassword(e.id, req.body.password);
-      await audit(ctx, req, "extension.password", c.id, { number: e.number });
+      await ops.setExtensionPassword(req.actor, req.params.domain, req.params.number, req.body.password);
       return reply.code(204).send();
     },
   );
@@ -101,11 +100,7 @@ export function extensionRoutes(app: FastifyInstance, ctx: RouteContext): void {
     "/customers/:domain/extensions/:number",
     { schema: { params: extParams, response: { 204: { type: "null" }, ...errors } } },
     async (req, reply) => {
-      const c = await customerOf(store, req.params.domain);
-      const e = await store.extensions.find(c.id, req.params.number);
-      if (e === undefined) throw notFound(`extension ${req.params.number} of ${c.domain}`);
-      await store.extensions.delete(e.id);
-      await audit(ctx, req, "extension.delete", c.id, { number: e.number });
+      await ops.removeExtension(req.actor, req.params.domain, req.params.number);
       return reply.code(204).send();
     },
   );

@@ -1,8 +1,8 @@
-import { DESTINATION_CLASSES, type DestinationClass } from "@centrex/dialplan";
-import { type BarringOverride, type NumberTarget, type Store, ValidationError } from "@centrex/store";
+import { DESTINATION_CLASSES } from "@centrex/dialplan";
+import { BARRING_REQUESTS, type BarringRequest } from "@centrex/operations";
 import type { FastifyInstance } from "fastify";
-import { audit, customerOf, type RouteContext } from "../context.js";
-import { ApiError, notFound } from "../errors.js";
+import type { RouteContext } from "../context.js";
+import { ApiError } from "../errors.js";
 import {
   customerSchema,
   domainParams,
@@ -17,46 +17,31 @@ interface DomainParams {
   domain: string;
 }
 
-/** Runs a store write, renaming the store's field names to the API's in a ValidationError. */
-async function renamingFields<T>(names: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ValidationError && names[err.field] !== undefined) {
-      throw new ApiError(400, "invalid", err.message, names[err.field]);
-    }
-    throw err;
-  }
-}
-
-async function describeTarget(store: Store, t: NumberTarget | null) {
-  if (t === null) return null;
-  const row = t.kind === "extension" ? await store.extensions.get(t.id) : await store.ringGroups.get(t.id);
-  return { kind: t.kind, id: t.id, number: row.number };
-}
-
 const emptyBody = { type: "object", additionalProperties: false, properties: {} } as const;
+const pinCode = { type: "string", pattern: "^[0-9]{4}$" } as const;
+const labelParams = {
+  type: "object",
+  required: ["domain", "label"],
+  properties: {
+    domain: domainParams.properties.domain,
+    label: { type: "string", minLength: 1, maxLength: 100 },
+  },
+} as const;
 
 /**
  * The operator's rules per customer, as the CLI's policy commands: numbers (DIDs), fallback
- * number, emergency location, barring, PIN codes, suspension. Applied live, all audited.
+ * number, emergency location, barring, PIN codes, suspension. Applied live, all audited, all
+ * checked by the operations layer (a rule refusing a request is a 422 naming the field).
  */
 export function policyRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { store } = ctx;
+  const { ops } = ctx;
 
   app.get<{ Params: DomainParams }>(
     "/customers/:domain/numbers",
     {
       schema: { params: domainParams, response: { 200: { type: "array", items: numberSchema }, ...errors } },
     },
-    async (req) => {
-      const c = await customerOf(store, req.params.domain);
-      const out = [];
-      for (const n of await store.numbers.listByCustomer(c.id)) {
-        out.push({ ...n, target: await describeTarget(store, n.target) });
-      }
-      return out;
-    },
+    async (req) => ops.listNumbers(req.params.domain),
   );
 
   app.post<{
@@ -88,28 +73,24 @@ export function policyRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 201: numberSchema, ...errors },
       },
     },
+    async (req, reply) => reply.code(201).send(await ops.addNumber(req.actor, req.params.domain, req.body)),
+  );
+
+  app.delete<{ Params: DomainParams & { e164: string } }>(
+    "/customers/:domain/numbers/:e164",
+    {
+      schema: {
+        params: {
+          type: "object",
+          required: ["domain", "e164"],
+          properties: { domain: domainParams.properties.domain, e164: { type: "string", pattern: E164 } },
+        },
+        response: { 204: { type: "null" }, ...errors },
+      },
+    },
     async (req, reply) => {
-      const c = await customerOf(store, req.params.domain);
-      let target: NumberTarget | null = null;
-      const t = req.body.target;
-      if (t !== undefined) {
-        const row =
-          t.kind === "extension"
-            ? await store.extensions.find(c.id, t.number)
-            : await store.ringGroups.find(c.id, t.number);
-        if (row === undefined) {
-          throw new ApiError(404, "not_found", `no ${t.kind} ${t.number} in ${c.domain}`, "target.number");
-        }
-        target = { kind: t.kind, id: row.id };
-      }
-      const n = await store.numbers.create({
-        e164: req.body.e164,
-        customerId: c.id,
-        target,
-        isMain: req.body.main === true,
-      });
-      await audit(ctx, req, "did.add", c.id, { e164: n.e164, target, main: n.isMain });
-      return reply.code(201).send({ ...n, target: await describeTarget(store, n.target) });
+      await ops.removeNumber(req.actor, req.params.domain, req.params.e164);
+      return reply.code(204).send();
     },
   );
 
@@ -127,14 +108,7 @@ export function policyRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: policySchema, ...errors },
       },
     },
-    async (req) => {
-      const c = await customerOf(store, req.params.domain);
-      const p = await renamingFields({ fallbackNumber: "e164" }, () =>
-        store.policies.update(c.id, { fallbackNumber: req.body.e164 }),
-      );
-      await audit(ctx, req, "policy.fallback", c.id, { fallbackNumber: req.body.e164 });
-      return p;
-    },
+    async (req) => ops.setFallback(req.actor, req.params.domain, req.body.e164),
   );
 
   app.put<{ Params: DomainParams; Body: { department: string; commune: string } }>(
@@ -154,18 +128,10 @@ export function policyRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: policySchema, ...errors },
       },
     },
-    async (req) => {
-      const c = await customerOf(store, req.params.domain);
-      const { department, commune } = req.body;
-      const p = await renamingFields({ emergencyDepartment: "department", emergencyCommune: "commune" }, () =>
-        store.policies.update(c.id, { emergencyDepartment: department, emergencyCommune: commune }),
-      );
-      await audit(ctx, req, "policy.emergency", c.id, { department, commune });
-      return p;
-    },
+    async (req) => ops.declareEmergency(req.actor, req.params.domain, req.body.department, req.body.commune),
   );
 
-  app.put<{ Params: DomainParams & { class: DestinationClass }; Body: { access: BarringOverride } }>(
+  app.put<{ Params: DomainParams & { class: string }; Body: { access: BarringRequest } }>(
     "/customers/:domain/barring/:class",
     {
       schema: {
@@ -181,29 +147,18 @@ export function policyRoutes(app: FastifyInstance, ctx: RouteContext): void {
           type: "object",
           required: ["access"],
           additionalProperties: false,
-          properties: { access: { type: "string", enum: ["allow", "pin", "deny"] } },
+          properties: { access: { type: "string", enum: [...BARRING_REQUESTS] } },
         },
         response: { 200: policySchema, ...errors },
       },
     },
-    async (req) => {
-      const c = await customerOf(store, req.params.domain);
-      const cls = req.params.class;
-      const before = await store.policies.get(c.id);
-      const from = before.barringOverrides[cls] ?? "default";
-      const p = await store.policies.update(c.id, {
-        barringOverrides: { ...before.barringOverrides, [cls]: req.body.access },
-      });
-      // Rule 19: opening a barred class is recorded with who and when (the entry's actor and at).
-      await audit(ctx, req, "policy.barring", c.id, { class: cls, from, to: req.body.access });
-      return p;
-    },
+    async (req) => ops.setBarring(req.actor, req.params.domain, req.params.class, req.body.access),
   );
 
   app.get<{ Params: DomainParams }>(
     "/customers/:domain/pins",
     { schema: { params: domainParams, response: { 200: { type: "array", items: pinSchema }, ...errors } } },
-    async (req) => store.pins.list((await customerOf(store, req.params.domain)).id),
+    async (req) => ops.listPins(req.params.domain),
   );
 
   app.post<{ Params: DomainParams; Body: { label: string; code: string } }>(
@@ -215,42 +170,37 @@ export function policyRoutes(app: FastifyInstance, ctx: RouteContext): void {
           type: "object",
           required: ["label", "code"],
           additionalProperties: false,
-          properties: {
-            label: { type: "string", minLength: 1, maxLength: 100 },
-            code: { type: "string", pattern: "^[0-9]{4}$" },
-          },
+          properties: { label: { type: "string", minLength: 1, maxLength: 100 }, code: pinCode },
         },
         response: { 201: pinSchema, ...errors },
       },
     },
-    async (req, reply) => {
-      const c = await customerOf(store, req.params.domain);
-      const p = await renamingFields({ pin: "code" }, () =>
-        store.pins.create(c.id, req.body.label, req.body.code),
-      );
-      await audit(ctx, req, "pin.add", c.id, { label: p.label });
-      return reply.code(201).send(p);
+    async (req, reply) =>
+      reply.code(201).send(await ops.addPin(req.actor, req.params.domain, req.body.label, req.body.code)),
+  );
+
+  app.put<{ Params: DomainParams & { label: string }; Body: { code: string } }>(
+    "/customers/:domain/pins/:label",
+    {
+      schema: {
+        params: labelParams,
+        body: {
+          type: "object",
+          required: ["code"],
+          additionalProperties: false,
+          properties: { code: pinCode },
+        },
+        response: { 200: pinSchema, ...errors },
+      },
     },
+    async (req) => ops.changePin(req.actor, req.params.domain, req.params.label, req.body.code),
   );
 
   app.delete<{ Params: DomainParams & { label: string } }>(
     "/customers/:domain/pins/:label",
-    {
-      schema: {
-        params: {
-          type: "object",
-          required: ["domain", "label"],
-          properties: { domain: domainParams.properties.domain, label: { type: "string", minLength: 1 } },
-        },
-        response: { 204: { type: "null" }, ...errors },
-      },
-    },
+    { schema: { params: labelParams, response: { 204: { type: "null" }, ...errors } } },
     async (req, reply) => {
-      const c = await customerOf(store, req.params.domain);
-      const p = (await store.pins.list(c.id)).find((x) => x.label === req.params.label);
-      if (p === undefined) throw notFound(`PIN "${req.params.label}" of ${c.domain}`);
-      await store.pins.delete(p.id);
-      await audit(ctx, req, "pin.remove", c.id, { label: p.label });
+      await ops.removePin(req.actor, req.params.domain, req.params.label);
       return reply.code(204).send();
     },
   );
@@ -281,29 +231,29 @@ export function policyRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     },
     async (req) => {
-      const { nonPayment, pstn, reason } = req.body;
-      if (nonPayment !== true && pstn === undefined) {
+      if (req.body.nonPayment !== true && req.body.pstn === undefined) {
         throw new ApiError(400, "invalid", "say nonPayment: true or pstn: partial|total", "pstn");
       }
-      const c = await customerOf(store, req.params.domain);
-      if (nonPayment === true) await store.customers.update(c.id, { status: "suspended" });
-      if (pstn !== undefined) {
-        await store.policies.update(c.id, { pstnSuspension: pstn, pstnSuspensionReason: reason ?? null });
-      }
-      await audit(ctx, req, "customer.suspend", c.id, { nonPayment: nonPayment === true, pstn, reason });
-      return { customer: await store.customers.get(c.id), policy: await store.policies.get(c.id) };
+      const customer = await ops.suspend(req.actor, req.params.domain, req.body);
+      return { customer, policy: await ops.policy(req.params.domain) };
     },
   );
 
-  app.post<{ Params: DomainParams }>(
+  app.post<{ Params: DomainParams; Body: { nonPayment?: boolean; pstn?: boolean } }>(
     "/customers/:domain/resume",
-    { schema: { params: domainParams, body: emptyBody, response: { 200: statusResponse, ...errors } } },
+    {
+      schema: {
+        params: domainParams,
+        body: {
+          ...emptyBody,
+          properties: { nonPayment: { type: "boolean" }, pstn: { type: "boolean" } },
+        },
+        response: { 200: statusResponse, ...errors },
+      },
+    },
     async (req) => {
-      const c = await customerOf(store, req.params.domain);
-      await store.customers.update(c.id, { status: "active" });
-      await store.policies.update(c.id, { pstnSuspension: "none", pstnSuspensionReason: null });
-      await audit(ctx, req, "customer.resume", c.id, {});
-      return { customer: await store.customers.get(c.id), policy: await store.policies.get(c.id) };
+      const customer = await ops.resume(req.actor, req.params.domain, req.body);
+      return { customer, policy: await ops.policy(req.params.domain) };
     },
   );
 }

@@ -10,7 +10,7 @@ import {
   verifyLedger,
 } from "@centrex/billing";
 import { type Command, InvalidArgumentError } from "commander";
-import { print } from "./output.js";
+import { EXIT_FAULT, print, printJson } from "./output.js";
 import { CliError, customerByDomain, type DbOptions, dbOptions, dbPath, withStore } from "./store-command.js";
 
 function readFile(path: string, what: string): Buffer {
@@ -25,12 +25,11 @@ function ledgerKey(path: string): LedgerKey {
   return loadLedgerKey(readFile(path, "ledger key"));
 }
 
+/** A real calendar day: "2026-13-01" and "2026-02-30" are refused (naming the flag and value). */
 function day(value: string): string {
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
-    new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value
-  )
-    throw new InvalidArgumentError("expected a date YYYY-MM-DD");
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value)
+    throw new InvalidArgumentError("expected a calendar date YYYY-MM-DD");
   return value;
 }
 
@@ -47,18 +46,21 @@ export function registerBillingCommands(program: Command): void {
       "ledger key: PEM (private or public) or 32-byte seed (default: <db>.ledger-key.pem)",
     )
     .option("--node <name>", "verify only this node's chain")
-    .action((o: DbOptions & { key?: string; node?: string }) =>
+    .option("--json", "print the report as JSON")
+    .action((o: DbOptions & { key?: string; node?: string; json?: boolean }) =>
       withStore(o, async (store) => {
         const report = await verifyLedger(
           store,
           ledgerKey(o.key ?? `${await dbPath(o)}.ledger-key.pem`),
           o.node ? { nodes: [o.node] } : {},
         );
-        for (const n of report.nodes) {
-          const state = n.fault ? `FAULT ${n.fault.kind} at ${n.fault.seq}: ${n.fault.detail}` : "ok";
-          print(`${n.node}\t${n.records} records\tseq ${n.firstSeq}..${n.lastSeq}\t${state}`);
-        }
-        if (!report.ok) process.exitCode = 1;
+        if (o.json === true) printJson(report);
+        else
+          for (const n of report.nodes) {
+            const state = n.fault ? `FAULT ${n.fault.kind} at ${n.fault.seq}: ${n.fault.detail}` : "ok";
+            print(`${n.node}\t${n.records} records\tseq ${n.firstSeq}..${n.lastSeq}\t${state}`);
+          }
+        if (!report.ok) process.exitCode = EXIT_FAULT;
       }),
     );
   dbOptions(cdr.command("export").description("a customer's call detail for a period (CG art. 12)"))
@@ -70,7 +72,7 @@ export function registerBillingCommands(program: Command): void {
       withStore(o, async (store) => {
         if (o.format !== "csv" && o.format !== "json")
           throw new CliError(`--format: expected csv or json, got ${o.format}`);
-        if (o.to < o.from) throw new CliError("--to is before --from");
+        if (o.to < o.from) throw new CliError(`--to ${o.to} is before --from ${o.from}`);
         const c = await customerByDomain(store, o.customer);
         const from = Date.parse(`${o.from}T00:00:00Z`);
         const to = Date.parse(`${o.to}T00:00:00Z`) + 86_400_000;

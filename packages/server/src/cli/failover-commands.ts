@@ -1,17 +1,24 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { BackupError, type BackupResult, backup, restore } from "@centrex/failover";
-import { openSqliteStore, sqliteHandle } from "@centrex/store";
+import { sqliteHandle } from "@centrex/store";
 import type { Command } from "commander";
 import { parseDocument } from "yaml";
 import { type FailoverConfig, failoverConfigSchema } from "../switch/failover/config.js";
 import { type ControlReply, callControl } from "../switch/failover/control-client.js";
 import { print, printError } from "./output.js";
-import { CliError, type DbOptions, dbOptions, dbPath } from "./store-command.js";
+import {
+  CliError,
+  type DbOptions,
+  dbOptions,
+  dbPath,
+  openExistingStore,
+  reportExpected,
+} from "./store-command.js";
 
 /** Takes an online, checksummed copy of the database (the switch may be running). */
 export async function runBackup(o: { db: string; dir: string }): Promise<BackupResult> {
-  const store = openSqliteStore(o.db);
+  const store = openExistingStore(o.db);
   try {
     return await backup(sqliteHandle(store), o.dir);
   } finally {
@@ -134,12 +141,12 @@ async function cli(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if (err instanceof CliError || err instanceof BackupError) {
+    if (err instanceof BackupError) {
       printError(`centrex: ${err.message}`);
       process.exitCode = 2;
       return;
     }
-    throw err;
+    if (!(await reportExpected(err))) throw err;
   }
 }
 

@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { StartOverrides } from "../config/overrides.js";
 import type { Switch } from "../switch/switch.js";
-import { printError } from "./output.js";
+import { EXIT_FAULT, EXIT_USAGE, printError } from "./output.js";
+import { centrexVersion } from "./version.js";
 
 // Start-up time: a one-shot command (`centrex customer list`) must answer in well under
 // half a second, so this file imports only commander. Each command group's module is
@@ -10,6 +11,7 @@ import { printError } from "./output.js";
 // never hide a command. `start` loads the switch itself inside its action.
 type Register = (program: Command) => void;
 const groups: Record<string, () => Promise<Register>> = {
+  init: async () => (await import("./init-command.js")).registerInitCommand,
   tenant: async () => (await import("./tenant-commands.js")).registerTenantCommands,
   media: async () => (await import("./media-command.js")).registerMediaCommand,
   policy: async () => (await import("./policy-commands.js")).registerPolicyCommands,
@@ -20,6 +22,8 @@ const groups: Record<string, () => Promise<Register>> = {
 };
 /** The groups that register each top-level command word (security adds to `extension`). */
 const groupsOf: Record<string, string[]> = {
+  init: ["init"],
+  audit: ["policy"],
   customer: ["tenant"],
   extension: ["tenant", "security"],
   ban: ["tenant", "security"],
@@ -48,7 +52,16 @@ function port(value: string): number {
 const program = new Command()
   .name("centrex")
   .description("centrex — a SIP/RTP softswitch for hosted business telephony")
-  .showHelpAfterError();
+  .version(centrexVersion(), "-V, --version", "print the version")
+  .addHelpText(
+    "after",
+    "\nExit status: 0 done; 1 a check found a fault (cdr verify) or the command failed outside its input;\n2 a usage or input error (nothing was changed).",
+  )
+  // A usage error (unknown command or option, missing argument, bad value) is one line and exit 2.
+  .configureOutput({ outputError: (str, write) => write(`centrex: ${str.replace(/^error: /, "")}`) })
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+  });
 
 program
   .command("start")
@@ -128,5 +141,5 @@ for (const register of await Promise.all(wanted.map((g) => groups[g]!()))) regis
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   printError(`centrex: ${(err as Error).message}`);
-  process.exit(1);
+  process.exit(EXIT_FAULT);
 });

@@ -1,204 +1,235 @@
-import { isDestinationClass } from "@centrex/dialplan";
-import type { BarringOverride, Store } from "@centrex/store";
-import { type Command, InvalidArgumentError } from "commander";
-import { print } from "./output.js";
-import { CliError, customerByDomain, type DbOptions, dbOptions, withStore } from "./store-command.js";
+import { DESTINATION_CLASSES, loadNumberingPlan } from "@centrex/dialplan";
+import type { BarringRequest } from "@centrex/operations";
+import type { Command } from "commander";
+import { print, when } from "./output.js";
+import {
+  type ChangeOptions,
+  CliError,
+  changeOptions,
+  cliActor,
+  type DbOptions,
+  dbOptions,
+  jsonOption,
+  output,
+  withOps,
+} from "./store-command.js";
 
-interface ActorOptions extends DbOptions {
-  by: string;
-}
+type ListOptions = DbOptions & { json?: boolean };
 
-/** Who made a change, for the audit log (rule 19: opening a barred class is recorded). */
-function actor(o: ActorOptions): string {
-  return `cli:${o.by}`;
-}
-
-function withActor(cmd: Command): Command {
-  return dbOptions(cmd).option(
-    "--by <who>",
-    "who asked for the change (recorded in the audit log)",
-    process.env.USER ?? "operator",
+/** The destination classes with their label and default, for `barring --help`. */
+function classHelp(): string {
+  const plan = loadNumberingPlan();
+  const lines = DESTINATION_CLASSES.map(
+    (c) => `  ${c.padEnd(26)}${plan.classes[c].label} (default: ${plan.classes[c].defaultAccess})`,
   );
-}
-
-async function audit(store: Store, o: ActorOptions, action: string, customerId: number, detail: unknown) {
-  await store.audit.append({ actor: actor(o), action, customerId, detail });
-}
-
-function e164(value: string): string {
-  if (!/^\+[1-9][0-9]{6,14}$/.test(value))
-    throw new InvalidArgumentError("expected an E.164 number, e.g. +33123456789");
-  return value;
+  return [
+    "",
+    "Destination classes (French numbering plan shipped with centrex):",
+    ...lines,
+    "",
+    'A class barred by default opens only to "pin": callers then dial *PIN# before the number.',
+    'The customer needs a PIN code first (centrex pin add). "default" returns a class to its default.',
+  ].join("\n");
 }
 
 /**
- * The operator's rules per customer: numbers (DIDs), the fallback number,
- * emergency location, barring, PIN codes and suspension. Every change is
- * applied live (the switch reads the store on each call) and audited.
+ * The operator's rules per customer: numbers (DIDs), the fallback number, emergency location,
+ * barring, PIN codes and suspension. Every change goes through the operations layer (the
+ * service terms' rules, the audit log) and is applied live (the switch reads the store on each
+ * call).
  */
 export function registerPolicyCommands(program: Command): void {
-  const did = program.command("did").description("manage a customer's phone numbers (DIDs)");
-  withActor(did.command("add <domain> <e164>").description("allocate a number to a customer"))
-    .option("--extension <number>", "ring this extension")
-    .option("--group <number>", "ring this ring group")
+  const did = program.command("did").description("a customer's phone numbers (DIDs): add, list, remove");
+  changeOptions(
+    did
+      .command("add <domain> <e164>")
+      .description("allocate a French geographic number (+331… to +335…) to a customer"),
+  )
+    .option("--extension <number>", "calls to it ring this extension")
+    .option("--group <number>", "calls to it ring this ring group")
     .option("--main", "make it the customer's main number")
     .action(
       (
         domain: string,
         number: string,
-        o: ActorOptions & { extension?: string; group?: string; main?: boolean },
+        o: ChangeOptions & { extension?: string; group?: string; main?: boolean },
       ) =>
-        withStore(o, async (store) => {
-          const c = await customerByDomain(store, domain);
-          let target = null as { kind: "extension" | "group"; id: number } | null;
-          if (o.extension !== undefined) {
-            const e = await store.extensions.find(c.id, o.extension);
-            if (e === undefined) throw new CliError(`no extension ${o.extension} in ${c.domain}`);
-            target = { kind: "extension", id: e.id };
-          } else if (o.group !== undefined) {
-            const g = await store.ringGroups.find(c.id, o.group);
-            if (g === undefined) throw new CliError(`no ring group ${o.group} in ${c.domain}`);
-            target = { kind: "group", id: g.id };
-          }
-          const n = await store.numbers.create({
-            e164: e164(number),
-            customerId: c.id,
-            target,
-            isMain: o.main === true,
+        withOps(o, async (ops) => {
+          if (o.extension !== undefined && o.group !== undefined)
+            throw new CliError(
+              `--extension ${o.extension} and --group ${o.group}: a number rings one target, give one of them`,
+            );
+          const target =
+            o.extension !== undefined
+              ? { kind: "extension" as const, number: o.extension }
+              : o.group !== undefined
+                ? { kind: "group" as const, number: o.group }
+                : undefined;
+          const n = await ops.addNumber(cliActor(o), domain, {
+            e164: number,
+            ...(target && { target }),
+            main: o.main === true,
           });
-          await audit(store, o, "did.add", c.id, { e164: n.e164, target, main: n.isMain });
-          print(`number ${n.e164} allocated to ${c.domain}${n.isMain ? " (main)" : ""}`);
+          print(`number ${n.e164} allocated to ${domain}${n.isMain ? " (main)" : ""}`);
         }),
     );
-  dbOptions(did.command("list <domain>").description("list a customer's numbers")).action(
-    (domain: string, o: DbOptions) =>
-      withStore(o, async (store) => {
-        const c = await customerByDomain(store, domain);
-        for (const n of await store.numbers.listByCustomer(c.id)) {
-          const t = n.target === null ? "unrouted" : `${n.target.kind}:${n.target.id}`;
+  jsonOption(
+    dbOptions(did.command("list <domain>").description("list a customer's numbers and where they ring")),
+  ).action((domain: string, o: ListOptions) =>
+    withOps(o, async (ops) => {
+      const list = await ops.listNumbers(domain);
+      output(o, list, () => {
+        for (const n of list) {
+          const t = n.target === null ? "unrouted" : `${n.target.kind} ${n.target.number}`;
           print(`${n.e164}\t${t}${n.isMain ? "\tmain" : ""}`);
         }
+      });
+    }),
+  );
+  changeOptions(did.command("remove <domain> <e164>").description("give a number back")).action(
+    (domain: string, number: string, o: ChangeOptions) =>
+      withOps(o, async (ops) => {
+        await ops.removeNumber(cliActor(o), domain, number);
+        print(`number ${number} removed from ${domain}`);
       }),
   );
 
-  withActor(
+  changeOptions(
     program
       .command("fallback <domain> <e164>")
-      .description("number the main number goes to during an outage"),
-  ).action((domain: string, number: string, o: ActorOptions) =>
-    withStore(o, async (store) => {
-      const c = await customerByDomain(store, domain);
-      await store.policies.update(c.id, { fallbackNumber: e164(number) });
-      await audit(store, o, "policy.fallback", c.id, { fallbackNumber: number });
-      print(`fallback of ${c.domain}: ${number}`);
+      .description('fixed or mobile number the main number goes to during an outage ("none" clears it)'),
+  ).action((domain: string, number: string, o: ChangeOptions) =>
+    withOps(o, async (ops) => {
+      await ops.setFallback(cliActor(o), domain, number === "none" ? null : number);
+      print(`fallback of ${domain}: ${number}`);
     }),
   );
 
-  withActor(
+  changeOptions(
     program
       .command("emergency <domain>")
-      .description("declare where the customer is, so emergency calls are routed (rule 15)")
+      .description("declare where the customer is; emergency calls are refused until it is declared")
       .requiredOption("--department <code>", "department, e.g. 75, 2A, 971")
-      .requiredOption("--commune <insee>", "INSEE commune code, e.g. 75056"),
-  ).action((domain: string, o: ActorOptions & { department: string; commune: string }) =>
-    withStore(o, async (store) => {
-      const c = await customerByDomain(store, domain);
-      await store.policies.update(c.id, { emergencyDepartment: o.department, emergencyCommune: o.commune });
-      await audit(store, o, "policy.emergency", c.id, { department: o.department, commune: o.commune });
-      print(`emergency location of ${c.domain}: ${o.department} / ${o.commune}`);
-    }),
-  );
-
-  withActor(
-    program
-      .command("barring <domain> <class> <access>")
-      .description("set a destination class to allow, pin or deny (opening a barred class is audited)"),
-  ).action((domain: string, cls: string, access: string, o: ActorOptions) =>
-    withStore(o, async (store) => {
-      if (!isDestinationClass(cls)) throw new CliError(`unknown destination class "${cls}"`);
-      if (access !== "allow" && access !== "pin" && access !== "deny") {
-        throw new CliError(`access must be allow, pin or deny (got "${access}")`);
-      }
-      const c = await customerByDomain(store, domain);
-      const p = await store.policies.get(c.id);
-      const before = p.barringOverrides[cls] ?? "default";
-      await store.policies.update(c.id, {
-        barringOverrides: { ...p.barringOverrides, [cls]: access as BarringOverride },
-      });
-      await audit(store, o, "policy.barring", c.id, { class: cls, from: before, to: access });
-      print(`${c.domain}: ${cls} ${before} -> ${access}`);
-    }),
-  );
-
-  const pin = program.command("pin").description("manage a customer's 4-digit PIN codes (rule 18)");
-  withActor(pin.command("add <domain> <label>").requiredOption("--code <pin>", "4 digits")).action(
-    (domain: string, label: string, o: ActorOptions & { code: string }) =>
-      withStore(o, async (store) => {
-        const c = await customerByDomain(store, domain);
-        await store.pins.create(c.id, label, o.code);
-        await audit(store, o, "pin.add", c.id, { label });
-        print(`PIN "${label}" added to ${c.domain}`);
-      }),
-  );
-  dbOptions(pin.command("list <domain>")).action((domain: string, o: DbOptions) =>
-    withStore(o, async (store) => {
-      const c = await customerByDomain(store, domain);
-      for (const p of await store.pins.list(c.id)) print(p.label);
-    }),
-  );
-  withActor(pin.command("remove <domain> <label>")).action((domain: string, label: string, o: ActorOptions) =>
-    withStore(o, async (store) => {
-      const c = await customerByDomain(store, domain);
-      const p = (await store.pins.list(c.id)).find((x) => x.label === label);
-      if (p === undefined) throw new CliError(`no PIN "${label}" in ${c.domain}`);
-      await store.pins.delete(p.id);
-      await audit(store, o, "pin.remove", c.id, { label });
-      print(`PIN "${label}" removed from ${c.domain}`);
-    }),
-  );
-
-  withActor(
-    program
-      .command("suspend <domain>")
-      .description(
-        "suspend a customer: --non-payment (all outgoing but emergency) or --pstn partial|total (abuse)",
-      )
-      .option("--non-payment", "contract suspension for non-payment (rule 17)")
-      .option("--pstn <scope>", "PSTN access only: partial (international) or total (rule 16)")
-      .option("--reason <text>", "why"),
-  ).action((domain: string, o: ActorOptions & { nonPayment?: boolean; pstn?: string; reason?: string }) =>
-    withStore(o, async (store) => {
-      const c = await customerByDomain(store, domain);
-      if (o.nonPayment !== true && o.pstn === undefined)
-        throw new CliError("say --non-payment or --pstn partial|total");
-      if (o.pstn !== undefined && o.pstn !== "partial" && o.pstn !== "total") {
-        throw new CliError(`--pstn must be partial or total (got "${o.pstn}")`);
-      }
-      if (o.nonPayment === true) await store.customers.update(c.id, { status: "suspended" });
-      if (o.pstn !== undefined) {
-        await store.policies.update(c.id, {
-          pstnSuspension: o.pstn as "partial" | "total",
-          pstnSuspensionReason: o.reason ?? null,
-        });
-      }
-      await audit(store, o, "customer.suspend", c.id, {
-        nonPayment: o.nonPayment === true,
-        pstn: o.pstn,
-        reason: o.reason,
-      });
+      .requiredOption("--commune <insee>", "INSEE commune code, in that department, e.g. 75056"),
+  ).action((domain: string, o: ChangeOptions & { department: string; commune: string }) =>
+    withOps(o, async (ops) => {
+      const p = await ops.declareEmergency(cliActor(o), domain, o.department, o.commune);
       print(
-        `${c.domain} suspended${o.nonPayment ? " (non-payment)" : ""}${o.pstn ? ` (PSTN ${o.pstn})` : ""}`,
+        `emergency location of ${domain}: department ${p.emergencyDepartment}, commune ${p.emergencyCommune}`,
       );
     }),
   );
-  withActor(program.command("resume <domain>").description("lift every suspension of a customer")).action(
-    (domain: string, o: ActorOptions) =>
-      withStore(o, async (store) => {
-        const c = await customerByDomain(store, domain);
-        await store.customers.update(c.id, { status: "active" });
-        await store.policies.update(c.id, { pstnSuspension: "none", pstnSuspensionReason: null });
-        await audit(store, o, "customer.resume", c.id, {});
-        print(`${c.domain} resumed`);
+
+  changeOptions(
+    program
+      .command("barring <domain> <class> <access>")
+      .description("set a destination class to allow, pin, deny or default (audited)")
+      .addHelpText("after", classHelp),
+  ).action((domain: string, cls: string, access: string, o: ChangeOptions) =>
+    withOps(o, async (ops) => {
+      const before = (await ops.policy(domain)).barringOverrides[cls] ?? "default";
+      const p = await ops.setBarring(cliActor(o), domain, cls, access as BarringRequest);
+      print(`${domain}: ${cls} ${before} -> ${p.barringOverrides[cls] ?? "default"}`);
+    }),
+  );
+
+  const pin = program
+    .command("pin")
+    .description(
+      "a customer's 4-digit PIN codes, dialled *PIN# before costly numbers: add, list, change, remove",
+    );
+  changeOptions(pin.command("add <domain> <label>").description("add a PIN code (stored hashed)"))
+    .requiredOption("--code <pin>", "4 digits, different from the customer's other codes")
+    .action((domain: string, label: string, o: ChangeOptions & { code: string }) =>
+      withOps(o, async (ops) => {
+        await ops.addPin(cliActor(o), domain, label, o.code);
+        print(`PIN "${label}" added to ${domain}`);
       }),
+    );
+  changeOptions(pin.command("change <domain> <label>").description("give a PIN a new code"))
+    .requiredOption("--code <pin>", "4 digits")
+    .action((domain: string, label: string, o: ChangeOptions & { code: string }) =>
+      withOps(o, async (ops) => {
+        await ops.changePin(cliActor(o), domain, label, o.code);
+        print(`PIN "${label}" of ${domain} changed`);
+      }),
+    );
+  jsonOption(
+    dbOptions(pin.command("list <domain>").description("list PIN labels (codes are never shown)")),
+  ).action((domain: string, o: ListOptions) =>
+    withOps(o, async (ops) => {
+      const list = await ops.listPins(domain);
+      output(o, list, () => {
+        for (const p of list) print(`${p.label}\tchanged ${when(p.updatedAt)}`);
+      });
+    }),
+  );
+  changeOptions(pin.command("remove <domain> <label>").description("remove a PIN code")).action(
+    (domain: string, label: string, o: ChangeOptions) =>
+      withOps(o, async (ops) => {
+        await ops.removePin(cliActor(o), domain, label);
+        print(`PIN "${label}" removed from ${domain}`);
+      }),
+  );
+
+  changeOptions(
+    program
+      .command("suspend <domain>")
+      .description(
+        "suspend a customer: --non-payment (every outgoing call but emergency) and/or --pstn partial|total (abuse: the public network only, internal calls keep working)",
+      )
+      .option("--non-payment", "contract suspension for non-payment")
+      .option("--pstn <scope>", "public network only: partial (international) or total")
+      .option("--reason <text>", "why (shown in customer list and show)"),
+  ).action((domain: string, o: ChangeOptions & { nonPayment?: boolean; pstn?: string; reason?: string }) =>
+    withOps(o, async (ops) => {
+      if (o.nonPayment !== true && o.pstn === undefined)
+        throw new CliError("say --non-payment or --pstn partial|total");
+      if (o.pstn !== undefined && o.pstn !== "partial" && o.pstn !== "total")
+        throw new CliError(`--pstn: expected partial or total, got "${o.pstn}"`);
+      const c = await ops.suspend(cliActor(o), domain, {
+        ...(o.nonPayment === true && { nonPayment: true }),
+        ...(o.pstn !== undefined && { pstn: o.pstn as "partial" | "total" }),
+        ...(o.reason !== undefined && { reason: o.reason }),
+      });
+      print(`${c.domain} suspended: ${c.suspensions.map((s) => s.kind).join(", ")}`);
+    }),
+  );
+  changeOptions(
+    program
+      .command("resume <domain>")
+      .description("lift a customer's suspensions (all of them, or only --non-payment / --pstn)")
+      .option("--non-payment", "only the non-payment suspension")
+      .option("--pstn", "only the public-network suspension"),
+  ).action((domain: string, o: ChangeOptions & { nonPayment?: boolean; pstn?: boolean }) =>
+    withOps(o, async (ops) => {
+      const c = await ops.resume(cliActor(o), domain, {
+        ...(o.nonPayment === true && { nonPayment: true }),
+        ...(o.pstn === true && { pstn: true }),
+      });
+      print(`${c.domain} resumed: ${c.status}`);
+    }),
+  );
+
+  jsonOption(
+    dbOptions(
+      program
+        .command("audit")
+        .description("the audit log of changes, newest first: who, when, what, before and after")
+        .option("--customer <domain>", "only this customer's entries")
+        .option("--limit <n>", "at most this many entries (1-10000)", "50"),
+    ),
+  ).action((o: ListOptions & { customer?: string; limit: string }) =>
+    withOps(o, async (ops) => {
+      if (!/^[1-9][0-9]{0,4}$/.test(o.limit))
+        throw new CliError(`--limit: expected 1 to 10000, got "${o.limit}"`);
+      const list = await ops.audit({
+        limit: Number(o.limit),
+        ...(o.customer !== undefined && { customer: o.customer }),
+      });
+      output(o, list, () => {
+        for (const e of list) print(`${when(e.at)}\t${e.actor}\t${e.action}\t${JSON.stringify(e.detail)}`);
+      });
+    }),
   );
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type AdminApi, startAdminApi } from "@centrex/admin";
 import { loadLedgerKey, parseTariffBook } from "@centrex/billing";
+import type { NumberingPlan } from "@centrex/dialplan";
 import type { SourceGuard } from "@centrex/guard";
 import type { Store } from "@centrex/store";
 import type { Logger } from "pino";
@@ -12,6 +13,7 @@ export async function startAdmin(
   config: CentrexConfig,
   store: Store,
   logger: Logger,
+  numberingPlan: NumberingPlan,
   guard?: SourceGuard,
 ): Promise<AdminApi | undefined> {
   const a = config.admin;
@@ -27,6 +29,7 @@ export async function startAdmin(
     tokens: a.tokens,
     ledgerKey: loadLedgerKey(ledgerKeyMaterial(config)),
     ...(tariffs !== undefined && { tariffs }),
+    numberingPlan,
     logger: logger.child({ component: "admin" }),
     tokenMaxFailures: config.security.adminMaxFailures,
     ...(guard !== undefined && { bans: guard }),

@@ -1,4 +1,5 @@
 import { type FraudEvent, FraudMonitor } from "@centrex/billing";
+import type { Operations } from "@centrex/operations";
 import type { PstnGuard } from "@centrex/proxy";
 import type { Store } from "@centrex/store";
 import type { Logger } from "pino";
@@ -20,6 +21,8 @@ export class FraudGuard implements PstnGuard {
     readonly store: Store,
     readonly config: CentrexConfig,
     readonly logger: Logger,
+    /** The suspension goes through the operations layer like an operator's (rules, since, audit). */
+    readonly ops: Operations,
   ) {
     this.monitor = new FraudMonitor({
       delegate: {
@@ -54,16 +57,8 @@ export class FraudGuard implements PstnGuard {
 
   async #suspend(customerId: number, reason: string): Promise<void> {
     this.#suspended.add(customerId);
-    await this.store.policies.update(customerId, {
-      pstnSuspension: "total",
-      pstnSuspensionReason: `fraud: ${reason}`,
-    });
-    await this.store.audit.append({
-      actor: "system:fraud",
-      action: "customer.suspend",
-      customerId,
-      detail: { pstn: "total", reason },
-    });
+    const c = await this.store.customers.get(customerId);
+    await this.ops.suspend("system:fraud", c.domain, { pstn: "total", reason: `fraud: ${reason}` });
     this.logger.error(
       { event: "fraud-suspension", customerId, reason },
       "PSTN access suspended by fraud detection",

@@ -1,6 +1,7 @@
 import type { AdminApi } from "@centrex/admin";
 import type { SourceGuard } from "@centrex/guard";
 import type { MediaController } from "@centrex/media";
+import { Operations } from "@centrex/operations";
 import { MediaAnchor, SipProxy } from "@centrex/proxy";
 import { DigestAuthenticator, ExpirySweeper, NatKeepalive, Registrar } from "@centrex/registrar";
 import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@centrex/sip";
@@ -126,7 +127,7 @@ export class Switch {
       policy,
       events: callRecorder(ledger, logger),
       trunk: trunk.trunk,
-      pstnGuard: new FraudGuard(store, config, logger),
+      pstnGuard: new FraudGuard(store, config, logger, new Operations(store, { plan: policy.data.plan })),
       ...(support !== undefined && { support }),
       ringTimeoutMs: config.proxy.ringTimeoutMs,
       authenticateCalls: config.proxy.authenticateCalls,
@@ -186,7 +187,7 @@ export class Switch {
       }
     }
     if (failover === undefined || failover.serving) await setUpstream(true);
-    const admin = await startAdmin(config, store, logger, guard);
+    const admin = await startAdmin(config, store, logger, policy.data.plan, guard);
 
     logger.info(
       {

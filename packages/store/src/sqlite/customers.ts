@@ -25,7 +25,9 @@ const toCustomer = (r: Row): Customer => ({
 
 export class SqliteCustomers implements CustomerRepository {
   readonly #ctx: Ctx;
-  readonly #insert: Stmt<[string, string, string, number], Row>;
+  readonly #insert: Stmt<[number, string, string, string, number], Row>;
+  readonly #nextId: Stmt<[], { next: number }>;
+  readonly #raiseHighWater: Stmt<[number]>;
   readonly #byId: Stmt<[number], Row>;
   readonly #byDomain: Stmt<[string], Row>;
   readonly #all: Stmt<[], Row>;
@@ -39,7 +41,14 @@ export class SqliteCustomers implements CustomerRepository {
     this.#ctx = ctx;
     const db = ctx.db;
     this.#insert = db.prepare(
-      "INSERT INTO customers (name, domain, status, created_at) VALUES (?, ?, ?, ?) RETURNING *",
+      "INSERT INTO customers (id, name, domain, status, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
+    );
+    this.#nextId = db.prepare(
+      `SELECT max(coalesce((SELECT last FROM id_high_water WHERE name = 'customers'), 0),
+                  coalesce((SELECT max(id) FROM customers), 0)) + 1 AS next`,
+    );
+    this.#raiseHighWater = db.prepare(
+      "INSERT OR REPLACE INTO id_high_water (name, last) VALUES ('customers', ?)",
     );
     this.#byId = db.prepare("SELECT * FROM customers WHERE id = ?");
     this.#byDomain = db.prepare("SELECT * FROM customers WHERE domain = ?");
@@ -59,7 +68,17 @@ export class SqliteCustomers implements CustomerRepository {
     const name = checkText(input.name, "name");
     const domain = checkDomain(input.domain);
     const status = checkOneOf(input.status ?? "active", STATUSES, "status");
-    return sql(() => toCustomer(this.#insert.get(name, domain, status, this.#ctx.now())!));
+    // Ids are never reused (see migration 5): audit rows and call records outlive the customer.
+    return sql(() =>
+      this.#ctx.db
+        .transaction(() => {
+          const id = this.#nextId.get()!.next;
+          const row = this.#insert.get(id, name, domain, status, this.#ctx.now())!;
+          this.#raiseHighWater.run(id);
+          return toCustomer(row);
+        })
+        .immediate(),
+    );
   }
 
   async get(id: number): Promise<Customer> {

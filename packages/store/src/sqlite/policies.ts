@@ -5,6 +5,7 @@ import {
   checkCommune,
   checkDepartment,
   checkE164,
+  checkInteger,
   checkIsoDate,
   checkOneOf,
   checkText,
@@ -22,6 +23,9 @@ interface Row {
   barring_overrides: string;
   pstn_suspension: PstnSuspension;
   pstn_suspension_reason: string | null;
+  pstn_suspended_at: number | null;
+  non_payment_since: number | null;
+  non_payment_reason: string | null;
   fallback_number: string | null;
   telecom_professional: number;
   delivery_date: string | null;
@@ -35,6 +39,9 @@ const toPolicy = (r: Row): CustomerPolicy => ({
   barringOverrides: JSON.parse(r.barring_overrides) as Record<string, BarringOverride>,
   pstnSuspension: r.pstn_suspension,
   pstnSuspensionReason: r.pstn_suspension_reason,
+  pstnSuspendedAt: r.pstn_suspended_at,
+  nonPaymentSince: r.non_payment_since,
+  nonPaymentReason: r.non_payment_reason,
   fallbackNumber: r.fallback_number,
   telecomProfessional: bool(r.telecom_professional),
   deliveryDate: r.delivery_date,
@@ -49,6 +56,9 @@ function defaults(customerId: number, createdAt: number): Row {
     barring_overrides: "{}",
     pstn_suspension: "none",
     pstn_suspension_reason: null,
+    pstn_suspended_at: null,
+    non_payment_since: null,
+    non_payment_reason: null,
     fallback_number: null,
     telecom_professional: 0,
     delivery_date: null,
@@ -69,6 +79,9 @@ function checkOverrides(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const optTime = (v: number | null): number | null =>
+  v === null ? null : checkInteger(v, "since", 0, Number.MAX_SAFE_INTEGER);
+
 export class SqlitePolicies implements PolicyRepository {
   readonly #ctx: Ctx;
   readonly #get: Stmt<[number], Row>;
@@ -82,10 +95,11 @@ export class SqlitePolicies implements PolicyRepository {
     this.#customer = db.prepare("SELECT created_at FROM customers WHERE id = ?");
     this.#upsert = db.prepare(
       `INSERT OR REPLACE INTO customer_policies (customer_id, emergency_department, emergency_commune,
-         barring_overrides, pstn_suspension, pstn_suspension_reason, fallback_number, telecom_professional,
-         delivery_date, updated_at)
+         barring_overrides, pstn_suspension, pstn_suspension_reason, pstn_suspended_at, non_payment_since,
+         non_payment_reason, fallback_number, telecom_professional, delivery_date, updated_at)
        VALUES (@customer_id, @emergency_department, @emergency_commune, @barring_overrides, @pstn_suspension,
-         @pstn_suspension_reason, @fallback_number, @telecom_professional, @delivery_date, @updated_at)
+         @pstn_suspension_reason, @pstn_suspended_at, @non_payment_since, @non_payment_reason,
+         @fallback_number, @telecom_professional, @delivery_date, @updated_at)
        RETURNING *`,
     );
   }
@@ -136,6 +150,12 @@ export class SqlitePolicies implements PolicyRepository {
               patch.pstnSuspensionReason === null
                 ? null
                 : checkText(patch.pstnSuspensionReason, "pstnSuspensionReason");
+          }
+          if (patch.pstnSuspendedAt !== undefined) next.pstn_suspended_at = optTime(patch.pstnSuspendedAt);
+          if (patch.nonPaymentSince !== undefined) next.non_payment_since = optTime(patch.nonPaymentSince);
+          if (patch.nonPaymentReason !== undefined) {
+            next.non_payment_reason =
+              patch.nonPaymentReason === null ? null : checkText(patch.nonPaymentReason, "nonPaymentReason");
           }
           if (patch.fallbackNumber !== undefined) {
             next.fallback_number =

@@ -1,0 +1,27 @@
+/**
+ * @centrex/operations — the one way tenant data changes. The CLI, the admin API (and the
+ * console through it) and the switch's automatic actions call `Operations`; it enforces the
+ * service terms' rules before writing and appends one audit entry per change.
+ */
+
+export type { OperationErrorKind } from "./errors.js";
+export { OperationError } from "./errors.js";
+export type {
+  Actor,
+  CarrierUpdate,
+  NewCarrierRequest,
+  OperationsOptions,
+  SuspendRequest,
+} from "./operations.js";
+export { Operations } from "./operations.js";
+export type { BarringRequest } from "./rules.js";
+export { BARRING_REQUESTS } from "./rules.js";
+export type {
+  CarrierView,
+  CustomerDetail,
+  CustomerView,
+  ExtensionView,
+  NumberView,
+  Suspension,
+} from "./views.js";
+export { describeSuspension } from "./views.js";

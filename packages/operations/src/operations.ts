@@ -1,0 +1,706 @@
+import type { DestinationClass, NumberingPlan } from "@centrex/dialplan";
+import { checkPasswordStrength, WeakPasswordError } from "@centrex/guard";
+import type {
+  AuditEntry,
+  Carrier,
+  CarrierPatch,
+  CarrierTransport,
+  Customer,
+  CustomerPolicy,
+  NumberFormat,
+  NumberTarget,
+  Store,
+} from "@centrex/store";
+import { invalid, notFound, OperationError, refused, storeCall } from "./errors.js";
+import {
+  type BarringRequest,
+  barringChange,
+  checkClass,
+  checkDid,
+  checkE164,
+  checkEmergencyLocation,
+  checkFallback,
+  checkLabel,
+  checkPinCode,
+  printable,
+} from "./rules.js";
+import {
+  type CarrierView,
+  type CustomerDetail,
+  type CustomerView,
+  carrierView,
+  customerView,
+  type ExtensionView,
+  type NumberView,
+} from "./views.js";
+
+/** Who asks for a change: "cli:<os user>", "api:<token name>", "system:fraud"… Recorded as is. */
+export type Actor = string;
+
+export interface OperationsOptions {
+  /** The numbering plan in force: default access of each class (rule 19), number classes (rules 3, 22). */
+  readonly plan: NumberingPlan;
+  readonly clock?: () => number;
+}
+
+export interface SuspendRequest {
+  /** Contract suspension for non-payment (rule 17): every outgoing call but emergency. */
+  readonly nonPayment?: boolean;
+  /** PSTN access cut after abnormal consumption (rule 16): internal calls keep working. */
+  readonly pstn?: "partial" | "total";
+  readonly reason?: string;
+}
+
+export interface NewCarrierRequest {
+  name: string;
+  host: string;
+  port?: number;
+  transport?: CarrierTransport;
+  username?: string;
+  password?: string;
+  numberFormat?: NumberFormat;
+  priority?: number;
+  weight?: number;
+}
+
+export type CarrierUpdate = Omit<CarrierPatch, "name">;
+
+/**
+ * The one way tenant data changes. The CLI, the admin API (and through it the console) and the
+ * switch's own automatic actions (fraud suspension) call these methods; none writes to the store
+ * directly. Each method checks its whole input and the service-terms rules before writing
+ * anything, so a refused change leaves the store as it was, then writes and appends one audit
+ * entry: who, what, before/after, never a secret. Reads that operators see are here too, so
+ * every entry point shows the same thing (a customer's suspensions, a DID's extension number).
+ */
+export class Operations {
+  readonly store: Store;
+  readonly plan: NumberingPlan;
+  readonly #clock: () => number;
+
+  constructor(store: Store, opts: OperationsOptions) {
+    this.store = store;
+    this.plan = opts.plan;
+    this.#clock = opts.clock ?? Date.now;
+  }
+
+  // ------------------------------------------------------------------ audit
+
+  async #record(actor: Actor, action: string, customer: Customer | null, detail: Record<string, unknown>) {
+    await this.store.audit.append({
+      actor,
+      action,
+      customerId: customer?.id ?? null,
+      detail: customer === null ? detail : { customer: customer.domain, ...detail },
+    });
+  }
+
+  #actor(actor: Actor): Actor {
+    if (typeof actor !== "string" || actor.trim() === "" || actor.length > 200)
+      throw invalid(
+        "actor",
+        `who made the change must be named (1 to 200 characters), got "${String(actor)}"`,
+      );
+    return actor;
+  }
+
+  /** The audit trail, newest first; `customer` (a domain) narrows it to that customer's entries. */
+  async audit(q: { customer?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    const limit = q.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw invalid("limit", `limit must be 1 to 10000, got "${String(q.limit)}"`);
+    const customerId = q.customer === undefined ? undefined : (await this.customer(q.customer)).id;
+    return this.store.audit.list({ limit, ...(customerId !== undefined && { customerId }) });
+  }
+
+  // ------------------------------------------------------------------ customers
+
+  /** The customer with this domain, or not_found naming it. */
+  async customer(domain: string): Promise<Customer> {
+    const c =
+      typeof domain === "string"
+        ? await this.store.customers.findByDomain(domain.trim().toLowerCase())
+        : undefined;
+    if (c === undefined) throw notFound(`no customer with domain "${String(domain)}"`, "domain");
+    return c;
+  }
+
+  async listCustomers(): Promise<CustomerView[]> {
+    const out: CustomerView[] = [];
+    for (const c of await this.store.customers.list())
+      out.push(customerView(c, await this.store.policies.get(c.id)));
+    return out;
+  }
+
+  async showCustomer(domain: string): Promise<CustomerDetail> {
+    const c = await this.customer(domain);
+    const policy = await this.store.policies.get(c.id);
+    return {
+      customer: customerView(c, policy),
+      policy,
+      extensions: await this.store.extensions.countByCustomer(c.id),
+      numbers: (await this.store.numbers.listByCustomer(c.id)).length,
+      pins: (await this.store.pins.list(c.id)).map((p) => p.label),
+    };
+  }
+
+  async addCustomer(actor: Actor, input: { name: string; domain: string }): Promise<CustomerView> {
+    this.#actor(actor);
+    const c = await storeCall(() => this.store.customers.create({ name: input.name, domain: input.domain }));
+    await this.#record(actor, "customer.add", c, { after: { name: c.name, domain: c.domain } });
+    return customerView(c, await this.store.policies.get(c.id));
+  }
+
+  /** Name, telecom-professional class (rule 7) and phone delivery date (rule 8, billing start). */
+  async updateCustomer(
+    actor: Actor,
+    domain: string,
+    patch: { name?: string; telecomProfessional?: boolean; deliveryDate?: string | null },
+  ): Promise<CustomerView> {
+    this.#actor(actor);
+    const c = await this.customer(domain);
+    const p = await this.store.policies.get(c.id);
+    if (
+      patch.name === undefined &&
+      patch.telecomProfessional === undefined &&
+      patch.deliveryDate === undefined
+    )
+      throw invalid("name", "nothing to change: give a name, telecomProfessional or deliveryDate");
+    if (patch.deliveryDate != null && !isDay(patch.deliveryDate))
+      throw invalid("deliveryDate", `deliveryDate "${patch.deliveryDate}" is not a date YYYY-MM-DD`);
+    if (patch.name !== undefined) validName(patch.name);
+    const before = { name: c.name, telecomProfessional: p.telecomProfessional, deliveryDate: p.deliveryDate };
+    const updated =
+      patch.name === undefined
+        ? c
+        : await storeCall(() => this.store.customers.update(c.id, { name: patch.name! }));
+    const policy =
+      patch.telecomProfessional === undefined && patch.deliveryDate === undefined
+        ? p
+        : await storeCall(() =>
+            this.store.policies.update(c.id, {
+              ...(patch.telecomProfessional !== undefined && {
+                telecomProfessional: patch.telecomProfessional,
+              }),
+              ...(patch.deliveryDate !== undefined && { deliveryDate: patch.deliveryDate }),
+            }),
+          );
+    const after = {
+      name: updated.name,
+      telecomProfessional: policy.telecomProfessional,
+      deliveryDate: policy.deliveryDate,
+    };
+    await this.#record(actor, "customer.update", c, { before, after });
+    return customerView(updated, policy);
+  }
+
+  /** Deletes the customer and what it owns; its call records and audit entries stay (rule 12). */
+  async removeCustomer(actor: Actor, domain: string): Promise<void> {
+    this.#actor(actor);
+    const c = await this.customer(domain);
+    const before = {
+      name: c.name,
+      domain: c.domain,
+      extensions: await this.store.extensions.countByCustomer(c.id),
+      numbers: (await this.store.numbers.listByCustomer(c.id)).map((n) => n.e164),
+    };
+    await storeCall(() => this.store.customers.delete(c.id));
+    await this.#record(actor, "customer.remove", c, { before });
+  }
+
+  /** Rule 17: termination after a suspension; the customer stays (records, invoices) but gets no service. */
+  async terminateCustomer(actor: Actor, domain: string): Promise<CustomerView> {
+    this.#actor(actor);
+    const c = await this.customer(domain);
+    if (c.status === "terminated")
+      throw new OperationError("conflict", `${c.domain} is already terminated`, "status");
+    const u = await storeCall(() => this.store.customers.update(c.id, { status: "terminated" }));
+    await this.#record(actor, "customer.terminate", c, {
+      before: { status: c.status },
+      after: { status: "terminated" },
+    });
+    return customerView(u, await this.store.policies.get(c.id));
+  }
+
+  // ------------------------------------------------------------------ suspension (rules 16, 17)
+
+  async suspend(actor: Actor, domain: string, req: SuspendRequest): Promise<CustomerView> {
+    this.#actor(actor);
+    if (req.nonPayment !== true && req.pstn === undefined)
+      throw invalid("pstn", "say which suspension: non-payment, or PSTN partial|total");
+    if (req.pstn !== undefined && req.pstn !== "partial" && req.pstn !== "total")
+      throw invalid("pstn", `pstn must be partial or total, got "${String(req.pstn)}"`);
+    const reason = req.reason === undefined ? null : printable(req.reason, "reason", 500);
+    const c = await this.customer(domain);
+    if (c.status === "terminated")
+      throw refused("domain", `${c.domain} is terminated: there is nothing to suspend`);
+    const p = await this.store.policies.get(c.id);
+    const now = this.#clock();
+    const before = { status: c.status, pstn: p.pstnSuspension };
+    let cust = c;
+    if (req.nonPayment === true && c.status !== "suspended")
+      cust = await storeCall(() => this.store.customers.update(c.id, { status: "suspended" }));
+    const policy = await storeCall(() =>
+      this.store.policies.update(c.id, {
+        ...(req.nonPayment === true && {
+          nonPaymentReason: reason,
+          ...(c.status !== "suspended" && { nonPaymentSince: now }),
+        }),
+        ...(req.pstn !== undefined && {
+          pstnSuspension: req.pstn,
+          pstnSuspensionReason: reason,
+          ...(p.pstnSuspension === "none" && { pstnSuspendedAt: now }),
+        }),
+      }),
+    );
+    await this.#record(actor, "customer.suspend", c, {
+      before,
+      after: { status: cust.status, pstn: policy.pstnSuspension },
+      ...(reason !== null && { reason }),
+    });
+    return customerView(cust, policy);
+  }
+
+  /** Lifts every suspension (or only the one named). */
+  async resume(
+    actor: Actor,
+    domain: string,
+    which: { nonPayment?: boolean; pstn?: boolean } = {},
+  ): Promise<CustomerView> {
+    this.#actor(actor);
+    const c = await this.customer(domain);
+    const p = await this.store.policies.get(c.id);
+    const all = which.nonPayment !== true && which.pstn !== true;
+    const liftPayment = (all || which.nonPayment === true) && c.status === "suspended";
+    const liftPstn = (all || which.pstn === true) && p.pstnSuspension !== "none";
+    if (!liftPayment && !liftPstn)
+      throw new OperationError("conflict", `${c.domain} is not suspended`, "domain");
+    const cust = liftPayment
+      ? await storeCall(() => this.store.customers.update(c.id, { status: "active" }))
+      : c;
+    const policy = await storeCall(() =>
+      this.store.policies.update(c.id, {
+        ...(liftPayment && { nonPaymentSince: null, nonPaymentReason: null }),
+        ...(liftPstn && { pstnSuspension: "none", pstnSuspensionReason: null, pstnSuspendedAt: null }),
+      }),
+    );
+    await this.#record(actor, "customer.resume", c, {
+      before: { status: c.status, pstn: p.pstnSuspension },
+      after: { status: cust.status, pstn: policy.pstnSuspension },
+    });
+    return customerView(cust, policy);
+  }
+
+  // ------------------------------------------------------------------ extensions
+
+  async listExtensions(domain: string): Promise<ExtensionView[]> {
+    const c = await this.customer(domain);
+    const now = this.#clock();
+    const out: ExtensionView[] = [];
+    for (const e of await this.store.extensions.listByCustomer(c.id))
+      out.push({ ...e, registered: await this.store.locations.count(e.id, now) });
+    return out;
+  }
+
+  async #extension(c: Customer, number: string) {
+    const e = await this.store.extensions.find(c.id, number);
+    if (e === undefined) throw notFound(`no extension "${number}" in ${c.domain}`, "number");
+    return e;
+  }
+
+  async addExtension(
+    actor: Actor,
+    domain: string,
+    input: { number: string; password?: string; displayName?: string; enabled?: boolean },
+  ): Promise<ExtensionView> {
+    this.#actor(actor);
+    const c = await this.customer(domain);
+    if (input.password !== undefined) strongPassword(input.password, input.number, c.domain);
+    const e = await storeCall(() =>
+      this.store.extensions.create({
+        customerId: c.id,
+        number: input.number,
+        ...(input.password !== undefined && { password: input.password }),
+        ...(input.displayName !== undefined && { displayName: input.displayName }),
+        ...(input.enabled !== undefined && { enabled: input.enabled }),
+      }),
+    );
+    await this.#record(actor, "extension.add", c, {
+      after: {
+        number: e.number,
+        displayName: e.displayName,
+        enabled: e.enabled,
+        password: e.hasPassword ? "set" : "none",
+      },
+    });
+    return { ...e, registered: 0 };
+  }
+
+  async updateExtension(
+    actor: Actor,
+    domain: string,
+    number: string,
+    patch: { displayName?: string; enabled?: boolean },
+  ): Promise<ExtensionView> {
+    this.#actor(actor);
+    if (patch.displayName === undefined && patch.enabled === undefined)
+      throw invalid("displayName", "nothing to change: give displayName or enabled");
+    const c = await this.customer(domain);
+    const e = await this.#extension(c, number);
+    const u = await storeCall(() => this.store.extensions.update(e.id, patch));
+    await this.#record(
+      actor,
+      patch.enabled === undefined
+        ? "extension.update"
+        : patch.enabled
+          ? "extension.enable"
+          : "extension.disable",
+      c,
+      {
+        number: e.number,
+        before: { displayName: e.displayName, enabled: e.enabled },
+        after: { displayName: u.displayName, enabled: u.enabled },
+      },
+    );
+    return { ...u, registered: await this.store.locations.count(u.id, this.#clock()) };
+  }
+
+  /** Sets the SIP password; the audit entry says it changed, never what it is. */
+  async setExtensionPassword(actor: Actor, domain: string, number: string, password: string): Promise<void> {
+    this.#actor(actor);
+    const c = await this.customer(domain);
+    const e = await this.#extension(c, number);
+    strongPassword(password, e.number, c.domain);
+    await storeCall(() => this.store.extensions.setPassword(e.id, password));
+    await this.#record(actor, "extension.passwd", c, { number: e.number });
+  }
+
+  async removeExtension(actor: Actor, domain: string, number: string): Promise<void> {
+    this.#actor(actor);
+    const c = await this.customer(domain);
+    const e = await this.#extension(c, number);
+    const routed = (await this.store.numbers.listByCustomer(c.id))
+      .filter((n) => n.target?.kind === "extension" && n.target.id === e.id)
+      .map((n) => n.e164);
+    await storeCall(() => this.store.extensions.delete(e.id));
+    await this.#record(actor, "extension.remove", c, {
+      before: { number: e.number, displayName: e.displayName },
+      ...(routed.length > 0 && { unroutedNumbers: routed }),
+    });
+  }
+
+  // ------------------------------------------------------------------ numbers (DIDs)
+
+  async listNumbers(domain: string): Promise<NumberView[]> {
+    const c = await this.customer(domain);
+    const out: NumberView[] = [];
+    for (const n of await this.store.numbers.listByCustomer(c.id))
+      out.push({ ...n, target: await this.#describe(n.target) });
+    return out;
+  }
+
+  async #describe(t: NumberTarget | null): Promise<NumberView["target"]> {
+    if (t === null) return null;
+    const row =
+      t.kind === "extension" ? await this.store.extensions.get(t.id) : await this.store.ringGroups.get(t.id);
+    return { kind: t.kind, id: t.id, number: row.number };
+  }
+
+  async #target(
+    c: Customer,
+    t: { kind: "extension" | "group"; number: string } | undefined,
+  ): Promise<NumberTarget | null> {
+    if (t === undefined) return null;
+    if (t.kind !== "extension" && t.kind !== "group")
+      throw invalid("target.kind", `target kind must be extension or group, got "${String(t.kind)}"`);
+    const row =
+      t.kind === "extension"
+        ? await this.store.extensions.find(c.id, t.number)
+        : await this.store.ringGroups.find(c.id, t.number);
+    if (row === undefined) throw notFound(`no ${t.kind} "${t.number}" in ${c.domain}`, "target.number");
+    return { kind: t.kind, id: row.id };
+  }
+
+  /** Rule 3: allocates a French geographic number; `main` makes it the customer's main number. */
+  async addNumber(
+    actor: Actor,
+    domain: string,
+    input: { e164: string; target?: { kind: "extension" | "group"; number: string }; main?: boolean },
+  ): Promise<NumberView> {
+    this.#actor(actor);
+    const e164 = checkDid(this.plan, input.e164);
+    const c = await this.customer(domain);
+    const target = await this.#target(c, input.target);
+    const n = await storeCall(() =>
+      this.store.numbers.create({ e164, customerId: c.id, target, isMain: input.main === true }),
+    );
+    const view = { ...n, target: await this.#describe(n.target) };
+    await this.#record(actor, "did.add", c, {
+      after: {
+        e164: n.e164,
+        target: view.target === null ? null : `${view.target.kind} ${view.target.number}`,
+        main: n.isMain,
+      },
+    });
+    return view;
+  }
+
+  async removeNumber(actor: Actor, domain: string, e164: string): Promise<void> {
+    this.#actor(actor);
+    checkE164(e164, "e164");
+    const c = await this.customer(domain);
+    const n = await this.store.numbers.findByE164(e164);
+    if (n === undefined || n.customerId !== c.id) throw notFound(`${c.domain} has no number ${e164}`, "e164");
+    const t = await this.#describe(n.target);
+    await storeCall(() => this.store.numbers.delete(n.id));
+    await this.#record(actor, "did.remove", c, {
+      before: { e164: n.e164, target: t === null ? null : `${t.kind} ${t.number}`, main: n.isMain },
+    });
+  }
+
+  // ------------------------------------------------------------------ policy
+
+  async policy(domain: string): Promise<CustomerPolicy> {
+    return this.store.policies.get((await this.customer(domain)).id);
+  }
+
+  /** Rule 22: where calls to the main number go during an outage (null clears it). */
+  async setFallback(actor: Actor, domain: string, e164: string | null): Promise<CustomerPolicy> {
+    this.#actor(actor);
+    const number = e164 === null ? null : checkFallback(this.plan, e164);
+    const c = await this.customer(domain);
+    const before = (await this.store.policies.get(c.id)).fallbackNumber;
+    const p = await storeCall(() => this.store.policies.update(c.id, { fallbackNumber: number }), {
+      fallbackNumber: "e164",
+    });
+    await this.#record(actor, "policy.fallback", c, { before, after: number });
+    return p;
+  }
+
+  /** Rule 15: emergency calls are routed only once the customer declared where it is. */
+  async declareEmergency(
+    actor: Actor,
+    domain: string,
+    department: string,
+    commune: string,
+  ): Promise<CustomerPolicy> {
+    this.#actor(actor);
+    const loc = checkEmergencyLocation(department, commune);
+    const c = await this.customer(domain);
+    const old = await this.store.policies.get(c.id);
+    const p = await storeCall(
+      () =>
+        this.store.policies.update(c.id, {
+          emergencyDepartment: loc.department,
+          emergencyCommune: loc.commune,
+        }),
+      { emergencyDepartment: "department", emergencyCommune: "commune" },
+    );
+    await this.#record(actor, "policy.emergency", c, {
+      before:
+        old.emergencyDepartment === null
+          ? null
+          : { department: old.emergencyDepartment, commune: old.emergencyCommune },
+      after: loc,
+    });
+    return p;
+  }
+
+  /**
+   * Rule 19: a barred class opens only to "pin", and only for a customer that has a PIN to
+   * open it with (rule 18); "default" returns the class to the plan's access.
+   */
+  async setBarring(
+    actor: Actor,
+    domain: string,
+    cls: string,
+    access: BarringRequest,
+  ): Promise<CustomerPolicy> {
+    this.#actor(actor);
+    const klass: DestinationClass = checkClass(cls);
+    const c = await this.customer(domain);
+    const stored = await this.store.policies.get(c.id);
+    const change = barringChange(this.plan, stored, klass, access, actor, this.#clock());
+    if (change.to === "pin" && change.from === "barred" && (await this.store.pins.list(c.id)).length === 0)
+      throw refused(
+        "access",
+        `${c.domain} has no PIN code: add one (pin add) before opening ${klass} with PIN protection`,
+      );
+    const p = await storeCall(() => this.store.policies.update(c.id, { barringOverrides: change.overrides }));
+    await this.#record(actor, "policy.barring", c, { class: klass, before: change.from, after: change.to });
+    return p;
+  }
+
+  // ------------------------------------------------------------------ PIN codes (rule 18)
+
+  async listPins(domain: string) {
+    return this.store.pins.list((await this.customer(domain)).id);
+  }
+
+  async #refuseReusedCode(c: Customer, code: string, except?: string): Promise<void> {
+    const same = await this.store.pins.verify(c.id, code);
+    if (same !== undefined && same.label !== except)
+      throw new OperationError(
+        "conflict",
+        `that code is already the PIN "${same.label}" of ${c.domain}: choose another`,
+        "code",
+      );
+  }
+
+  async addPin(actor: Actor, domain: string, label: string, code: string) {
+    this.#actor(actor);
+    const l = checkLabel(label);
+    checkPinCode(code);
+    const c = await this.customer(domain);
+    if ((await this.store.pins.list(c.id)).some((p) => p.label === l))
+      throw new OperationError("conflict", `${c.domain} already has a PIN "${l}"`, "label");
+    await this.#refuseReusedCode(c, code);
+    const p = await storeCall(() => this.store.pins.create(c.id, l, code), { pin: "code" });
+    await this.#record(actor, "pin.add", c, { label: p.label });
+    return p;
+  }
+
+  async changePin(actor: Actor, domain: string, label: string, code: string) {
+    this.#actor(actor);
+    checkPinCode(code);
+    const c = await this.customer(domain);
+    const p = (await this.store.pins.list(c.id)).find((x) => x.label === label);
+    if (p === undefined) throw notFound(`${c.domain} has no PIN "${label}"`, "label");
+    await this.#refuseReusedCode(c, code, label);
+    const u = await storeCall(() => this.store.pins.change(p.id, code), { pin: "code" });
+    await this.#record(actor, "pin.change", c, { label: p.label });
+    return u;
+  }
+
+  async removePin(actor: Actor, domain: string, label: string): Promise<void> {
+    this.#actor(actor);
+    const c = await this.customer(domain);
+    const p = (await this.store.pins.list(c.id)).find((x) => x.label === label);
+    if (p === undefined) throw notFound(`${c.domain} has no PIN "${label}"`, "label");
+    await storeCall(() => this.store.pins.delete(p.id));
+    await this.#record(actor, "pin.remove", c, { label: p.label });
+  }
+
+  // ------------------------------------------------------------------ carriers
+
+  async #carrier(name: string): Promise<Carrier> {
+    const c = typeof name === "string" ? await this.store.carriers.findByName(name) : undefined;
+    if (c === undefined) throw notFound(`no carrier "${String(name)}"`, "name");
+    return c;
+  }
+
+  async #carrierView(c: Carrier): Promise<CarrierView> {
+    return carrierView(c, await this.store.carriers.listRoutes(c.id));
+  }
+
+  async listCarriers(): Promise<CarrierView[]> {
+    const out: CarrierView[] = [];
+    for (const c of await this.store.carriers.list()) out.push(await this.#carrierView(c));
+    return out;
+  }
+
+  async showCarrier(name: string): Promise<CarrierView> {
+    return this.#carrierView(await this.#carrier(name));
+  }
+
+  async addCarrier(actor: Actor, input: NewCarrierRequest): Promise<CarrierView> {
+    this.#actor(actor);
+    const c = await storeCall(() => this.store.carriers.create(input));
+    const view = await this.#carrierView(c);
+    await this.#record(actor, "carrier.add", null, { after: auditable(view) });
+    return view;
+  }
+
+  async updateCarrier(actor: Actor, name: string, patch: CarrierUpdate): Promise<CarrierView> {
+    this.#actor(actor);
+    if (Object.values(patch).every((v) => v === undefined))
+      throw invalid("name", `nothing to change on carrier "${name}"`);
+    const c = await this.#carrier(name);
+    const before = auditable(await this.#carrierView(c));
+    const u = await storeCall(() => this.store.carriers.update(c.id, patch));
+    const view = await this.#carrierView(u);
+    await this.#record(actor, "carrier.update", null, { name: c.name, before, after: auditable(view) });
+    return view;
+  }
+
+  async removeCarrier(actor: Actor, name: string): Promise<void> {
+    this.#actor(actor);
+    const c = await this.#carrier(name);
+    const before = auditable(await this.#carrierView(c));
+    await storeCall(() => this.store.carriers.delete(c.id));
+    await this.#record(actor, "carrier.remove", null, { before });
+  }
+
+  /** Lets a carrier take destinations starting with `prefix` (E.164 digits, "+" optional; "any" or "" for all). */
+  async addCarrierRoute(actor: Actor, name: string, prefix: string): Promise<CarrierView> {
+    this.#actor(actor);
+    const p = routePrefix(prefix);
+    const c = await this.#carrier(name);
+    if ((await this.store.carriers.listRoutes(c.id)).some((r) => r.prefix === p))
+      throw new OperationError(
+        "conflict",
+        `carrier ${c.name} already takes ${p === "" ? "any destination" : `+${p}`}`,
+        "prefix",
+      );
+    await storeCall(() => this.store.carriers.addRoute(c.id, p));
+    await this.#record(actor, "carrier.route.add", null, { name: c.name, prefix: p });
+    return this.#carrierView(c);
+  }
+
+  async removeCarrierRoute(actor: Actor, name: string, prefix: string): Promise<CarrierView> {
+    this.#actor(actor);
+    const p = routePrefix(prefix);
+    const c = await this.#carrier(name);
+    const r = (await this.store.carriers.listRoutes(c.id)).find((x) => x.prefix === p);
+    if (r === undefined) throw notFound(`carrier ${c.name} has no route "${prefix}"`, "prefix");
+    await storeCall(() => this.store.carriers.removeRoute(r.id));
+    await this.#record(actor, "carrier.route.remove", null, { name: c.name, prefix: p });
+    return this.#carrierView(c);
+  }
+}
+
+/** A carrier for the audit trail: everything but the password (only whether one is set). */
+function auditable(v: CarrierView) {
+  return {
+    name: v.name,
+    host: v.host,
+    port: v.port,
+    transport: v.transport,
+    username: v.username,
+    password: v.hasPassword ? "set" : "none",
+    numberFormat: v.numberFormat,
+    priority: v.priority,
+    weight: v.weight,
+    enabled: v.enabled,
+    routes: v.routes.map((r) => r.prefix),
+  };
+}
+
+/** Weak SIP passwords are the first way into toll fraud (rule 20): the guard's policy, for every entry point. */
+function strongPassword(password: string, username: string, realm: string): void {
+  try {
+    checkPasswordStrength(password, { username, realm });
+  } catch (err) {
+    if (err instanceof WeakPasswordError) throw invalid("password", `weak password refused: ${err.message}`);
+    throw err;
+  }
+}
+
+function routePrefix(prefix: string): string {
+  const p = prefix === "any" ? "" : typeof prefix === "string" ? prefix.replace(/^\+/, "") : "";
+  if (typeof prefix !== "string" || !/^[0-9]{0,15}$/.test(p))
+    throw invalid("prefix", `prefix must be E.164 digits (e.g. 33) or "any", got "${String(prefix)}"`);
+  return p;
+}
+
+function isDay(v: string): boolean {
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(v) &&
+    !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) &&
+    new Date(`${v}T00:00:00Z`).toISOString().startsWith(v)
+  );
+}
+
+function validName(v: string): string {
+  return printable(v, "name", 200);
+}
