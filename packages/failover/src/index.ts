@@ -44,6 +44,8 @@ export { DEFAULT_TSIG_FUDGE } from "./dns/tsig.js";
 export type { NameServerSpec, SoaSettings } from "./dns/zone.js";
 export type { HealthEndpoint, HealthEndpointOptions } from "./health/endpoint.js";
 export { startHealthEndpoint } from "./health/endpoint.js";
+export type { ForwardedRequest, HealthWorker, HealthWorkerOptions } from "./health/health-worker.js";
+export { startHealthWorker } from "./health/health-worker.js";
 export { httpHealthProbe, sipOptionsProbe } from "./health/probes.js";
 export type { FailoverRole, HealthProbe, HealthStatus, ProbeResult } from "./health/types.js";
 export type { BusinessWindow, CivilDate, HolidayOptions } from "./incident/calendar.js";

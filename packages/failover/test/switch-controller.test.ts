@@ -205,4 +205,77 @@ C("stop() called from onTakeover returns (no deadlock on the round in progress)"
   assert.ok(stopped);
 });
 
+/** Two primaries that probe each other's status (what their health endpoints would answer). */
+function twoPrimaries(epochA: number, epochB: number) {
+  const published: Record<string, ActiveAddresses[]> = { a: [], b: [] };
+  const nodes: Record<string, FailoverController> = {};
+  const peerProbe = (peer: string): HealthProbe => ({
+    name: `http ${peer}`,
+    probe: async () => {
+      const st = nodes[peer]?.status();
+      return st === undefined
+        ? { reachable: false }
+        : { reachable: true, node: st.node, role: st.role, epoch: st.epoch };
+    },
+  });
+  for (const [name, peer, epoch, ip] of [
+    ["a", "b", epochA, "127.0.0.11"],
+    ["b", "a", epochB, "127.0.0.12"],
+  ] as const) {
+    nodes[name] = new FailoverController({
+      name,
+      self: { ipv4: ip },
+      role: "primary",
+      epoch: memoryEpochStore(epoch),
+      probes: [peerProbe(peer)],
+      dns: { publishActive: async (n) => void published[name]?.push(n) },
+    });
+  }
+  return { a: nodes.a as FailoverController, b: nodes.b as FailoverController, published };
+}
+
+C(
+  "split brain at the same epoch: one steps down (fenced), the other serves and names itself again",
+  async () => {
+    const { a, b, published } = twoPrimaries(4, 4);
+    await b.tick();
+    assert.is(b.role, "fenced", "b yields to a (the name that sorts first)");
+    await a.tick();
+    assert.is(a.role, "primary");
+    assert.not.ok(b.serving);
+    assert.equal(published.a, [{ ipv4: "127.0.0.11" }], "the survivor re-publishes DNS");
+    // Seen from the survivor's side first: it keeps serving, the other steps down on its round.
+    const s = twoPrimaries(7, 7);
+    await s.a.tick();
+    assert.is(s.a.role, "primary");
+    await s.b.tick();
+    assert.is(s.b.role, "fenced");
+    assert.equal(s.published.a, [{ ipv4: "127.0.0.11" }]);
+  },
+);
+
+C("split brain at different epochs: the lower epoch steps down whoever probes first", async () => {
+  const { a, b, published } = twoPrimaries(3, 5);
+  await b.tick();
+  assert.is(b.role, "primary", "the higher epoch stays");
+  assert.equal(published.b, [{ ipv4: "127.0.0.12" }]);
+  await a.tick();
+  assert.is(a.role, "fenced");
+  await b.tick();
+  assert.is(b.role, "primary");
+});
+
+C("yieldsOnTie overrides the name order", async () => {
+  const c = new FailoverController({
+    name: "a",
+    self: SELF,
+    role: "primary",
+    epoch: memoryEpochStore(2),
+    probes: [fakeProbe("peer", { reachable: true, node: "z", role: "primary", epoch: 2 })],
+    yieldsOnTie: () => true,
+  });
+  await c.tick();
+  assert.is(c.role, "fenced");
+});
+
 C.run();

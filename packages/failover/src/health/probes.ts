@@ -31,8 +31,18 @@ export function httpHealthProbe(opts: { url: string; timeoutMs?: number; name?: 
               const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
                 role?: unknown;
                 epoch?: unknown;
+                node?: unknown;
+                stalled?: unknown;
+                loopLagMs?: unknown;
               };
+              // The endpoint answers from a worker thread: the process is up, but its main loop
+              // has been silent too long to count as a serving node.
+              if (body.stalled === true) {
+                done({ reachable: false, error: `main loop silent for ${String(body.loopLagMs)} ms` });
+                return;
+              }
               const r: ProbeResult = { reachable: true, rttMs: performance.now() - started };
+              if (typeof body.node === "string") r.node = body.node;
               if (typeof body.role === "string" && ROLES.has(body.role)) r.role = body.role as FailoverRole;
               if (typeof body.epoch === "number") r.epoch = body.epoch;
               done(r);

@@ -13,6 +13,8 @@ export interface HealthStatus {
 /** One probe's view of the peer. `role`/`epoch` are known only from probes that carry them (HTTP). */
 export interface ProbeResult {
   reachable: boolean;
+  /** The peer's node name (HTTP): breaks a tie between two primaries of the same epoch. */
+  node?: string;
   role?: FailoverRole;
   epoch?: number;
   rttMs?: number;

@@ -45,6 +45,16 @@ export interface FailoverControllerOptions {
   missesBeforeTakeover?: number;
   /** Probe round period. Default 1000 ms. */
   intervalMs?: number;
+  /**
+   * Each round waits `intervalMs` ± this fraction, at random (default 0.2), so the two nodes'
+   * probes do not fall into lock-step with each other or with a periodic stall of the peer.
+   */
+  jitter?: number;
+  /**
+   * Two primaries with the same epoch (split brain): whether this node steps down in favour of
+   * `peerNode`. Default: the node whose name sorts first stays.
+   */
+  yieldsOnTie?: (peerNode: string) => boolean;
   dns?: FailoverDnsPublisher;
   /**
    * Runs after the role changed to primary and the DNS was published: stop the replication sink,
@@ -87,6 +97,7 @@ export class FailoverController {
   #misses = 0;
   #firstMissAt: number | undefined;
   #peerEpoch = 0;
+  #peerRole: FailoverRole | undefined;
   #timer: unknown;
   #running = false;
   #ticking: Promise<void> | undefined;
@@ -155,8 +166,13 @@ export class FailoverController {
   async #loop(): Promise<void> {
     if (!this.#running) return;
     await this.tick();
-    if (this.#running)
-      this.#timer = this.#timers.setTimeout(() => void this.#loop(), this.#o.intervalMs ?? 1000);
+    if (this.#running) this.#timer = this.#timers.setTimeout(() => void this.#loop(), this.#nextDelay());
+  }
+
+  #nextDelay(): number {
+    const interval = this.#o.intervalMs ?? 1000;
+    const jitter = this.#o.jitter ?? 0.2;
+    return Math.max(1, Math.round(interval * (1 + jitter * (2 * Math.random() - 1))));
   }
 
   /** One probe round and its consequences. Rounds never overlap. */
@@ -170,17 +186,18 @@ export class FailoverController {
 
   async #round(): Promise<void> {
     if (this.#role === "fenced") return;
-    const at = this.#now();
     const results = await Promise.all(
       this.#o.probes.map((p) =>
         p.probe().catch((err: Error): ProbeResult => ({ reachable: false, error: err.message })),
       ),
     );
+    // When the miss was seen (a round that began just before the peer died still counts after).
+    const at = this.#now();
     this.#lastRound = results;
     let alive = false;
     for (const r of results) {
       if (!r.reachable) continue;
-      if (r.epoch !== undefined) this.observePeer(r.epoch, r.role);
+      if (r.epoch !== undefined) this.observePeer(r.epoch, r.role, r.node);
       // A probe that cannot tell the role (SIP OPTIONS) counts as a live primary.
       if (r.role === undefined || r.role === "primary") alive = true;
     }
@@ -213,12 +230,39 @@ export class FailoverController {
    * a primary fences this node if it is primary; a standby just remembers it, so its own
    * takeover goes above it.
    */
-  observePeer(peerEpoch: number, peerRole?: FailoverRole): void {
+  observePeer(peerEpoch: number, peerRole?: FailoverRole, peerNode?: string): void {
     this.#peerEpoch = Math.max(this.#peerEpoch, peerEpoch);
     const own = this.epoch;
+    const previousPeerRole = this.#peerRole;
+    this.#peerRole = peerRole;
+    // A peer that just stepped down may have been the last to publish: name ourselves again.
+    if (this.#role === "primary" && peerRole === "fenced" && previousPeerRole !== "fenced")
+      this.#dnsPending = true;
+    if (this.#role === "primary" && peerRole === "primary" && peerEpoch <= own) {
+      // Split brain: both serve. A lower epoch fences itself when it sees ours; on a tie the
+      // node that yields by `yieldsOnTie` steps down. The one that stays names itself in DNS
+      // again, since the other may have published last.
+      if (peerEpoch === own && peerNode !== undefined && this.#yieldsTo(peerNode)) {
+        this.#log.error({ ownEpoch: own, peer: peerNode }, "split brain at the same epoch: stepping down");
+        this.fence(peerEpoch);
+        return;
+      }
+      if (!this.#dnsPending)
+        this.#log.error(
+          { ownEpoch: own, peerEpoch, peer: peerNode },
+          "split brain: the peer also serves; it must step down",
+        );
+      this.#dnsPending = true;
+      return;
+    }
     if (peerEpoch <= own) return;
     if (this.#role === "primary" && (peerRole === undefined || peerRole === "primary")) this.fence(peerEpoch);
     else if (this.#role === "standby") this.#o.epoch.set(peerEpoch);
+  }
+
+  #yieldsTo(peerNode: string): boolean {
+    const own = this.#o.name;
+    return this.#o.yieldsOnTie?.(peerNode) ?? peerNode < own;
   }
 
   /** Stops serving: another node holds a higher epoch. */

@@ -64,6 +64,12 @@ export const failoverConfigSchema = z.strictObject({
       /** Consecutive missed rounds before the standby takes over. */
       misses: z.number().int().min(1).max(100).default(3),
       timeoutMs: z.number().int().min(10).max(30_000).default(500),
+      /**
+       * How long this node's main loop may go silent before its health endpoint (a worker
+       * thread) says `stalled` and the peer may count it dead (ms). Above the store's SQLite
+       * busy timeout (5 s): a loop waiting on a write lock another process holds is alive.
+       */
+      stallMs: z.number().int().min(100).max(120_000).default(6000),
     })
     .prefault({}),
   dns: z

@@ -19,13 +19,9 @@ export interface ControlledNode {
   demote(): Promise<void>;
 }
 
-/** `GET /health` for anyone; `POST /failover/*` authenticated (the failback's steps). */
+/** `POST /failover/*`, authenticated: the failback's steps (`GET /health` is the worker's). */
 export function controlRoutes(node: ControlledNode): ControlHandler {
   return async (method, path, body) => {
-    if (method === "GET" && path === "/health") {
-      const st = node.status();
-      return [st.role === "primary" ? 200 : 503, st];
-    }
     if (method !== "POST") return [405, { error: "method not allowed" }];
     const timeoutMs = typeof body.timeoutMs === "number" ? body.timeoutMs : 60_000;
     switch (path) {

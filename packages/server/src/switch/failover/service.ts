@@ -118,6 +118,13 @@ export class FailoverService {
         sipOptionsProbe({ host: peerHost, port: c.peer.sipPort, ...probeOpts }),
       ],
       missesBeforeTakeover: c.probe.misses,
+      // Split brain at one epoch: the node DNS prefers (lower SRV priority) keeps serving.
+      yieldsOnTie: (peer) => {
+        const own = c.dns?.nodes.find((n) => n.name === c.dns?.self)?.priority;
+        const theirs = this.#peerNode?.priority;
+        if (own === undefined || theirs === undefined || own === theirs) return peer < opts.node;
+        return own > theirs;
+      },
       intervalMs: c.probe.intervalMs,
       dns: { publishActive: (node) => this.#publish(node) },
       beforeTakeover: (reason) => this.#beforeTakeover(reason),
@@ -175,7 +182,16 @@ export class FailoverService {
 
   async start(): Promise<void> {
     const c = this.#c;
-    this.#health = await startControlEndpoint(c.health.address, c.health.port, c.secret, controlRoutes(this));
+    this.#health = await startControlEndpoint({
+      address: c.health.address,
+      port: c.health.port,
+      secret: c.secret,
+      stallMs: c.probe.stallMs,
+      // Under the peer's probe timeout, so a busy main loop still gets a (stale) answer in time.
+      freshMs: Math.max(10, Math.floor(c.probe.timeoutMs / 2)),
+      status: () => this.status(),
+      handle: controlRoutes(this),
+    });
     await this.#startDns();
     if (c.backup !== undefined) {
       this.#backups = scheduleDailyBackups({
