@@ -12,14 +12,21 @@ export class SippPhones {
   constructor(
     readonly server: string,
     readonly domain: string,
+    /** The loopback address these phones send from (default 127.0.0.1). */
+    readonly localIp?: string,
   ) {}
 
+  get #ip(): { localIp?: string } {
+    return this.localIp === undefined ? {} : { localIp: this.localIp };
+  }
+
   async register(ext: string, password = passwordOf(ext), expires = 300): Promise<SippResult> {
-    const port = this.#ports.get(ext) ?? (await freePort());
+    const port = this.#ports.get(ext) ?? (await freePort(this.localIp));
     this.#ports.set(ext, port);
     return runSipp({
       scenario: "register-uac.xml",
       server: this.server,
+      ...this.#ip,
       localPort: port,
       extraArgs: [
         "-s",
@@ -48,6 +55,7 @@ export class SippPhones {
     const answering = runSipp({
       scenario: calleeScenario(calleeOpts),
       server: this.server,
+      ...this.#ip,
       localPort: this.#ports.get(ext)!,
       timeoutMs: 20_000,
     });
@@ -61,6 +69,7 @@ export class SippPhones {
     const caller = await runSipp({
       scenario: callerScenario(callerOpts),
       server: this.server,
+      ...this.#ip,
       timeoutMs: 20_000,
       extraArgs: [
         "-s",

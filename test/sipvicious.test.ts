@@ -1,0 +1,176 @@
+/**
+ * Debian's sipvicious against a live `centrex start`, inside a network namespace with only
+ * `lo` up (the scanner's packets are not ours). The attacker sends from 127.0.0.1 (svcrack
+ * 0.3.x ignores its -b option), the company's phones from 127.0.0.2.
+ *
+ * Config overrides, each with its reason (also in test/README.md):
+ * - `security.scanners.userAgents: []` in the brute-force run: svcrack announces itself as
+ *   "friendly-scanner" and would be banned on its first packet; an attacker who edits one
+ *   string gets past that filter, so the failed-login defence must hold on its own.
+ * - the control run adds `security.allow: [127.0.0.1]` to show svcrack DOES find the password
+ *   when the defence is off: the test can fail.
+ */
+
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openSqliteStore } from "@centrex/store";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { NETNS, runInNetns } from "./helpers/netns.js";
+import { passwordOf } from "./helpers/passwords.js";
+import { explain, SippPhones } from "./helpers/phones.js";
+import { requireCommand, runToEnd } from "./helpers/processes.js";
+import { runSipp } from "./helpers/sipp.js";
+
+const DOMAIN = "pbx.test";
+
+if (NETNS === undefined) {
+  test("sipvicious against centrex (in its own network namespace)", async () => {
+    requireCommand("svcrack", "sipvicious");
+    assert.is(await runInNetns(import.meta.filename, 240_000), 0);
+  });
+  test.run();
+} else {
+  scenarios();
+}
+
+function scenarios(): void {
+  const dir = mkdtempSync(join(tmpdir(), "centrex-svc-"));
+
+  /** A fresh database with Acme's 201 and 202, written through the store (CLI start-up costs seconds). */
+  async function database(): Promise<string> {
+    const db = join(mkdtempSync(join(dir, "db-")), "centrex.db");
+    const store = openSqliteStore(db);
+    const c = await store.customers.create({ name: "Acme", domain: DOMAIN });
+    for (const number of ["201", "202"]) {
+      await store.extensions.create({ customerId: c.id, number, password: passwordOf(number) });
+    }
+    await store.close();
+    return db;
+  }
+
+  async function start(config: string): Promise<RunningSwitch> {
+    const file = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, config);
+    return startSwitch({ db: await database(), args: ["--config", file] });
+  }
+
+  /** 20 guesses, the real password 15th: unthrottled, svcrack finds it. */
+  function dictionary(): string {
+    const words = [
+      "1234",
+      "0000",
+      "password",
+      "201",
+      "secret",
+      "admin",
+      "1111",
+      "qwerty",
+      "letmein",
+      "12345678",
+    ];
+    words.push("welcome", "abc123", "passw0rd", "201201");
+    words.push(passwordOf("201"), "test", "voip", "123456", "changeme", "guest");
+    const file = join(dir, "dict.txt");
+    writeFileSync(file, `${words.join("\n")}\n`);
+    return file;
+  }
+
+  async function svcrack(sw: RunningSwitch) {
+    const r = await runToEnd(
+      "svcrack",
+      ["-u201", "-d", dictionary(), "--domain", DOMAIN, "--maximumtime=3", `udp://127.0.0.1:${sw.port}`],
+      60_000,
+    );
+    return `${r.stdout}\n${r.stderr}`;
+  }
+
+  const events = (sw: RunningSwitch, event: string) =>
+    sw
+      .logs()
+      .split("\n")
+      .filter((l) => l.includes(`"event":"${event}"`))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  test("defaults: svwar and svcrack are recognised, banned on their first packet, and learn nothing", async () => {
+    const sw = await start("# the embedded defaults\n");
+    try {
+      const war = await runToEnd(
+        "svwar",
+        ["-e200-210", "-m", "REGISTER", "--domain", DOMAIN, "--maximumtime=3", `udp://127.0.0.1:${sw.port}`],
+        60_000,
+      );
+      const warOut = `${war.stdout}\n${war.stderr}`;
+      assert.not.match(warOut, /\| 20[0-9]/, `svwar listed an extension:\n${warOut}`);
+      const crack = await svcrack(sw);
+      assert.not.ok(crack.includes(passwordOf("201")), crack);
+      const bans = events(sw, "source-banned");
+      assert.is(bans.length, 1, "one warn line for the ban, whatever svwar and svcrack sent after");
+      assert.is(bans[0]!.reason, "scanner");
+      assert.is(bans[0]!.source, "127.0.0.1");
+    } finally {
+      await sw.stop();
+    }
+  });
+
+  test("brute force with a disguised User-Agent: banned after 10 failures, nothing cracked, later requests unanswered, the phones on another address unaffected", async () => {
+    const sw = await start("security:\n  scanners:\n    userAgents: []\n");
+    try {
+      const phones = new SippPhones(`127.0.0.1:${sw.port}`, DOMAIN, "127.0.0.2");
+      const [crack, call] = await Promise.all([svcrack(sw), phones.call("202", {}, {})]);
+      assert.not.ok(crack.includes(passwordOf("201")), `svcrack found the password:\n${crack}`);
+      assert.is(call.caller.code, 0, explain(call.caller));
+      assert.is(call.callee?.code, 0, explain(call.callee));
+      const bans = events(sw, "source-banned");
+      assert.is(bans.length, 1);
+      assert.is(bans[0]!.reason, "auth-failures");
+      assert.is(bans[0]!.source, "127.0.0.1");
+      const failures = events(sw, "register-auth").filter((e) => e.result === "bad-credentials").length;
+      assert.is(failures, 10, "exactly the threshold of wrong answers got through");
+      // The banned address gets no answer at all now — not even to a well-formed REGISTER.
+      const late = await runSipp({
+        scenario: "register-uac.xml",
+        server: `127.0.0.1:${sw.port}`,
+        timeoutMs: 3000,
+        extraArgs: [
+          "-s",
+          "201",
+          "-au",
+          "201",
+          "-ap",
+          passwordOf("201"),
+          "-set",
+          "domain",
+          DOMAIN,
+          "-set",
+          "expires",
+          "60",
+        ],
+      });
+      assert.is.not(late.code, 0, "the banned source was answered");
+      // The phone itself, on its own address, still registers with its password.
+      const again = await phones.register("201");
+      assert.is(again.code, 0, explain(again));
+      // The operator sees and lifts the ban (admin API off here: the CLI says how to reach it).
+      const list = await centrex(["ban", "list"]);
+      assert.is(list.code, 2);
+      assert.match(list.stderr, /--config|--url/);
+    } finally {
+      await sw.stop();
+    }
+  });
+
+  test("control: with the source allowed, the same svcrack run finds the password (the test can fail)", async () => {
+    const sw = await start('security:\n  allow: ["127.0.0.1"]\n  scanners:\n    userAgents: []\n');
+    try {
+      const crack = await svcrack(sw);
+      assert.ok(crack.includes(passwordOf("201")), `svcrack did not find it even undefended:\n${crack}`);
+    } finally {
+      await sw.stop();
+    }
+  });
+
+  test.run();
+}
