@@ -46,6 +46,13 @@ function row(tbody, cells) {
   }
   tbody.append(tr);
 }
+// Every suspension in force, with why and since when: a PSTN-only suspension is not "active".
+function statusText(c) {
+  const s = (c.suspensions || []).map((x) =>
+    x.kind + (x.since ? " since " + new Date(x.since).toISOString().slice(0, 16).replace("T", " ") + "Z" : "") +
+    (x.reason ? " (" + x.reason + ")" : ""));
+  return s.length === 0 ? c.status : c.status + ": " + s.join("; ");
+}
 async function showCustomers() {
   $("#error").textContent = "";
   try {
@@ -56,7 +63,7 @@ async function showCustomers() {
       const b = document.createElement("button");
       b.className = "link"; b.textContent = c.domain;
       b.onclick = () => showExtensions(c.domain);
-      row(tbody, [b, c.name, c.status]);
+      row(tbody, [b, c.name, statusText(c)]);
     }
     $("#customers").hidden = false;
   } catch (e) { $("#error").textContent = e.message; }

@@ -63,7 +63,11 @@ export function registerBillingCommands(program: Command): void {
         if (!report.ok) process.exitCode = EXIT_FAULT;
       }),
     );
-  dbOptions(cdr.command("export").description("a customer's call detail for a period (CG art. 12)"))
+  dbOptions(
+    cdr
+      .command("export")
+      .description("a customer's detail of calls for a period, as the customer may ask for it"),
+  )
     .requiredOption("--customer <domain>", "the customer's domain")
     .requiredOption("--from <date>", "first day, YYYY-MM-DD (UTC)", day)
     .requiredOption("--to <date>", "last day included, YYYY-MM-DD (UTC)", day)

@@ -102,6 +102,18 @@ program
       }
       throw err;
     }
+    // Refused before anything opens: one database, one running switch (the lock names the holder).
+    const { DatabaseInUseError, lockDatabase } = await import("../switch/db-lock.js");
+    try {
+      const release = lockDatabase(config.store.path);
+      process.on("exit", release);
+    } catch (err) {
+      if (err instanceof DatabaseInUseError) {
+        printError(`centrex: cannot start: ${err.message}`);
+        process.exit(EXIT_FAULT);
+      }
+      throw err;
+    }
     const { pino } = await import("pino");
     const logger = pino({ level: config.log.level, base: { node: config.node.name } });
     let sw: Switch;
