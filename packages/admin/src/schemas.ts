@@ -128,9 +128,24 @@ export const carrierSchema = {
     priority: { type: "integer" },
     weight: { type: "integer" },
     enabled: { type: "boolean" },
+    register: { type: "boolean" },
     routes: {
       type: "array",
       items: { type: "object", properties: { id: { type: "integer" }, prefix: { type: "string" } } },
+    },
+    /** How each running node sees the carrier (written by the switch as it changes). */
+    health: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          node: { type: "string" },
+          state: { type: "string", enum: ["up", "demoted"] },
+          reason: nullable("string"),
+          since: { type: "integer" },
+          registration: nullable("string"),
+        },
+      },
     },
     createdAt: { type: "integer" },
   },

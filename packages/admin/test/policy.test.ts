@@ -214,6 +214,36 @@ test("carriers: add, list (no password), route, remove", async () => {
     const list = await h.call("GET", "/carriers");
     assert.is(list.json.length, 1);
     assert.not.ok(list.text.includes("trunk-secret"));
+    // The state the running switch recorded, per node, in the list and in GET /carriers/NAME.
+    assert.equal(list.json[0].health, []);
+    await h.store.carriers.setHealth({
+      carrierId: c.json.id,
+      node: "centrex-1",
+      state: "demoted",
+      reason: "503 Service Unavailable to a call",
+      since: 1_700_000_000_000,
+      registration: null,
+    });
+    const one = await h.call("GET", "/carriers/carrier-a");
+    assert.is(one.status, 200);
+    assert.equal(one.json.health, [
+      {
+        node: "centrex-1",
+        state: "demoted",
+        reason: "503 Service Unavailable to a call",
+        since: 1_700_000_000_000,
+        registration: null,
+      },
+    ]);
+    assert.is(one.json.register, false);
+    assert.is((await h.call("GET", "/carriers/nope")).status, 404);
+    // register without credentials: a 400 naming the field, nothing stored.
+    const noCreds = await h.call("POST", "/carriers", {
+      body: { name: "r", host: "127.0.0.1", register: true, username: "u" },
+    });
+    assert.is(noCreds.status, 400);
+    assert.is(noCreds.json.error.field, "register");
+    assert.is(await h.store.carriers.findByName("r"), undefined);
     const badPort = await h.call("POST", "/carriers", {
       body: { name: "b", host: "127.0.0.1", port: "5060" },
     });

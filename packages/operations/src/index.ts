@@ -17,6 +17,7 @@ export { Operations } from "./operations.js";
 export type { BarringRequest } from "./rules.js";
 export { BARRING_REQUESTS } from "./rules.js";
 export type {
+  CarrierStateView,
   CarrierView,
   CustomerDetail,
   CustomerView,

@@ -3,6 +3,7 @@ import { checkPasswordStrength, WeakPasswordError } from "@centrex/guard";
 import type {
   AuditEntry,
   Carrier,
+  CarrierHealth,
   CarrierPatch,
   CarrierTransport,
   Customer,
@@ -61,6 +62,8 @@ export interface NewCarrierRequest {
   numberFormat?: NumberFormat;
   priority?: number;
   weight?: number;
+  /** The carrier requires an outbound REGISTER (refused without username and password). */
+  register?: boolean;
 }
 
 export type CarrierUpdate = Omit<CarrierPatch, "name">;
@@ -589,18 +592,20 @@ export class Operations {
     return c;
   }
 
-  async #carrierView(c: Carrier): Promise<CarrierView> {
-    return carrierView(c, await this.store.carriers.listRoutes(c.id));
+  async #carrierView(c: Carrier, health?: readonly CarrierHealth[]): Promise<CarrierView> {
+    return carrierView(c, await this.store.carriers.listRoutes(c.id), health);
   }
 
+  /** Carriers with their routes and their state on each running node. */
   async listCarriers(): Promise<CarrierView[]> {
     const out: CarrierView[] = [];
-    for (const c of await this.store.carriers.list()) out.push(await this.#carrierView(c));
+    const health = await this.store.carriers.health();
+    for (const c of await this.store.carriers.list()) out.push(await this.#carrierView(c, health));
     return out;
   }
 
   async showCarrier(name: string): Promise<CarrierView> {
-    return this.#carrierView(await this.#carrier(name));
+    return this.#carrierView(await this.#carrier(name), await this.store.carriers.health());
   }
 
   async addCarrier(actor: Actor, input: NewCarrierRequest): Promise<CarrierView> {

@@ -1,4 +1,11 @@
-import type { Carrier, Customer, CustomerPolicy, Extension, PhoneNumber } from "@centrex/store";
+import type {
+  Carrier,
+  CarrierHealth,
+  Customer,
+  CustomerPolicy,
+  Extension,
+  PhoneNumber,
+} from "@centrex/store";
 
 /** One suspension in force: which, why and since when (epoch ms; null when not recorded). */
 export interface Suspension {
@@ -68,13 +75,39 @@ export interface NumberView extends Omit<PhoneNumber, "target"> {
 export interface CarrierView extends Omit<Carrier, "password"> {
   readonly hasPassword: boolean;
   readonly routes: readonly { readonly id: number; readonly prefix: string }[];
+  /** How each running node sees the carrier (listings only; not part of audit records). */
+  readonly health?: readonly CarrierStateView[];
 }
 
-export function carrierView(c: Carrier, routes: readonly { id: number; prefix: string }[]): CarrierView {
+/** One node's view of a carrier, as the running switch recorded it. */
+export interface CarrierStateView {
+  readonly node: string;
+  readonly state: "up" | "demoted";
+  readonly reason: string | null;
+  readonly since: number;
+  readonly registration: string | null;
+}
+
+export function carrierView(
+  c: Carrier,
+  routes: readonly { id: number; prefix: string }[],
+  health?: readonly CarrierHealth[],
+): CarrierView {
   const { password, ...rest } = c;
   return {
     ...rest,
     hasPassword: password !== null,
     routes: routes.map((r) => ({ id: r.id, prefix: r.prefix })),
+    ...(health !== undefined && {
+      health: health
+        .filter((h) => h.carrierId === c.id)
+        .map(({ node, state, reason, since, registration }) => ({
+          node,
+          state,
+          reason,
+          since,
+          registration,
+        })),
+    }),
   };
 }

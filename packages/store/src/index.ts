@@ -59,6 +59,8 @@ export type {
   BindingTransport,
   Carrier,
   CarrierCandidate,
+  CarrierHealth,
+  CarrierHealthInput,
   CarrierPatch,
   CarrierRoute,
   CarrierTransport,

@@ -355,6 +355,29 @@ ALTER TABLE customer_policies ADD COLUMN non_payment_since INTEGER;
 ALTER TABLE customer_policies ADD COLUMN non_payment_reason TEXT;
 `,
   },
+  {
+    version: 7,
+    name: "carriers: registration asked per carrier; carrier health as each node sees it",
+    sql: `
+-- Outbound REGISTER only for carriers that require it (carrier add --register): many carriers
+-- authenticate by address or by challenging each INVITE, and an unsolicited REGISTER is noise
+-- to them. Existing carriers start without it (trunk.registration: auto keeps the old rule).
+ALTER TABLE carriers ADD COLUMN register INTEGER NOT NULL DEFAULT 0 CHECK (register IN (0, 1));
+
+-- Written by the running switch when a carrier changes state, read by carrier list and the
+-- API. One row per carrier and node: each node probes and calls carriers on its own.
+CREATE TABLE carrier_health (
+  carrier_id    INTEGER NOT NULL REFERENCES carriers (id) ON DELETE CASCADE,
+  node          TEXT    NOT NULL,
+  state         TEXT    NOT NULL CHECK (state IN ('up', 'demoted')),
+  reason        TEXT,
+  since         INTEGER NOT NULL,
+  registration  TEXT,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (carrier_id, node)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

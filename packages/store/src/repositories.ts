@@ -6,6 +6,8 @@ import type {
   BindingInput,
   Carrier,
   CarrierCandidate,
+  CarrierHealth,
+  CarrierHealthInput,
   CarrierPatch,
   CarrierRoute,
   Customer,
@@ -132,6 +134,10 @@ export interface CarrierRepository {
    * prefix first, then priority ascending, then weight descending. The trunk picks among them.
    */
   candidatesFor(e164: string): Promise<CarrierCandidate[]>;
+  /** Records how a node sees a carrier (the running switch, on each change). */
+  setHealth(input: CarrierHealthInput): Promise<void>;
+  /** Every node's view of every carrier. */
+  health(): Promise<CarrierHealth[]>;
 }
 
 export interface PolicyRepository {

@@ -196,8 +196,24 @@ export interface Carrier {
   readonly priority: number;
   readonly weight: number;
   readonly enabled: boolean;
+  /** The carrier requires an outbound REGISTER (it needs `username` and `password`). */
+  readonly register: boolean;
   readonly createdAt: number;
 }
+
+/** How one node sees a carrier: in rotation or demoted, why and since when. */
+export interface CarrierHealth {
+  readonly carrierId: number;
+  readonly node: string;
+  readonly state: "up" | "demoted";
+  readonly reason: string | null;
+  readonly since: number;
+  /** The outbound registration's state, null when the carrier is not registered to. */
+  readonly registration: string | null;
+  readonly updatedAt: number;
+}
+
+export type CarrierHealthInput = Omit<CarrierHealth, "updatedAt">;
 
 export interface NewCarrier {
   name: string;
@@ -210,6 +226,7 @@ export interface NewCarrier {
   priority?: number;
   weight?: number;
   enabled?: boolean;
+  register?: boolean;
 }
 
 export type CarrierPatch = Partial<NewCarrier>;

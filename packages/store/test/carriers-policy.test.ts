@@ -11,6 +11,87 @@ t.after.each(async (ctx) => {
   await ctx.store.close();
 });
 
+t(
+  "register is asked per carrier and needs credentials; nothing is stored without them",
+  async ({ store }) => {
+    const plain = await store.carriers.create({
+      name: "ip-auth",
+      host: "127.0.0.2",
+      username: "u",
+      password: "p",
+    });
+    assert.is(plain.register, false, "credentials alone do not mean registration");
+    const reg = await store.carriers.create({
+      name: "reg",
+      host: "127.0.0.3",
+      username: "u",
+      password: "p",
+      register: true,
+    });
+    assert.is(reg.register, true);
+    assert.is((await store.carriers.get(reg.id)).register, true);
+    const err = await rejects(
+      store.carriers.create({ name: "bad", host: "127.0.0.4", register: true }),
+      ValidationError,
+    );
+    assert.is(err.field, "register");
+    assert.is(await store.carriers.findByName("bad"), undefined);
+    await rejects(store.carriers.update(reg.id, { password: null }), ValidationError);
+    assert.is((await store.carriers.get(reg.id)).password, "p");
+  },
+);
+
+t(
+  "carrier health: one row per carrier and node, replaced on change, gone with the carrier",
+  async ({ store }) => {
+    const c = await store.carriers.create({ name: "a", host: "127.0.0.2" });
+    await store.carriers.setHealth({
+      carrierId: c.id,
+      node: "n1",
+      state: "up",
+      reason: null,
+      since: 1,
+      registration: null,
+    });
+    await store.carriers.setHealth({
+      carrierId: c.id,
+      node: "n1",
+      state: "demoted",
+      reason: "503 on a call",
+      since: 5,
+      registration: "registered",
+    });
+    await store.carriers.setHealth({
+      carrierId: c.id,
+      node: "n2",
+      state: "up",
+      reason: null,
+      since: 2,
+      registration: null,
+    });
+    const rows = await store.carriers.health();
+    assert.equal(
+      rows.map((r) => [r.node, r.state, r.reason, r.since, r.registration]),
+      [
+        ["n1", "demoted", "503 on a call", 5, "registered"],
+        ["n2", "up", null, 2, null],
+      ],
+    );
+    await store.carriers.delete(c.id);
+    assert.equal(await store.carriers.health(), []);
+    // A carrier removed while the switch reports on it: nothing written, no error.
+    await store.carriers.setHealth({
+      carrierId: c.id,
+      node: "n1",
+      state: "up",
+      reason: null,
+      since: 9,
+      registration: null,
+    });
+    assert.equal(await store.carriers.health(), []);
+  },
+);
+
 t("carrier CRUD with defaults; name unique; validation names fields", async ({ store }) => {
   const c = await store.carriers.create({
     name: "Carrier A",

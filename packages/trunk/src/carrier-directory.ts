@@ -1,5 +1,6 @@
 import type { Carrier, CarrierCandidate, Store } from "@centrex/store";
 import type { Logger } from "pino";
+import { CarrierHealth, type CarrierHealthListener, type CarrierHealthOptions } from "./carrier-health.js";
 import { CarrierResolutionError } from "./errors.js";
 import {
   defaultPort,
@@ -19,13 +20,9 @@ export interface CarrierDirectoryOptions {
    */
   readonly matchSourcePort?: boolean;
   readonly random?: () => number;
+  /** Passive health: how long failed calls demote a carrier, and after how many. */
+  readonly health?: Omit<CarrierHealthOptions, "logger">;
   readonly logger?: Logger;
-}
-
-/** Carriers that went in or out of rotation. */
-export interface CarrierHealthListener {
-  onCarrierDown?(carrier: Carrier, reason: string): void;
-  onCarrierUp?(carrier: Carrier): void;
 }
 
 /** Where requests for a carrier go: its configured transport, and an explicit port when it is not the default. */
@@ -42,11 +39,15 @@ export class CarrierDirectory {
   #carriers: Carrier[] = [];
   /** address → carriers sending from it, with their ports. */
   #sources = new Map<string, { carrier: Carrier; ports: Set<number> }[]>();
-  readonly #down = new Map<number, string>();
-  readonly #listeners = new Set<CarrierHealthListener>();
+  /** Which carriers are in rotation or demoted, and why. */
+  readonly health: CarrierHealth;
 
   constructor(opts: CarrierDirectoryOptions) {
     this.#o = opts;
+    this.health = new CarrierHealth({
+      ...opts.health,
+      ...(opts.logger !== undefined && { logger: opts.logger }),
+    });
   }
 
   get resolver(): SipResolver {
@@ -69,6 +70,7 @@ export class CarrierDirectory {
     }
     this.#carriers = carriers;
     this.#sources = sources;
+    this.health.retain(new Set(carriers.map((c) => c.id)));
   }
 
   /** Carriers loaded by the last `refresh`, enabled or not. */
@@ -102,43 +104,51 @@ export class CarrierDirectory {
   }
 
   isUp(carrierId: number): boolean {
-    return !this.#down.has(carrierId);
+    return this.health.isUp(carrierId);
   }
 
-  /** Takes a carrier out of rotation (health probe, or the operator). */
+  /** Demotes a carrier until its probe answers again (the health probe, or the operator). */
   markDown(c: Carrier, reason: string): void {
-    if (this.#down.has(c.id)) return;
-    this.#down.set(c.id, reason);
-    this.#o.logger?.warn({ carrier: c.name, reason }, "carrier out of rotation");
-    for (const l of this.#listeners) l.onCarrierDown?.(c, reason);
+    this.health.demote(c, reason, "probe");
   }
 
   markUp(c: Carrier): void {
-    if (!this.#down.delete(c.id)) return;
-    this.#o.logger?.info({ carrier: c.name }, "carrier back in rotation");
-    for (const l of this.#listeners) l.onCarrierUp?.(c);
+    this.health.restore(c);
+  }
+
+  /** What a real call saw at this carrier (passive health): `failure` undefined when it worked. */
+  report(c: Carrier, failure: string | undefined): void {
+    this.health.callOutcome(c, failure);
   }
 
   addListener(l: CarrierHealthListener): void {
-    this.#listeners.add(l);
+    this.health.addListener(l);
   }
 
   removeListener(l: CarrierHealthListener): void {
-    this.#listeners.delete(l);
+    this.health.removeListener(l);
   }
 
   /**
-   * Live carriers for an E.164 destination, in the order to try them: longest matching prefix
+   * Carriers for an E.164 destination, in the order to try them: longest matching prefix
    * first (as Kamailio's drouting), then priority ascending, then a weighted random order among
    * equal priorities (RFC 2782 style, so weights share the load). Shorter prefixes follow as
-   * the last resort rather than being dropped.
+   * the last resort rather than being dropped. Demoted carriers come after every carrier in
+   * rotation, in the same order: when all are demoted the call still tries them.
    */
   async candidates(e164: string): Promise<Carrier[]> {
     const rows = await this.#o.store.carriers.candidatesFor(e164);
-    return orderCandidates(
-      rows.filter((r) => this.isUp(r.carrier.id)),
-      this.#o.random ?? Math.random,
-    );
+    const random = this.#o.random ?? Math.random;
+    return [
+      ...orderCandidates(
+        rows.filter((r) => this.isUp(r.carrier.id)),
+        random,
+      ),
+      ...orderCandidates(
+        rows.filter((r) => !this.isUp(r.carrier.id)),
+        random,
+      ),
+    ];
   }
 }
 

@@ -13,7 +13,7 @@ export interface HealthProbeOptions {
   readonly intervalMs?: number;
   /** A probe with no response in this time failed (ms); default 2 s (Timer F's 32 s is far too long). */
   readonly timeoutMs?: number;
-  /** Consecutive failed probes before a carrier leaves rotation; default 2. */
+  /** Consecutive failed probes (of a carrier that answered before) before it is demoted; default 2. */
   readonly downAfter?: number;
   /** Consecutive answered probes before it comes back; default 1. */
   readonly upAfter?: number;
@@ -24,6 +24,8 @@ export interface HealthProbeOptions {
 interface ProbeState {
   failures: number;
   successes: number;
+  /** The carrier has answered an OPTIONS at least once: it does probing. */
+  heard: boolean;
 }
 
 /** Probe outcome: any response but 503/408 proves the carrier's SIP server is up (404/405 included). */
@@ -32,8 +34,11 @@ export function probeAnswered(status: number): boolean {
 }
 
 /**
- * Sends OPTIONS to every enabled carrier every `intervalMs` and takes carriers that stop
- * answering out of rotation (`CarrierDirectory.markDown`), putting them back when they answer.
+ * Sends OPTIONS to every enabled carrier every `intervalMs`. A carrier that has answered a probe
+ * and then stops answering (or answers 503/408) `downAfter` times is demoted until it answers
+ * again. A carrier that never answered one is left alone: many carrier SBCs ignore OPTIONS from
+ * peers they do not know, and silence from them says nothing about their calls (passive health,
+ * from the calls themselves, covers them).
  */
 export class HealthProbe {
   readonly #o: HealthProbeOptions;
@@ -72,35 +77,47 @@ export class HealthProbe {
     await Promise.all(carriers.map((c) => this.probe(c)));
   }
 
-  /** Probes one carrier and updates its rotation state; resolves to whether it answered. */
-  async probe(c: Carrier): Promise<boolean> {
-    let ok: boolean;
-    try {
-      ok = await this.#options(c);
-    } catch (err) {
-      this.#o.logger?.debug({ err, carrier: c.name }, "probe could not be sent");
-      ok = false;
-    }
-    const s = this.#state.get(c.id) ?? { failures: 0, successes: 0 };
-    this.#state.set(c.id, s);
-    if (ok) {
-      s.failures = 0;
-      s.successes++;
-      if (!this.#o.directory.isUp(c.id) && s.successes >= (this.#o.upAfter ?? 1)) this.#o.directory.markUp(c);
-    } else {
-      s.successes = 0;
-      s.failures++;
-      if (this.#o.directory.isUp(c.id) && s.failures >= (this.#o.downAfter ?? 2)) {
-        this.#o.directory.markDown(c, `no answer to ${s.failures} OPTIONS probe(s)`);
-      }
-    }
-    return ok;
+  /** Whether a carrier has ever answered a probe (false: it ignores OPTIONS, or was never reached). */
+  answersProbes(carrierId: number): boolean {
+    return this.#state.get(carrierId)?.heard ?? false;
   }
 
-  async #options(c: Carrier): Promise<boolean> {
+  /** Probes one carrier and updates its state; resolves to whether it answered (with a status proving it up). */
+  async probe(c: Carrier): Promise<boolean> {
+    let status: number | undefined;
+    try {
+      status = await this.#options(c);
+    } catch (err) {
+      this.#o.logger?.debug({ err, carrier: c.name }, "probe could not be sent");
+    }
+    const s = this.#state.get(c.id) ?? { failures: 0, successes: 0, heard: false };
+    this.#state.set(c.id, s);
+    if (status !== undefined && !s.heard) {
+      s.heard = true;
+      this.#o.logger?.info({ carrier: c.name, status }, "carrier answers OPTIONS: probed for health");
+    }
+    const health = this.#o.directory.health;
+    if (status !== undefined && probeAnswered(status)) {
+      s.failures = 0;
+      s.successes++;
+      if (s.successes >= (this.#o.upAfter ?? 1)) health.restore(c, "probe");
+      return true;
+    }
+    s.successes = 0;
+    if (!s.heard) return false; // silent since the start: it does not do OPTIONS
+    s.failures++;
+    if (health.isUp(c.id) && s.failures >= (this.#o.downAfter ?? 2)) {
+      const why = status === undefined ? "stopped answering OPTIONS" : `answers OPTIONS with ${status}`;
+      health.demote(c, `${why} (${s.failures} probes)`, "probe");
+    }
+    return false;
+  }
+
+  /** The final status the carrier answered an OPTIONS with; undefined when it said nothing. */
+  async #options(c: Carrier): Promise<number | undefined> {
     const targets = await this.#o.directory.targets(c);
     const target = targets[0];
-    if (target === undefined) return false;
+    if (target === undefined) return undefined;
     const transport = carrierTransport(c);
     const port = c.port === defaultPort(transport) ? undefined : c.port;
     const uri = `sip:${hostPort(c.host, port)}${transport === "UDP" ? "" : `;transport=${transport.toLowerCase()}`}`;
@@ -115,21 +132,21 @@ export class HealthProbe {
       cseq: this.#cseq++,
       headers: [["Accept", "application/sdp"]],
     });
-    return new Promise<boolean>((resolve) => {
+    return new Promise<number | undefined>((resolve) => {
       let settled = false;
-      const done = (ok: boolean): void => {
+      const done = (status: number | undefined): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve(ok);
+        resolve(status);
       };
-      const timer = setTimeout(() => done(false), this.#o.timeoutMs ?? 2_000);
+      const timer = setTimeout(() => done(undefined), this.#o.timeoutMs ?? 2_000);
       const delegate: ClientTransactionDelegate = {
         onResponse: (res: SipResponse) => {
-          if (res.status >= 200) done(probeAnswered(res.status));
+          if (res.status >= 200) done(res.status);
         },
-        onTimeout: () => done(false),
-        onTransportError: () => done(false),
+        onTimeout: () => done(undefined),
+        onTransportError: () => done(undefined),
       };
       try {
         this.#o.stack.transactions.sendRequest(
@@ -138,7 +155,7 @@ export class HealthProbe {
           delegate,
         );
       } catch {
-        done(false);
+        done(undefined);
       }
     });
   }

@@ -7,10 +7,16 @@
 export {
   CarrierDirectory,
   type CarrierDirectoryOptions,
-  type CarrierHealthListener,
   carrierTransport,
   orderCandidates,
 } from "./carrier-directory.js";
+export {
+  CarrierHealth,
+  type CarrierHealthListener,
+  type CarrierHealthOptions,
+  type CarrierStatus,
+  type DemotionSource,
+} from "./carrier-health.js";
 export {
   CarrierRegistration,
   type CarrierRegistrationOptions,
@@ -55,4 +61,4 @@ export {
   type SipTransport,
   weightedOrder,
 } from "./resolver.js";
-export { Trunk, type TrunkOptions } from "./trunk.js";
+export { registersByDefault, registersWithCredentials, Trunk, type TrunkOptions } from "./trunk.js";

@@ -38,6 +38,8 @@ export interface OutboundCallOwner {
 export interface CarrierChooser {
   candidates(e164: string): Promise<Carrier[]>;
   targets(carrier: Carrier): Promise<SipTarget[]>;
+  /** Passive health: what this call saw at a carrier (`failure` says why it failed; undefined: it worked). */
+  report?(carrier: Carrier, failure: string | undefined): void;
 }
 
 export interface OutboundCallOptions {
@@ -74,6 +76,8 @@ interface Attempt extends CarrierAttempt {
   challenges: number;
   responded: boolean;
   abandoned: boolean;
+  /** Passive health already told what this attempt says about its carrier. */
+  reported: boolean;
 }
 
 /** Statuses that say "this carrier cannot take the call now": try the next one (as drouting does). */
@@ -184,6 +188,9 @@ export class OutboundCall implements ClientTransactionDelegate {
       return;
     }
     if (a.abandoned) return;
+    if (status >= 180) {
+      this.#report(a, isCarrierFailure(status) ? `${status} ${res.reason} to a call` : undefined);
+    }
     if (status >= 200 && status < 300) {
       const first = !this.#answered;
       this.#answered = true;
@@ -213,6 +220,7 @@ export class OutboundCall implements ClientTransactionDelegate {
     const a = this.#byTx.get(tx);
     if (a === undefined || a !== this.#current || a.abandoned || this.#done) return;
     a.outcome = "timeout";
+    this.#report(a, "INVITE timed out");
     this.#next();
   }
 
@@ -220,7 +228,15 @@ export class OutboundCall implements ClientTransactionDelegate {
     const a = this.#byTx.get(tx);
     if (a === undefined || a !== this.#current || a.abandoned || this.#done) return;
     a.outcome = "transport";
+    this.#report(a, "INVITE could not be sent");
     this.#next();
+  }
+
+  /** Once per attempt: the carrier's answer (or silence) feeds its passive health. */
+  #report(a: Attempt, failure: string | undefined): void {
+    if (a.reported) return;
+    a.reported = true;
+    this.#o.carriers.report?.(a.carrier, failure);
   }
 
   onTerminated(tx: ClientTransactionLike): void {
@@ -283,6 +299,7 @@ export class OutboundCall implements ClientTransactionDelegate {
       challenges: 0,
       responded: false,
       abandoned: false,
+      reported: false,
     };
     const previous = this.#current;
     if (auth !== undefined && previous !== undefined) a.challenges = previous.challenges;
@@ -295,6 +312,7 @@ export class OutboundCall implements ClientTransactionDelegate {
     } catch (err) {
       this.#o.logger?.warn({ err, carrier: carrier.name }, "INVITE to carrier could not be sent");
       a.outcome = "transport";
+      this.#report(a, "INVITE could not be sent");
       queueMicrotask(() => this.#next());
       return;
     }
@@ -307,6 +325,7 @@ export class OutboundCall implements ClientTransactionDelegate {
     if (this.#done || a !== this.#current || a.responded) return;
     a.outcome = "timeout";
     a.abandoned = true;
+    this.#report(a, `no answer to a call in ${this.#o.noResponseTimeoutMs ?? 3_000} ms`);
     // The CANCEL leaves if the carrier ever sends a provisional (§9.1: not before).
     if (a.tx !== undefined) this.#o.stack.transactions.cancel(a.tx, IGNORE);
     this.#log("info", "carrier silent, trying next", { carrier: a.carrier.name, address: a.target.address });

@@ -2,7 +2,7 @@ import type { NumberingPlan } from "@centrex/dialplan";
 import type { SipStack } from "@centrex/sip";
 import type { Carrier, Store } from "@centrex/store";
 import type { Logger } from "pino";
-import { CarrierDirectory } from "./carrier-directory.js";
+import { CarrierDirectory, type CarrierDirectoryOptions } from "./carrier-directory.js";
 import { CarrierRegistration, type RegistrationState } from "./carrier-registration.js";
 import { HealthProbe, type HealthProbeOptions } from "./health-probe.js";
 import { OutboundCall, type OutboundCallOptions } from "./outbound-call.js";
@@ -16,10 +16,15 @@ export interface TrunkOptions {
   /** OPTIONS probing; `false` turns it off. */
   readonly probe?: Omit<HealthProbeOptions, "stack" | "directory" | "logger" | "advertisedAddress"> | false;
   /**
-   * Which carriers get an outbound REGISTER. The store has no flag for it yet: by default, those
-   * with a username and a password (IP-authenticated carriers have neither).
+   * Which carriers get an outbound REGISTER: by default those added with `register` (and
+   * credentials). Many carriers authenticate by address or challenge each INVITE and have no
+   * use for a REGISTER from us.
    */
   readonly shouldRegister?: (c: Carrier) => boolean;
+  /** Passive health (demotion by failed calls). */
+  readonly health?: CarrierDirectoryOptions["health"];
+  /** A carrier's outbound registration changed state. */
+  readonly onRegistrationState?: (carrier: Carrier, state: RegistrationState) => void;
   readonly registerExpires?: number;
   readonly noResponseTimeoutMs?: number;
   readonly advertisedAddress?: string;
@@ -42,6 +47,7 @@ export class Trunk {
     this.directory = new CarrierDirectory({
       store: opts.store,
       resolver: new SipResolver(opts.dns),
+      ...(opts.health !== undefined && { health: opts.health }),
       ...(opts.logger !== undefined && { logger: opts.logger }),
     });
     this.probe =
@@ -65,7 +71,7 @@ export class Trunk {
   async reload(): Promise<void> {
     await this.directory.refresh();
     const wanted = new Map<number, Carrier>();
-    const should = this.#o.shouldRegister ?? ((c: Carrier) => c.username !== null && c.password !== null);
+    const should = this.#o.shouldRegister ?? registersByDefault;
     for (const c of this.directory.list()) if (c.enabled && should(c)) wanted.set(c.id, c);
     for (const [id, r] of this.#registrations) {
       const now = wanted.get(id);
@@ -83,10 +89,18 @@ export class Trunk {
         ...(this.#o.registerExpires !== undefined && { expires: this.#o.registerExpires }),
         ...(this.#o.advertisedAddress !== undefined && { advertisedAddress: this.#o.advertisedAddress }),
         ...(this.#o.logger !== undefined && { logger: this.#o.logger }),
+        ...(this.#o.onRegistrationState !== undefined && {
+          onStateChange: (state: RegistrationState) => this.#o.onRegistrationState?.(c, state),
+        }),
       });
       this.#registrations.set(id, { carrier: c, reg });
       reg.start();
     }
+  }
+
+  /** The registration state of a carrier, undefined when it is not registered to. */
+  registrationState(carrierId: number): RegistrationState | undefined {
+    return this.#registrations.get(carrierId)?.reg.state;
   }
 
   /** Registration state per carrier name. */
@@ -121,7 +135,18 @@ export class Trunk {
     const regs = [...this.#registrations.values()];
     this.#registrations.clear();
     await Promise.all(regs.map((r) => r.reg.stop(unregister)));
+    this.directory.health.close();
   }
+}
+
+/** Carriers added with `register` get a REGISTER; the store refuses the flag without credentials. */
+export function registersByDefault(c: Carrier): boolean {
+  return c.register && c.username !== null && c.password !== null;
+}
+
+/** The rule before per-carrier registration (`trunk.registration: auto`): every carrier with credentials. */
+export function registersWithCredentials(c: Carrier): boolean {
+  return c.username !== null && c.password !== null;
 }
 
 function changed(a: Carrier, b: Carrier): boolean {
@@ -130,6 +155,7 @@ function changed(a: Carrier, b: Carrier): boolean {
     a.port !== b.port ||
     a.transport !== b.transport ||
     a.username !== b.username ||
-    a.password !== b.password
+    a.password !== b.password ||
+    a.register !== b.register
   );
 }

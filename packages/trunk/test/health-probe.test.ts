@@ -6,7 +6,7 @@ import { freePort, startCarrier } from "./helpers/sipp-carrier.js";
 
 const test = carrierSuite("OPTIONS health probe");
 
-test("a carrier that stops answering OPTIONS leaves rotation, and comes back when it answers again", async (ctx) => {
+test("a carrier that answered OPTIONS and stops is demoted (tried last), and comes back when it answers again", async (ctx) => {
   const port = await freePort();
   const probed = await ctx.store.carriers.create({ name: "probed", host: "127.0.0.1", port, priority: 1 });
   // "other" stays alive all along: a SIPp that answers every OPTIONS.
@@ -29,8 +29,8 @@ test("a carrier that stops answering OPTIONS leaves rotation, and comes back whe
     (await ctx.directory.candidates("+33142000000")).map((c) => c.name),
     ["probed", "other"],
   );
-
-  // Nothing listens on `port`: the probe times out and the carrier leaves rotation.
+  // The carrier answers one probe (SIPp then exits): from then on its silence means something.
+  const once = await startCarrier("carrier-options.xml", { port, calls: 1 });
   const shared = new HealthProbe({
     stack: ctx.stack,
     directory: ctx.directory,
@@ -40,11 +40,13 @@ test("a carrier that stops answering OPTIONS leaves rotation, and comes back whe
   });
   shared.start();
   try {
+    assert.is((await once.finished).code, 0);
     await until(() => events.includes("down:probed"), 4_000);
     assert.not.ok(ctx.directory.isUp(probed.id));
+    assert.match(ctx.directory.health.status(probed.id).reason ?? "", /stopped answering OPTIONS/);
     assert.equal(
       (await ctx.directory.candidates("+33142000000")).map((c) => c.name),
-      ["other"],
+      ["other", "probed"],
     );
     // The carrier comes back: SIPp answers the next OPTIONS.
     const run = await startCarrier("carrier-options.xml", { port });
@@ -69,10 +71,24 @@ test("a carrier that stops answering OPTIONS leaves rotation, and comes back whe
   assert.ok(events.indexOf("up:probed") > 0);
 });
 
-test("one missed probe is not enough with downAfter 2", async (ctx) => {
-  const c = await ctx.store.carriers.create({ name: "flaky", host: "127.0.0.1", port: await freePort() });
+test("a carrier that never answered a probe is not demoted for its silence (it ignores OPTIONS)", async (ctx) => {
+  const c = await ctx.store.carriers.create({ name: "sbc", host: "127.0.0.1", port: await freePort() });
+  await ctx.directory.refresh();
+  const probe = new HealthProbe({ stack: ctx.stack, directory: ctx.directory, timeoutMs: 150, downAfter: 2 });
+  for (let i = 0; i < 4; i++) assert.is(await probe.probe(c), false);
+  assert.ok(ctx.directory.isUp(c.id));
+  assert.not.ok(probe.answersProbes(c.id));
+});
+
+test("one missed probe is not enough with downAfter 2 (a carrier that answered before)", async (ctx) => {
+  const port = await freePort();
+  const c = await ctx.store.carriers.create({ name: "flaky", host: "127.0.0.1", port });
   await ctx.directory.refresh();
   const probe = new HealthProbe({ stack: ctx.stack, directory: ctx.directory, timeoutMs: 200, downAfter: 2 });
+  const once = await startCarrier("carrier-options.xml", { port, calls: 1 });
+  assert.is(await probe.probe(c), true);
+  await once.finished;
+  assert.ok(probe.answersProbes(c.id));
   assert.is(await probe.probe(c), false);
   assert.ok(ctx.directory.isUp(c.id));
   assert.is(await probe.probe(c), false);

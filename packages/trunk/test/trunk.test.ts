@@ -6,7 +6,7 @@ import { until } from "./helpers/carrier-suite.js";
 import { startCarrier } from "./helpers/sipp-carrier.js";
 import { callerInvite, plan, RecordingOwner, startStack } from "./helpers/stack.js";
 
-test("Trunk: registers carriers with credentials, routes calls, applies store changes on reload", async () => {
+test("Trunk: registers the carriers added with register (only them), routes calls, applies store changes on reload", async () => {
   const store = openSqliteStore(":memory:");
   const stack = await startStack();
   const registrar = await startCarrier("carrier-register.xml");
@@ -19,13 +19,21 @@ test("Trunk: registers carriers with credentials, routes calls, applies store ch
       port: registrar.port,
       username: "trunkuser",
       password: "s3cret-pass",
+      register: true,
     });
     await store.carriers.addRoute(reg.id, "44");
-    const ip = await store.carriers.create({ name: "ip-auth", host: "127.0.0.1", port: answering.port });
+    // Credentials for digest on INVITE, but no `register`: it must get no REGISTER.
+    const ip = await store.carriers.create({
+      name: "ip-auth",
+      host: "127.0.0.1",
+      port: answering.port,
+      username: "invite-only",
+      password: "pw",
+    });
     await store.carriers.addRoute(ip.id, "33");
     await trunk.start();
     await until(() => trunk.registrationStates().reg === "registered", 3_000);
-    assert.equal(Object.keys(trunk.registrationStates()), ["reg"]); // IP-authenticated: no REGISTER
+    assert.equal(Object.keys(trunk.registrationStates()), ["reg"]); // not asked to register: no REGISTER
     assert.ok(trunk.isCarrierSource("127.0.0.1"));
 
     const owner = new RecordingOwner(stack);

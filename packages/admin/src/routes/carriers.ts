@@ -18,6 +18,7 @@ const carrierFields = {
   numberFormat: { type: "string", enum: ["e164", "national"] },
   priority: { type: "integer", minimum: 0, maximum: 65535 },
   weight: { type: "integer", minimum: 0, maximum: 65535 },
+  register: { type: "boolean" },
 } as const;
 
 // E.164 digits, an optional "+", or "any"/"" for every destination.

@@ -1,8 +1,10 @@
+import type { CarrierStateView } from "@centrex/operations";
 import type { CarrierTransport, NumberFormat } from "@centrex/store";
 import { type Command, InvalidArgumentError } from "commander";
 import { print } from "./output.js";
 import {
   type ChangeOptions,
+  CliError,
   changeOptions,
   cliActor,
   type DbOptions,
@@ -41,6 +43,7 @@ interface CarrierOptions extends ChangeOptions {
   priority?: number;
   weight?: number;
   enabled?: boolean;
+  register?: boolean;
 }
 
 function carrierFlags(cmd: Command, hostRequired: boolean): Command {
@@ -70,6 +73,7 @@ function fields(o: CarrierOptions) {
     ...(o.priority !== undefined && { priority: o.priority }),
     ...(o.weight !== undefined && { weight: o.weight }),
     ...(o.enabled !== undefined && { enabled: o.enabled }),
+    ...(o.register !== undefined && { register: o.register }),
   };
 }
 
@@ -81,18 +85,27 @@ export function registerCarrierCommands(program: Command): void {
   const carrier = program
     .command("carrier")
     .description("PSTN carriers (SIP trunks): add, list, update, route, remove");
-  carrierFlags(changeOptions(carrier.command("add <name>").description("add a carrier")), true).action(
-    (name: string, o: CarrierOptions & { host: string }) =>
+  carrierFlags(changeOptions(carrier.command("add <name>").description("add a carrier")), true)
+    .option("--register", "the carrier requires an outbound REGISTER (needs --username and --password)")
+    .action((name: string, o: CarrierOptions & { host: string }) =>
       withOps(o, async (ops) => {
+        if (o.register === true && (o.username === undefined || o.password === undefined)) {
+          throw new CliError(
+            `--register needs --username and --password (missing ${o.username === undefined ? "--username" : "--password"})`,
+          );
+        }
         const c = await ops.addCarrier(cliActor(o), { name, host: o.host, ...fields(o) });
-        print(`carrier ${c.name} ${c.transport}:${c.host}:${c.port} priority ${c.priority}`);
+        print(
+          `carrier ${c.name} ${c.transport}:${c.host}:${c.port} priority ${c.priority}${c.register ? " registers" : ""}`,
+        );
       }),
-  );
+    );
   carrierFlags(
     changeOptions(carrier.command("update <name>").description("change a carrier's settings")),
     false,
   )
     .option("--enabled <yes|no>", "take calls (yes) or not (no)", onOff)
+    .option("--register <yes|no>", "send it an outbound REGISTER (needs a username and password)", onOff)
     .action((name: string, o: CarrierOptions) =>
       withOps(o, async (ops) => {
         const c = await ops.updateCarrier(cliActor(o), name, fields(o));
@@ -101,19 +114,26 @@ export function registerCarrierCommands(program: Command): void {
         );
       }),
     );
-  jsonOption(dbOptions(carrier.command("list").description("list carriers and their prefixes"))).action(
-    (o: DbOptions & { json?: boolean }) =>
-      withOps(o, async (ops) => {
-        const list = await ops.listCarriers();
-        output(o, list, () => {
-          for (const c of list) {
-            const routes = c.routes.map((r) => r.prefix || "any").join(",");
-            print(
-              `${c.name}\t${c.transport}:${c.host}:${c.port}\tpriority ${c.priority}\tweight ${c.weight}\t${c.numberFormat}\t${c.enabled ? "enabled" : "disabled"}\t${routes}`,
-            );
-          }
-        });
-      }),
+  jsonOption(
+    dbOptions(
+      carrier
+        .command("list")
+        .description(
+          "list carriers, their prefixes, whether they register, and their state on each running node",
+        ),
+    ),
+  ).action((o: DbOptions & { json?: boolean }) =>
+    withOps(o, async (ops) => {
+      const list = await ops.listCarriers();
+      output(o, list, () => {
+        for (const c of list) {
+          const routes = c.routes.map((r) => r.prefix || "any").join(",");
+          print(
+            `${c.name}\t${c.transport}:${c.host}:${c.port}\tpriority ${c.priority}\tweight ${c.weight}\t${c.numberFormat}\t${c.enabled ? "enabled" : "disabled"}\t${routes}\t${c.register ? "register" : "no-register"}\t${carrierStateText(c.health ?? [])}`,
+          );
+        }
+      });
+    }),
   );
   changeOptions(carrier.command("remove <name>").description("remove a carrier")).action(
     (name: string, o: ChangeOptions) =>
@@ -145,4 +165,21 @@ export function registerCarrierCommands(program: Command): void {
       print(`carrier ${name} no longer takes ${prefix}`);
     }),
   );
+}
+
+/**
+ * A carrier's state as the running switch(es) recorded it: "up since …", "demoted since … (why)",
+ * with the registration state when it registers; "unknown" when no switch has run with it yet.
+ */
+export function carrierStateText(rows: readonly CarrierStateView[]): string {
+  if (rows.length === 0) return "unknown (no switch has run with this carrier)";
+  return rows
+    .map((h) => {
+      const since = new Date(h.since).toISOString().replace(/\.\d{3}Z$/, "Z");
+      const what =
+        h.state === "up" ? `up since ${since}` : `demoted since ${since} (${h.reason ?? "no reason"})`;
+      const reg = h.registration === null ? "" : `, registration ${h.registration}`;
+      return `${rows.length > 1 ? `${h.node}: ` : ""}${what}${reg}`;
+    })
+    .join("; ");
 }

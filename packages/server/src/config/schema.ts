@@ -142,8 +142,14 @@ export const configSchema = z.strictObject({
       probeSeconds: z.number().int().min(0).max(3600).default(30),
       /** A carrier that sends nothing for this long is abandoned for the next (ms). */
       noResponseTimeoutMs: z.number().int().min(200).max(32_000).default(3000),
-      /** "auto": carriers with a username and password get an outbound REGISTER; "off": none do. */
-      registration: z.enum(["auto", "off"]).default("auto"),
+      /**
+       * Which carriers get an outbound REGISTER. "per-carrier": those added with `carrier add
+       * --register`; "off": none. "auto" is the rule of earlier versions (every carrier with a
+       * username and password), kept so existing configurations start; it logs a warning.
+       */
+      registration: z.enum(["per-carrier", "auto", "off"]).default("per-carrier"),
+      /** A carrier whose real calls fail (5xx, 408, silence) is tried after the others this long (seconds). */
+      demoteSeconds: z.number().int().min(1).max(86_400).default(60),
       /** Carrier changes made with the CLI are picked up this often (seconds). */
       reloadSeconds: z.number().int().min(1).max(3600).default(5),
     })

@@ -1,8 +1,10 @@
-import { NotFoundError } from "../errors.js";
+import { NotFoundError, ValidationError } from "../errors.js";
 import type { CarrierRepository } from "../repositories.js";
 import type {
   Carrier,
   CarrierCandidate,
+  CarrierHealth,
+  CarrierHealthInput,
   CarrierPatch,
   CarrierRoute,
   CarrierTransport,
@@ -28,7 +30,18 @@ interface Row {
   priority: number;
   weight: number;
   enabled: number;
+  register: number;
   created_at: number;
+}
+
+interface HealthRow {
+  carrier_id: number;
+  node: string;
+  state: "up" | "demoted";
+  reason: string | null;
+  since: number;
+  registration: string | null;
+  updated_at: number;
 }
 
 interface RouteRow {
@@ -51,6 +64,7 @@ interface Values {
   priority: number;
   weight: number;
   enabled: number;
+  register: number;
 }
 
 const toCarrier = (r: Row): Carrier => ({
@@ -65,6 +79,7 @@ const toCarrier = (r: Row): Carrier => ({
   priority: r.priority,
   weight: r.weight,
   enabled: bool(r.enabled),
+  register: bool(r.register),
   createdAt: r.created_at,
 });
 
@@ -87,7 +102,17 @@ function values(c: NewCarrier): Values {
     priority: checkInteger(c.priority ?? 10, "priority", 0, 65535),
     weight: checkInteger(c.weight ?? 1, "weight", 0, 65535),
     enabled: (c.enabled ?? true) ? 1 : 0,
+    register: registerFlag(c),
   };
+}
+
+/** Registration needs credentials: refused here too, so no caller can store a carrier that cannot register. */
+function registerFlag(c: NewCarrier): number {
+  if (c.register !== true) return 0;
+  if (c.username == null || c.password == null) {
+    throw new ValidationError("register", "registration needs a username and a password");
+  }
+  return 1;
 }
 
 export class SqliteCarriers implements CarrierRepository {
@@ -102,20 +127,22 @@ export class SqliteCarriers implements CarrierRepository {
   readonly #removeRoute: Stmt<[number]>;
   readonly #routes: Stmt<[number], RouteRow>;
   readonly #candidates: Stmt<[string], CandidateRow>;
+  readonly #setHealth: Stmt<[HealthRow]>;
+  readonly #health: Stmt<[], HealthRow>;
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
     const db = ctx.db;
     this.#insert = db.prepare(
       `INSERT INTO carriers (name, host, port, transport, username, password, number_format, priority, weight,
-         enabled, created_at)
+         enabled, register, created_at)
        VALUES (@name, @host, @port, @transport, @username, @password, @number_format, @priority, @weight,
-         @enabled, @now) RETURNING *`,
+         @enabled, @register, @now) RETURNING *`,
     );
     this.#update = db.prepare(
       `UPDATE carriers SET name = @name, host = @host, port = @port, transport = @transport,
          username = @username, password = @password, number_format = @number_format, priority = @priority,
-         weight = @weight, enabled = @enabled
+         weight = @weight, enabled = @enabled, register = @register
        WHERE id = @id RETURNING *`,
     );
     this.#byId = db.prepare("SELECT * FROM carriers WHERE id = ?");
@@ -134,6 +161,40 @@ export class SqliteCarriers implements CarrierRepository {
        WHERE c.enabled = 1 AND r.prefix IN (SELECT value FROM json_each(?))
        ORDER BY length(r.prefix) DESC, c.priority ASC, c.weight DESC, c.id ASC`,
     );
+    this.#setHealth = db.prepare(
+      `INSERT INTO carrier_health (carrier_id, node, state, reason, since, registration, updated_at)
+       SELECT @carrier_id, @node, @state, @reason, @since, @registration, @updated_at
+       WHERE EXISTS (SELECT 1 FROM carriers WHERE id = @carrier_id)
+       ON CONFLICT (carrier_id, node) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+         since = excluded.since, registration = excluded.registration, updated_at = excluded.updated_at`,
+    );
+    this.#health = db.prepare("SELECT * FROM carrier_health ORDER BY carrier_id, node");
+  }
+
+  async setHealth(h: CarrierHealthInput): Promise<void> {
+    checkId(h.carrierId, "carrierId");
+    const row: HealthRow = {
+      carrier_id: h.carrierId,
+      node: checkText(h.node, "node", { max: 100 }),
+      state: checkOneOf(h.state, ["up", "demoted"] as const, "state"),
+      reason: h.reason === null ? null : checkText(h.reason, "reason", { max: 500 }),
+      since: checkInteger(h.since, "since", 0, Number.MAX_SAFE_INTEGER),
+      registration: h.registration,
+      updated_at: this.#ctx.now(),
+    };
+    sql(() => this.#setHealth.run(row));
+  }
+
+  async health(): Promise<CarrierHealth[]> {
+    return this.#health.all().map((r) => ({
+      carrierId: r.carrier_id,
+      node: r.node,
+      state: r.state,
+      reason: r.reason,
+      since: r.since,
+      registration: r.registration,
+      updatedAt: r.updated_at,
+    }));
   }
 
   async create(input: NewCarrier): Promise<Carrier> {
