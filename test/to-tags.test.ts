@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { passwordOf } from "./helpers/passwords.js";
 import {
   digestAnswer,
   newRawBranch,
@@ -136,12 +137,12 @@ test("every status the switch generates carries a To tag, the same on retransmis
   await sendTwice(callee, await authenticated(callee, register(callee, "201"), "201", "wrong"), 403);
   await sendTwice(
     callee,
-    await authenticated(callee, register(callee, "201", ["Expires: 5"]), "201", "secret-201"),
+    await authenticated(callee, register(callee, "201", ["Expires: 5"]), "201", passwordOf("201")),
     423,
   );
   const ok = await sendTwice(
     callee,
-    await authenticated(callee, register(callee, "201", ["Expires: 600"]), "201", "secret-201"),
+    await authenticated(callee, register(callee, "201", ["Expires: 600"]), "201", passwordOf("201")),
     200,
   );
   assert.match(ok.header("contact") ?? "", /expires=/);
@@ -149,14 +150,14 @@ test("every status the switch generates carries a To tag, the same on retransmis
   // Proxy: challenge, loop, unknown, unregistered, refused by policy, no carrier.
   await sendTwice(caller, invite("201"), 407);
   await sendTwice(caller, invite("201", { maxForwards: 0 }), 483);
-  await sendTwice(caller, await authenticated(caller, invite("299"), "202", "secret-202"), 404);
-  await sendTwice(caller, await authenticated(caller, invite("203"), "202", "secret-202"), 480);
-  await sendTwice(caller, await authenticated(caller, invite("17"), "202", "secret-202"), 403);
-  await sendTwice(caller, await authenticated(caller, invite("0612345678"), "202", "secret-202"), 503);
+  await sendTwice(caller, await authenticated(caller, invite("299"), "202", passwordOf("202")), 404);
+  await sendTwice(caller, await authenticated(caller, invite("203"), "202", passwordOf("202")), 480);
+  await sendTwice(caller, await authenticated(caller, invite("17"), "202", passwordOf("202")), 403);
+  await sendTwice(caller, await authenticated(caller, invite("0612345678"), "202", passwordOf("202")), 503);
 
   // CANCEL of nothing; then a call to 201 (the callee socket never answers) cancelled: 200 + 487.
   await sendTwice(caller, { ...invite("201"), method: "CANCEL", body: "" }, 481);
-  const ring = await authenticated(caller, invite("201"), "202", "secret-202");
+  const ring = await authenticated(caller, invite("201"), "202", passwordOf("202"));
   const ringBytes = rawRequest(caller, ring);
   caller.send(ringBytes);
   await caller.next(ring.callId, `${ring.cseq} INVITE`, 100);
