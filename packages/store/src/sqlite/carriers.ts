@@ -110,7 +110,7 @@ function values(c: NewCarrier): Values {
 function registerFlag(c: NewCarrier): number {
   if (c.register !== true) return 0;
   if (c.username == null || c.password == null) {
-    throw new ValidationError("register", "registration needs a username and a password");
+    throw new ValidationError("register", "register needs a username and a password");
   }
   return 1;
 }
