@@ -8,11 +8,13 @@ import { type ApiToken, TokenCheck } from "./auth.js";
 import { CONSOLE_HTML } from "./console-page.js";
 import type { RouteContext } from "./context.js";
 import { sendError, toErrorReply } from "./errors.js";
+import type { PhoneOperations } from "./phone-operations.js";
 import { auditRoutes } from "./routes/audit.js";
 import { billingRoutes } from "./routes/billing.js";
 import { carrierRoutes } from "./routes/carriers.js";
 import { customerRoutes } from "./routes/customers.js";
 import { extensionRoutes } from "./routes/extensions.js";
+import { phoneRoutes } from "./routes/phones.js";
 import { policyRoutes } from "./routes/policy.js";
 import { type BanControl, securityRoutes } from "./routes/security.js";
 import { errors } from "./schemas.js";
@@ -32,6 +34,8 @@ export interface AdminApiOptions {
   readonly tariffs?: TariffBook;
   /** The numbering plan the switch runs (class defaults for rule 19); default: the shipped French plan. */
   readonly numberingPlan?: NumberingPlan;
+  /** Enables the phone inventory and resync routes (injected by the switch). */
+  readonly phones?: PhoneOperations;
   readonly logger?: Logger;
   /** Largest request body accepted, bytes (default 64 KiB). */
   readonly bodyLimit?: number;
@@ -139,6 +143,7 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   auditRoutes(app, ctx);
   billingRoutes(app, ctx);
   if (opts.bans !== undefined) securityRoutes(app, opts.bans, opts.store);
+  if (opts.phones !== undefined) phoneRoutes(app, ctx, opts.phones);
   return app;
 }
 

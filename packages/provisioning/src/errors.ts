@@ -19,12 +19,17 @@ export class TemplateError extends ProvisioningError {
   }
 }
 
-/** Bad operator input (unknown model, malformed MAC…): `field` names the argument. */
+/**
+ * Bad operator input (unknown model, malformed MAC…): `field` names the argument; `status` is
+ * the HTTP status an API answers with (400 bad value, 404 unknown name, 409 already assigned).
+ */
 export class PhoneInputError extends ProvisioningError {
   override name = "PhoneInputError";
   readonly field: string;
-  constructor(field: string, message: string) {
+  readonly status: 400 | 404 | 409;
+  constructor(field: string, message: string, status: 400 | 404 | 409 = 400) {
     super(message);
     this.field = field;
+    this.status = status;
   }
 }

@@ -19,6 +19,7 @@ const groups: Record<string, () => Promise<Register>> = {
   carrier: async () => (await import("./carrier-commands.js")).registerCarrierCommands,
   failover: async () => (await import("./failover-commands.js")).registerFailoverCommands,
   security: async () => (await import("./security-commands.js")).registerSecurityCommands,
+  phone: async () => (await import("./phone-commands.js")).registerPhoneCommands,
 };
 /** The groups that register each top-level command word (security adds to `extension`). */
 const groupsOf: Record<string, string[]> = {
@@ -41,6 +42,7 @@ const groupsOf: Record<string, string[]> = {
   backup: ["failover"],
   restore: ["failover"],
   failback: ["failover"],
+  phone: ["phone"],
 };
 
 function port(value: string): number {

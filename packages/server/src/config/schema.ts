@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { DEFAULT_SCANNER_USER_AGENTS } from "@centrex/guard";
 import { z } from "zod";
 import { failoverConfigSchema } from "../switch/failover/config.js";
+import { provisioningConfigSchema } from "../switch/provisioning.js";
 
 /**
  * The node's configuration file (YAML). Tenant data (customers, extensions,
@@ -229,6 +230,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Primary/standby pair (absent: a single node). See packages/server/src/switch/failover/. */
   failover: failoverConfigSchema.optional(),
+  /** Desk-phone provisioning over HTTPS (absent: off). See packages/server/src/switch/provisioning.ts. */
+  provisioning: provisioningConfigSchema.optional(),
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type AdminApi, startAdminApi } from "@centrex/admin";
+import { type AdminApi, type PhoneOperations, startAdminApi } from "@centrex/admin";
 import { loadLedgerKey, parseTariffBook } from "@centrex/billing";
 import type { NumberingPlan } from "@centrex/dialplan";
 import type { SourceGuard } from "@centrex/guard";
@@ -15,6 +15,7 @@ export async function startAdmin(
   logger: Logger,
   numberingPlan: NumberingPlan,
   guard?: SourceGuard,
+  phones?: PhoneOperations,
 ): Promise<AdminApi | undefined> {
   const a = config.admin;
   if (a.tokens.length === 0) return undefined;
@@ -30,6 +31,7 @@ export async function startAdmin(
     ledgerKey: loadLedgerKey(ledgerKeyMaterial(config)),
     ...(tariffs !== undefined && { tariffs }),
     numberingPlan,
+    ...(phones !== undefined && { phones }),
     logger: logger.child({ component: "admin" }),
     tokenMaxFailures: config.security.adminMaxFailures,
     ...(guard !== undefined && { bans: guard }),

@@ -19,6 +19,8 @@ import { closePeerCalls } from "./failover/peer-calls.js";
 import { FailoverService } from "./failover/service.js";
 import { FraudGuard } from "./fraud.js";
 import { createMediaController } from "./media.js";
+import { phoneOperations } from "./phone-api.js";
+import { type ProvisioningParts, startProvisioning } from "./provisioning.js";
 import { loadOrCreateSecret } from "./secret.js";
 import { createSourceGuard } from "./security.js";
 import { TrunkService } from "./trunk.js";
@@ -36,6 +38,7 @@ interface SwitchParts {
   readonly failover: FailoverService | undefined;
   readonly admin: AdminApi | undefined;
   readonly guard: SourceGuard;
+  readonly provisioning: ProvisioningParts;
 }
 
 /** A running softswitch node: the composition of every package. */
@@ -187,7 +190,15 @@ export class Switch {
       }
     }
     if (failover === undefined || failover.serving) await setUpstream(true);
-    const admin = await startAdmin(config, store, logger, policy.data.plan, guard);
+    const provisioning = await startProvisioning(config, store, stack, advertised, logger, guard);
+    const admin = await startAdmin(
+      config,
+      store,
+      logger,
+      policy.data.plan,
+      guard,
+      phoneOperations(store, provisioning.inventory, provisioning.resync),
+    );
 
     logger.info(
       {
@@ -200,7 +211,7 @@ export class Switch {
     );
     return new Switch(
       config,
-      { store, stack, sweeper, keepalive, trunk, media: relay, proxy, failover, admin, guard },
+      { store, stack, sweeper, keepalive, trunk, media: relay, proxy, failover, admin, guard, provisioning },
       logger,
     );
   }
@@ -211,6 +222,7 @@ export class Switch {
     const p = this.parts;
     await p.failover?.stop().catch((err) => this.logger.warn({ err }, "failover stop failed"));
     await p.admin?.close();
+    await p.provisioning.server?.close();
     p.sweeper.stop();
     p.keepalive?.stop();
     await p.trunk.stop().catch((err) => this.logger.warn({ err }, "trunk stop failed"));
