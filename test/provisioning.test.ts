@@ -35,6 +35,8 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+type ApiBody = { error?: { field?: string } } & { createdAt?: number }[];
+
 async function run(args: string[]) {
   return centrex([...args, "--db", sw!.db]);
 }
@@ -138,6 +140,39 @@ test("phone add → HTTPS fetch with and without credentials → baresip registe
     (await run(["phone", "list", DOMAIN])).stdout,
     /^805ec0123456\tT46S\tpbx.test\tlines 201\tblf 202\n$/,
   );
+
+  // The same inventory through the admin API: bad input is a 4xx JSON naming the field.
+  const api = (method: string, path: string, body?: unknown) =>
+    fetch(`http://127.0.0.1:${admin}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(body !== undefined && { "content-type": "application/json" }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as ApiBody }));
+  const listed = await api("GET", `/customers/${DOMAIN}/phones`);
+  assert.equal(listed.body, [
+    {
+      mac: MAC,
+      model: "T46S",
+      domain: DOMAIN,
+      lines: ["201"],
+      blf: ["202"],
+      createdAt: listed.body[0]?.createdAt,
+    },
+  ]);
+  for (const [body, status, field] of [
+    [{ mac: "nope", model: "T46S", extensions: ["202"] }, 400, "mac"],
+    [{ mac: MAC, model: "D785", extensions: ["202"] }, 409, "mac"],
+    [{ mac: "805ec0000009", model: "X", extensions: ["202"] }, 400, "model"],
+    [{ mac: "805ec0000009", model: "D785", extensions: ["201@other.test"] }, 400, "extension"],
+  ] as const) {
+    const r = await api("POST", `/customers/${DOMAIN}/phones`, body);
+    assert.equal([r.status, r.body.error?.field], [status, field], JSON.stringify(r.body));
+  }
+  assert.is((await api("POST", "/phones/805ec0000009/resync")).status, 404);
+  assert.is((await api("GET", `/customers/${DOMAIN}/phones`)).body.length, 1, "nothing written");
 
   // Without credentials, with a wrong one, or another MAC's file: nothing of the configuration.
   const anonymous = await curl(`/${MAC}.cfg`);
