@@ -62,7 +62,7 @@ export interface ExtensionRepository {
   get(id: number): Promise<Extension>;
   find(customerId: number, number: string): Promise<Extension | undefined>;
   listByCustomer(customerId: number): Promise<Extension[]>;
-  /** Extensions with an account: the basis of the monthly subscription (CG art. 7). */
+  /** Extensions of the customer (the subscription counts phones: `PhoneRepository.countByCustomer`). */
   countByCustomer(customerId: number): Promise<number>;
   update(id: number, patch: ExtensionPatch): Promise<Extension>;
   /** Stores HA1 (MD5 and SHA-256) of `number:domain:password`; the password itself is not kept. */
