@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -7,7 +7,7 @@ import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
-import { runSipp, SCENARIOS } from "./helpers/sipp.js";
+import { expectingInvite, runSipp } from "./helpers/sipp.js";
 
 // The PSTN side end to end (issue 5): SIPp plays the carriers, on their own loopback addresses
 // (127.0.0.2 and 127.0.0.3) since carriers are recognised by address; phones are on 127.0.0.1.
@@ -32,19 +32,6 @@ function carrier(scenario: string, ip: string, port: number, vars: Record<string
     timeoutMs: 20_000,
     extraArgs,
   });
-}
-
-/** The answering carrier of carrier-answer.xml, also checking what the INVITE asked for. */
-function expectingInvite(checks: Record<string, [header: string, pattern: string]>): string {
-  const xml = readFileSync(join(SCENARIOS, "carrier-answer.xml"), "utf8");
-  const eregs = Object.entries(checks).map(([name, [header, pattern]]) =>
-    header === "request-line"
-      ? `<ereg regexp="${pattern}" search_in="msg" check_it="true" assign_to="${name}"/>`
-      : `<ereg regexp="${pattern}" search_in="hdr" header="${header}:" check_it="true" assign_to="${name}"/>`,
-  );
-  return xml
-    .replace('<recv request="INVITE"/>', `<recv request="INVITE"><action>${eregs.join("")}</action></recv>`)
-    .replace("</scenario>", `<Reference variables="${Object.keys(checks).join(",")}"/></scenario>`);
 }
 
 async function settle() {
@@ -117,16 +104,6 @@ test("outbound call: national format, the customer's number as identity, digest 
   assert.is(c.code, 0, `carrier: ${explain(c)}`);
 });
 
-test("carrier failover on 503: the next carrier takes the call", async () => {
-  const alpha = carrier("carrier-503.xml", "127.0.0.2", alphaPort);
-  const beta = carrier("carrier-answer.xml", "127.0.0.3", betaPort);
-  await settle();
-  const caller = await phones.call("0612345678", {});
-  assert.is(caller.caller.code, 0, `caller: ${explain(caller.caller)}`);
-  assert.is((await alpha).code, 0, "alpha never saw the INVITE");
-  assert.is((await beta).code, 0, `beta: ${explain(await beta)}`);
-});
-
 test("inbound call to a DID reaches its extension (never challenged: the carrier is known by address)", async () => {
   const answering = await phones.answer("202", { hangup: "caller" });
   const inbound = await runSipp({
@@ -155,11 +132,11 @@ test("outage: the main number goes to the fallback number when no phone can take
   assert.match(sw.logs(), /"event":"main-number-fallback"/);
 });
 
-test("emergency: 15 goes to the Paris centre's number, with the caller's real identity", async () => {
-  // The SAMPLE table's centre for 15 in commune 75056 is 01 99 00 75 15 (a fiction range).
+test("emergency without a table (the default): 15 goes to the carrier as dialled, with the declared commune", async () => {
   const alpha = carrier(
     expectingInvite({
-      uri: ["request-line", "^INVITE sip:0199007515@"],
+      uri: ["request-line", "^INVITE sip:15@"],
+      commune: ["X-Emergency-Commune", "^ *75056$"],
       pai: ["P-Asserted-Identity", "sip:0123456780@"],
     }),
     "127.0.0.2",
@@ -170,6 +147,8 @@ test("emergency: 15 goes to the Paris centre's number, with the caller's real id
   const c = await alpha;
   assert.is(caller.caller.code, 0, `caller: ${explain(caller.caller)}\ncarrier: ${explain(c)}`);
   assert.is(c.code, 0, `carrier: ${explain(c)}`);
+  assert.match(sw.logs(), /"routing":"carrier"/);
+  assert.not.match(sw.logs(), /emergency-table-sample/);
 });
 
 test("a PIN-protected international call with the right PIN reaches a carrier (E.164 format)", async () => {
@@ -204,16 +183,30 @@ test("inbound: an unknown DID gets 404, the support line from a carrier is refus
   assert.is(support.code, 0, `22 22 from a carrier: ${explain(support)}`);
 });
 
-// Last: the silent carrier's INVITE keeps being retransmitted to its address until Timer B.
-test("carrier failover on timeout: a silent carrier is abandoned for the next", async () => {
-  // Nothing listens on alpha's port this time.
+// A 503 demotes alpha for trunk.demoteSeconds (passive health): the tests after it see beta first.
+test("carrier failover on 503: the next carrier takes the call", async () => {
+  const alpha = carrier("carrier-503.xml", "127.0.0.2", alphaPort);
   const beta = carrier("carrier-answer.xml", "127.0.0.3", betaPort);
+  await settle();
+  const caller = await phones.call("0612345678", {});
+  assert.is(caller.caller.code, 0, `caller: ${explain(caller.caller)}`);
+  assert.is((await alpha).code, 0, "alpha never saw the INVITE");
+  assert.is((await beta).code, 0, `beta: ${explain(await beta)}`);
+});
+
+// Last: the silent carrier's INVITE keeps being retransmitted to its address until Timer B.
+test("carrier failover on timeout: a silent carrier is abandoned, the demoted one still tried (last resort)", async () => {
+  // alpha was demoted by its 503 just before: beta comes first now, and nothing listens on its port.
+  const alpha = carrier("carrier-answer.xml", "127.0.0.2", alphaPort);
   await settle();
   const started = Date.now();
   const caller = await phones.call("0612345678", {});
   assert.is(caller.caller.code, 0, `caller: ${explain(caller.caller)}`);
-  assert.is((await beta).code, 0, `beta: ${explain(await beta)}`);
+  assert.is((await alpha).code, 0, `alpha: ${explain(await alpha)}`);
   assert.ok(Date.now() - started < 15_000, "failover waited for Timer B instead of the carrier timeout");
+  const list = await centrex(["carrier", "list", "--db", sw.db]);
+  assert.match(list.stdout, /^beta\t.*demoted since \S+ \(no answer to a call in 3000 ms\)/m);
+  assert.match(list.stdout, /^alpha\t.*\tup since /m);
 });
 
 test.run();

@@ -63,3 +63,22 @@ export async function runSipp(o: SippRun): Promise<SippResult> {
     (msgFile ? `\n--- messages ---\n${readFileSync(join(dir, msgFile), "utf8").slice(-6000)}` : "");
   return { ...r, errors };
 }
+
+/**
+ * A carrier scenario from test/sipp (default carrier-answer.xml) that also checks what the
+ * INVITE asked for: `checks` maps a name to [header ("request-line" for the start line), regexp].
+ */
+export function expectingInvite(
+  checks: Record<string, [header: string, pattern: string]>,
+  scenario = "carrier-answer.xml",
+): string {
+  const xml = readFileSync(join(SCENARIOS, scenario), "utf8");
+  const eregs = Object.entries(checks).map(([name, [header, pattern]]) =>
+    header === "request-line"
+      ? `<ereg regexp="${pattern}" search_in="msg" check_it="true" assign_to="${name}"/>`
+      : `<ereg regexp="${pattern}" search_in="hdr" header="${header}:" check_it="true" assign_to="${name}"/>`,
+  );
+  return xml
+    .replace('<recv request="INVITE"/>', `<recv request="INVITE"><action>${eregs.join("")}</action></recv>`)
+    .replace("</scenario>", `<Reference variables="${Object.keys(checks).join(",")}"/></scenario>`);
+}

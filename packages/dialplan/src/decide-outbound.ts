@@ -10,7 +10,8 @@ import type { DestinationClass } from "./types.js";
 
 export interface DialplanData {
   readonly plan: NumberingPlan;
-  readonly emergency: EmergencyTable;
+  /** The operator's emergency routing table; without one the carrier routes emergency calls. */
+  readonly emergency: EmergencyTable | undefined;
 }
 
 const INTERNATIONAL_CLASSES: ReadonlySet<DestinationClass> = new Set([
@@ -45,7 +46,10 @@ function findPin(pins: readonly PinCode[], pin: string): PinCode | undefined {
   return found;
 }
 
-/** Rule 15: route only once the location is declared, to the centre for that commune. */
+/**
+ * Rule 15: route only once the location is declared — to the centre the operator's table gives
+ * for that commune, or, without a table, to the carrier as the dialled short number.
+ */
 export function decideEmergency(
   number: string,
   serviceName: string,
@@ -65,6 +69,22 @@ export function decideEmergency(
       `invalid declared location ${loc.department}/${loc.commune} for emergency ${number}`,
     );
   }
+  if (data.emergency === undefined) {
+    // No table: the carrier gets the short number and the declared commune, and routes it.
+    return {
+      kind: "emergency",
+      service: number,
+      serviceName,
+      routing: "carrier",
+      centreNumber: undefined,
+      e164: undefined,
+      commune: loc.commune,
+      department: loc.department,
+      charge: "free",
+      presentation: "real-identity",
+      privacyAllowed: false,
+    };
+  }
   const commune = data.emergency.communes.get(loc.commune);
   if (commune === undefined) {
     return refuse(
@@ -81,9 +101,11 @@ export function decideEmergency(
     kind: "emergency",
     service: number,
     serviceName,
+    routing: "table",
     centreNumber: centre,
     e164: `+${data.plan.countryCode}${centre.slice(data.plan.nationalPrefix.length)}`,
     commune: loc.commune,
+    department: loc.department,
     charge: "free",
     presentation: "real-identity",
     privacyAllowed: false,

@@ -22,10 +22,18 @@ export interface EmergencyDecision {
   /** The emergency number dialled ("15", "112"…). */
   readonly service: string;
   readonly serviceName: string;
-  /** Centre serving the declared commune, national form (10 digits). */
-  readonly centreNumber: string;
-  readonly e164: string;
+  /**
+   * Who picks the centre. "table": the operator's emergency table did (`centreNumber`, `e164`).
+   * "carrier": no table is configured; the carrier gets the dialled short number and routes it
+   * by the declared commune, which the call carries.
+   */
+  readonly routing: "table" | "carrier";
+  /** Centre serving the declared commune, national form (10 digits); undefined when the carrier routes. */
+  readonly centreNumber: string | undefined;
+  readonly e164: string | undefined;
+  /** The declared location (INSEE commune code and department). */
   readonly commune: string;
+  readonly department: string;
   /** Never billed. */
   readonly charge: "free";
   /** The caller's real identity must be presented… */

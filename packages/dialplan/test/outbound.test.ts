@@ -310,9 +310,11 @@ emerg("declared: routed free, to the commune's centre, with the real identity", 
     kind: "emergency",
     service: "15",
     serviceName: "SAMU (medical emergency)",
+    routing: "table",
     centreNumber: "0199007515",
     e164: "+33199007515",
     commune: "75056",
+    department: "75",
     charge: "free",
     presentation: "real-identity",
     privacyAllowed: false,
@@ -361,6 +363,37 @@ emerg("an inconsistent declaration counts as not declared", () => {
     "emergency-location-not-declared",
   );
 });
+
+emerg(
+  "no emergency table: the carrier gets the short number and the commune, still only once declared",
+  () => {
+    const noTable = { ...data, emergency: undefined };
+    const decide = (dialled: string, policy: CustomerPolicy) =>
+      decideOutbound(dialled, caller, policy, noTable, T0, new PinAttemptTracker());
+    const refused = decide("15", acme({ emergencyLocation: undefined }));
+    assert.is(code(refused), "emergency-location-not-declared");
+    assert.is(
+      code(decide("17", acme({ emergencyLocation: { department: "69", commune: "75056" } }))),
+      "emergency-location-not-declared",
+    );
+    for (const n of ALL_EMERGENCY) {
+      const d = decide(n, acme({ emergencyLocation: { department: "33", commune: "33063" } }));
+      assert.equal(d, {
+        kind: "emergency",
+        service: n,
+        serviceName: d.kind === "emergency" ? d.serviceName : "",
+        routing: "carrier",
+        centreNumber: undefined,
+        e164: undefined,
+        commune: "33063",
+        department: "33",
+        charge: "free",
+        presentation: "real-identity",
+        privacyAllowed: false,
+      });
+    }
+  },
+);
 
 emerg.run();
 

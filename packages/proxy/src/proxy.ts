@@ -14,6 +14,7 @@ import {
 import type { Binding, Store } from "@centrex/store";
 import {
   calledNumber,
+  EMERGENCY_COMMUNE_HEADER,
   mainNumberFallback,
   type Presentation,
   presentation,
@@ -33,7 +34,7 @@ import { isLooping, loopHash, proxyBranch } from "./loop.js";
 import type { MediaAnchor } from "./media-anchor.js";
 import { fixNatedContact } from "./nat.js";
 import { targetOfUri } from "./next-hop.js";
-import { PstnCall, type PstnCallOwner } from "./pstn-call.js";
+import { PstnCall, type PstnCallOwner, type PstnExtra } from "./pstn-call.js";
 
 export interface ProxyOptions {
   readonly stack: SipStack;
@@ -361,8 +362,12 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
     const shown = await presentation(this.#o.store, caller.customerId, ext?.id, requested);
     if (shown === undefined) throw new ProxyRefusal(403, "Forbidden - No number of the customer to present");
     const fromTag = req.from.params.get("tag") ?? "";
-    // Short numbers (3BPQ, 118…) have no E.164 form: the carrier gets them as dialled.
-    const destination = decision.kind === "emergency" ? decision.e164 : (decision.e164 ?? decision.number);
+    // Short numbers (3BPQ, 118…) have no E.164 form: the carrier gets them as dialled. So does an
+    // emergency number when no table names the centre: the carrier routes it by the commune.
+    const destination =
+      decision.kind === "emergency"
+        ? (decision.e164 ?? decision.service)
+        : (decision.e164 ?? decision.number);
     const destinationClass = emergency ? "emergency" : decision.class;
     this.dialogs.started(req.callId, fromTag, this.#party(req, caller), dialled, {
       direction: "outbound",
@@ -383,10 +388,23 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
         throw new ProxyRefusal(403, "PSTN access suspended", true);
       }
     }
-    this.#placePstnCall(req, tx, destination, emergency ? { ...shown, withheld: false } : shown);
+    const extra: PstnExtra =
+      decision.kind === "emergency"
+        ? {
+            headers: [[EMERGENCY_COMMUNE_HEADER, decision.commune]],
+            ...(decision.e164 === undefined && { routeAs: `+${plan.countryCode}` }),
+          }
+        : {};
+    this.#placePstnCall(req, tx, destination, emergency ? { ...shown, withheld: false } : shown, extra);
   }
 
-  #placePstnCall(req: SipRequest, tx: ServerTransactionLike, e164: string, shown: Presentation): void {
+  #placePstnCall(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    e164: string,
+    shown: Presentation,
+    extra: PstnExtra = {},
+  ): void {
     const source = this.#o.stack.sourceOf(req);
     if (source !== undefined) {
       fixNatedContact(req, {
@@ -408,6 +426,7 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
         this.#o.media,
         this.#recordRoute(req),
         () => proxyBranch(hash),
+        extra,
       );
       this.#forks.set(tx, call);
       call.start();

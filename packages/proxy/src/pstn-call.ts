@@ -2,6 +2,12 @@ import { createResponse, type ServerTransactionLike, type SipRequest, type SipRe
 import type { OutboundCall, OutboundCallOwner, Presentation, Trunk } from "@centrex/trunk";
 import type { MediaAnchor } from "./media-anchor.js";
 
+/** How a call to the PSTN differs from a plain one: carriers chosen by another prefix, extra headers. */
+export interface PstnExtra {
+  readonly routeAs?: string;
+  readonly headers?: readonly (readonly [string, string])[];
+}
+
 /** What a PSTN call reports back to the proxy. */
 export interface PstnCallOwner {
   onPstnAnswered(call: PstnCall, res: SipResponse): void;
@@ -29,6 +35,7 @@ export class PstnCall implements OutboundCallOwner {
     readonly media: MediaAnchor | undefined,
     recordRoute: string,
     branch: () => string,
+    extra: PstnExtra = {},
   ) {
     this.outbound = trunk.outboundCall({
       request,
@@ -37,6 +44,8 @@ export class PstnCall implements OutboundCallOwner {
       owner: this,
       recordRoute,
       branch,
+      ...(extra.routeAs !== undefined && { routeAs: extra.routeAs }),
+      ...(extra.headers !== undefined && { headers: extra.headers }),
     });
   }
 

@@ -38,6 +38,7 @@ export {
 export {
   type CarrierAttempt,
   type CarrierChooser,
+  EMERGENCY_COMMUNE_HEADER,
   OutboundCall,
   type OutboundCallOptions,
   type OutboundCallOwner,

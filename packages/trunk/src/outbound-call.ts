@@ -48,8 +48,15 @@ export interface OutboundCallOptions {
   readonly plan: NumberingPlan;
   /** The caller's INVITE, already authenticated and authorised by the proxy. Not modified. */
   readonly request: SipRequest;
-  /** The destination, E.164 ("+33…"). */
+  /**
+   * The destination: E.164 ("+33…"), or a short number sent as dialled ("112", "3646"); the
+   * carrier's number format applies to E.164 only.
+   */
   readonly destination: string;
+  /** The E.164 prefix that chooses carriers when `destination` is a short number ("+33"); default `destination`. */
+  readonly routeAs?: string;
+  /** Headers added to the carrier-facing INVITE (e.g. the emergency location). */
+  readonly headers?: readonly (readonly [string, string])[];
   readonly presentation: Presentation;
   readonly owner: OutboundCallOwner;
   /** A carrier that sends no response at all (not even 100) in this time is cancelled and the next tried. Default 3 s. */
@@ -79,6 +86,12 @@ interface Attempt extends CarrierAttempt {
   /** Passive health already told what this attempt says about its carrier. */
   reported: boolean;
 }
+
+/**
+ * The header carrying the caller's declared INSEE commune code on every emergency call, so a
+ * carrier can route a short emergency number to the centre serving that commune.
+ */
+export const EMERGENCY_COMMUNE_HEADER = "X-Emergency-Commune";
 
 /** Statuses that say "this carrier cannot take the call now": try the next one (as drouting does). */
 function isCarrierFailure(status: number): boolean {
@@ -147,7 +160,7 @@ export class OutboundCall implements ClientTransactionDelegate {
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#o.carriers.candidates(this.#o.destination).then(
+    this.#o.carriers.candidates(this.#o.routeAs ?? this.#o.destination).then(
       (carriers) => {
         this.#carriers = carriers;
         if (carriers.length === 0) this.#log("warn", "no live carrier for destination");
@@ -395,6 +408,9 @@ export class OutboundCall implements ClientTransactionDelegate {
     req.remove("authorization");
     req.remove("proxy-authorization");
     req.remove("route");
+    // Only we say where an emergency caller is: a phone's own header never reaches the carrier.
+    req.remove(EMERGENCY_COMMUNE_HEADER);
+    for (const [name, value] of o.headers ?? []) req.set(name, value);
     req.set("max-forwards", String(Math.max(0, (o.request.maxForwards ?? 70) - 1)));
     if (o.recordRoute !== undefined) req.prepend("record-route", o.recordRoute);
     return req;

@@ -41,7 +41,7 @@ test("a carrier that answered OPTIONS and stops is demoted (tried last), and com
   shared.start();
   try {
     assert.is((await once.finished).code, 0);
-    await until(() => events.includes("down:probed"), 4_000);
+    await until(() => events.includes("down:probed"), 8_000);
     assert.not.ok(ctx.directory.isUp(probed.id));
     assert.match(ctx.directory.health.status(probed.id).reason ?? "", /stopped answering OPTIONS/);
     assert.equal(
@@ -51,7 +51,7 @@ test("a carrier that answered OPTIONS and stops is demoted (tried last), and com
     // The carrier comes back: SIPp answers the next OPTIONS.
     const run = await startCarrier("carrier-options.xml", { port });
     try {
-      await until(() => events.includes("up:probed"), 4_000);
+      await until(() => events.includes("up:probed"), 8_000);
       assert.ok(ctx.directory.isUp(probed.id));
       assert.equal(
         (await ctx.directory.candidates("+33142000000")).map((c) => c.name),

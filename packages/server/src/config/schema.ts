@@ -123,8 +123,10 @@ export const configSchema = z.strictObject({
       /** Numbering plan data file (versioned JSON); default: the French plan shipped with centrex. */
       numberingPlan: z.string().min(1).optional(),
       /**
-       * Emergency routing table (commune × service → centre number). The default is a SAMPLE
-       * with fictional numbers: production must set the operator's real table.
+       * Emergency routing table (commune × service → centre number). Without one, emergency
+       * calls go to the carrier as the dialled short number with the declared INSEE commune in
+       * an X-Emergency-Commune header, and the carrier routes them. The shipped SAMPLE table
+       * (fictional numbers) is for tests only and never used unless named here.
        */
       emergencyTable: z.string().min(1).optional(),
       /** Where the support line 22 22 rings: an extension of the operator's own customer. */

@@ -1,9 +1,4 @@
-import {
-  loadEmergencyTable,
-  loadNumberingPlan,
-  PinAttemptTracker,
-  SAMPLE_EMERGENCY_TABLE_PATH,
-} from "@centrex/dialplan";
+import { loadEmergencyTable, loadNumberingPlan, PinAttemptTracker } from "@centrex/dialplan";
 import { CallPolicy } from "@centrex/proxy";
 import type { Store } from "@centrex/store";
 import type { Logger } from "pino";
@@ -13,13 +8,22 @@ import type { CentrexConfig } from "../config/schema.js";
 export function createCallPolicy(config: CentrexConfig, store: Store, logger: Logger): CallPolicy {
   const d = config.dialplan;
   const plan = loadNumberingPlan(d.numberingPlan);
+  // Without the operator's own table, emergency calls go to the carrier as the dialled short
+  // number with the declared commune (X-Emergency-Commune): the shipped SAMPLE table has
+  // fictional centre numbers and is for tests only, never a default.
   if (d.emergencyTable === undefined) {
-    logger.warn(
-      { event: "emergency-table-sample" },
-      "no dialplan.emergencyTable configured: using the SAMPLE table (fictional centre numbers)",
+    logger.info(
+      { event: "emergency-routing", routing: "carrier" },
+      "no dialplan.emergencyTable: emergency numbers go to the carrier as dialled, with the declared INSEE commune",
     );
   }
-  const emergency = loadEmergencyTable(d.emergencyTable ?? SAMPLE_EMERGENCY_TABLE_PATH);
+  const emergency = d.emergencyTable === undefined ? undefined : loadEmergencyTable(d.emergencyTable);
+  if (emergency?.sample === true) {
+    logger.warn(
+      { event: "emergency-table-sample" },
+      "dialplan.emergencyTable is the SAMPLE table: its centre numbers are fictional (tests only)",
+    );
+  }
   const attempts = new PinAttemptTracker({
     maxFailures: d.pinMaxFailures,
     windowMs: d.pinWindowMinutes * 60_000,
