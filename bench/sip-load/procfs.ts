@@ -45,6 +45,27 @@ export interface Cpu {
   system: number;
 }
 
+/**
+ * CPU consumed so far by the children this process has waited for (cutime + cstime of
+ * /proc/self/stat): a child's time is booked here once it has exited and been reaped, which is
+ * how a short-lived load generator's CPU is read exactly.
+ */
+export function reapedChildrenCpuSeconds(): number {
+  const text = readFileSync("/proc/self/stat", "utf8");
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // f[13] is field 16 (cutime), f[14] field 17 (cstime).
+  return (Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND;
+}
+
+/** CPU-seconds the whole machine has been busy so far (all cores: everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return busy / TICKS_PER_SECOND;
+}
+
 /** CPU consumed so far by the given processes, summed. */
 export function cpuSeconds(pids: readonly number[]): Cpu {
   let user = 0;

@@ -1,6 +1,9 @@
 // centrex vs Kamailio 5.6, same SIPp scenarios, same machine, one after the other in one run.
 //   npx tsx bench/sip-load/run.ts [--quick] [--profile] [--media] [--only centrex|kamailio]
 //                                 [--users N] [--calls N] [--heap] [--no-pin] [--write-readme]
+//                                 [--clinic flame|doctor]
+// --clinic: centrex runs under Clinic.js (npx, NO_INSIGHT=1); its HTML report of each centrex
+// run is written to bench/sip-load/clinic/ (not committed) and named at the end of the figures.
 // --heap: live JS heap per binding from heap snapshots (full GC) taken before and after; the
 // snapshots inflate RSS, so the RSS figures of such a run are not the reference ones.
 // Pinning: the server runs on core 1 (taskset), SIPp on core 0; --no-pin turns that off.
@@ -9,14 +12,16 @@
 // Loopback only. Each server is measured by the CPU-seconds its process tree consumed during a
 // phase (/proc/PID/stat utime+stime): on a shared machine, work per CPU-second is what compares.
 // A full run writes the figures section of bench/sip-load/README.md; --quick only prints it.
+// Exit 1, with one "sip-load: FAILED" line per phase, when a call failed on either server (a
+// ratio against a reference that did not complete its calls is no figure) or SIPp could not send.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { calleeScenario, callerScenario } from "../../test/helpers/scenarios.js";
 import { liveHeapBytes } from "./heap.js";
-import { cpuSeconds, memory, processTree } from "./procfs.js";
+import { cpuSeconds, machineBusySeconds, memory, processTree } from "./procfs.js";
 import { hotSpotTable } from "./profile-summary.js";
 import {
   centrexConfig,
@@ -42,6 +47,13 @@ const PROFILE = flag("profile");
 const ONLY = opt("only");
 const MEDIA = flag("media");
 const HEAP = flag("heap");
+/** `--clinic flame|doctor`: centrex runs under Clinic.js; its HTML reports land in CLINIC_DIR. */
+const CLINIC = opt("clinic");
+if (CLINIC !== undefined && CLINIC !== "flame" && CLINIC !== "doctor") {
+  console.error(`sip-load: --clinic takes flame or doctor, not ${CLINIC}`);
+  process.exit(2);
+}
+const CLINIC_DIR = join(import.meta.dirname, "clinic");
 /** Server on one core, SIPp on the other, so the two do not share a core's caches and time. */
 const SERVER_CORE = flag("no-pin") ? undefined : "1";
 const LOAD_CORE = flag("no-pin") ? undefined : "0";
@@ -49,6 +61,7 @@ const WRITE_README =
   flag("write-readme") ||
   (!QUICK &&
     !PROFILE &&
+    CLINIC === undefined &&
     !MEDIA &&
     ONLY === undefined &&
     opt("users") === undefined &&
@@ -96,6 +109,13 @@ interface Phase {
   wallS: number;
   cpuS: number;
   systemS: number;
+  /** The load generator (every SIPp of the phase): CPU-seconds, and its watchdog's late firings. */
+  loadCpuS: number;
+  loadLate: number;
+  loadLateWorstMs: number;
+  loadUdpErrors: number;
+  /** CPU-seconds the rest of the machine (other users of the shared cores) spent meanwhile. */
+  othersCpuS: number;
 }
 
 interface MemoryFigure {
@@ -141,17 +161,27 @@ async function registerMany(server: RunningServer, users: readonly User[]): Prom
   });
 }
 
-/** Runs `body` and books the CPU-seconds the server's process tree spent meanwhile. */
+/**
+ * Runs `body` and books the CPU-seconds the server's process tree spent meanwhile, and the load
+ * generator's: the SIPp `body` runs (read when it exits) plus `otherLoad` (a SIPp running
+ * throughout, e.g. the answering phone), so a saturated generator shows in the figures.
+ */
 async function measured(
   server: RunningServer,
   phase: PhaseName,
   expected: number,
   body: () => Promise<SippOutcome>,
+  otherLoad?: number,
 ): Promise<SippOutcome> {
   const pids = processTree(server.pid);
   const cpu0 = cpuSeconds(pids);
+  const other0 = otherLoad === undefined ? undefined : cpuSeconds([otherLoad]);
+  const machine0 = machineBusySeconds();
   const r = await body();
+  const machineS = machineBusySeconds() - machine0;
   const cpu1 = cpuSeconds(processTree(server.pid));
+  const other1 = otherLoad === undefined ? undefined : cpuSeconds([otherLoad]);
+  const otherS = other0 && other1 ? other1.user + other1.system - other0.user - other0.system : 0;
   phases.push({
     server: server.name,
     phase,
@@ -160,11 +190,19 @@ async function measured(
     wallS: r.wallS,
     cpuS: cpu1.user + cpu1.system - cpu0.user - cpu0.system,
     systemS: cpu1.system - cpu0.system,
+    loadCpuS: r.cpuS + otherS,
+    loadLate: r.lateTimes,
+    loadLateWorstMs: r.lateWorstMs,
+    loadUdpErrors: r.udpErrors,
+    othersCpuS: 0,
   });
   const p = phases[phases.length - 1]!;
+  p.othersCpuS = Math.max(0, machineS - p.cpuS - p.loadCpuS);
   console.error(
     `  ${server.name} ${phase}: ${p.ok} ok, ${p.failed} failed, ${p.wallS.toFixed(2)} s wall, ` +
-      `${p.cpuS.toFixed(2)} CPU-s -> ${(p.ok / p.cpuS).toFixed(0)} per CPU-second`,
+      `${p.cpuS.toFixed(2)} CPU-s -> ${(p.ok / p.cpuS).toFixed(0)} per CPU-second; ` +
+      `SIPp ${p.loadCpuS.toFixed(2)} CPU-s (${((100 * p.loadCpuS) / p.wallS).toFixed(0)} % of its core), ` +
+      `late ${p.loadLate}× (worst ${p.loadLateWorstMs} ms), ${p.loadUdpErrors} UDP errors; others on the machine ${p.othersCpuS.toFixed(2)} CPU-s`,
   );
   if (r.failed > 0 || r.exitCode !== 0) console.error(explain(`  ${server.name} ${phase}`, r));
   return r;
@@ -230,7 +268,8 @@ async function callPhase(server: RunningServer, phase: PhaseName): Promise<void>
     server: target,
     localPort: calleePort,
     calls: WARM_CALLS + CALLS,
-    timeoutS: PHASE_TIMEOUT_S * 2 + 10,
+    // Outlives the warm-up and every sample, even ones SIPp's own timeout lets run until killed.
+    timeoutS: (PHASE_TIMEOUT_S + 10) * (REPS + 1) + 10,
   });
   await sleep(300); // let the callee's SIPp bind before the first INVITE
   const callerXml = callerScenario({ challenged, talkMs: 0 });
@@ -265,7 +304,7 @@ async function callPhase(server: RunningServer, phase: PhaseName): Promise<void>
     if (warm.failed > 0 || warm.successful < WARM_CALLS) console.error(explain("  warm-up calls", warm));
     for (let rep = 0; rep < REPS; rep++) {
       const n = Math.floor(((rep + 1) * CALLS) / REPS) - Math.floor((rep * CALLS) / REPS);
-      await measured(server, phase, n, () => caller(n));
+      await measured(server, phase, n, () => caller(n), callee.child.pid);
     }
   } finally {
     callee.child.kill("SIGKILL");
@@ -293,13 +332,19 @@ async function benchCentrex(): Promise<void> {
       ...(profileDir ? { cpuProfileDir: profileDir } : {}),
       ...(heapDir !== undefined && { heapSnapshotDir: heapDir }),
       ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
+      ...(CLINIC !== undefined && {
+        clinic: { tool: CLINIC as "flame" | "doctor", dir: join(dir, "clinic") },
+      }),
     });
     try {
       if (challenged) await registerPhase(server, heapDir);
       await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
     } finally {
+      if (CLINIC !== undefined) console.error(`  clinic ${CLINIC}: analysing the profile (minutes)…`);
       await server.stop();
     }
+    if (CLINIC !== undefined)
+      keepClinicReport(join(dir, "clinic"), challenged ? "challenged" : "unchallenged");
   }
   if (profileDir) {
     profileTable = hotSpotTable([profileDir], ROOT, 30);
@@ -308,6 +353,24 @@ async function benchCentrex(): Promise<void> {
     console.error(`centrex CPU profiles: ${keep}`);
   }
 }
+
+/** Moves Clinic's HTML report (named by the PID) to CLINIC_DIR under a name that says what ran. */
+function keepClinicReport(from: string, run: string): void {
+  const html = readdirSync(from).find((f) => f.endsWith(".html"));
+  if (html === undefined) {
+    console.error(`sip-load: FAILED — clinic ${CLINIC} wrote no HTML report in ${from}`);
+    process.exitCode = 1;
+    return;
+  }
+  mkdirSync(CLINIC_DIR, { recursive: true });
+  const to = join(CLINIC_DIR, `centrex-${run}-${CLINIC}.html`);
+  cpSync(join(from, html), to);
+  rmSync(from, { recursive: true, force: true });
+  clinicReports.push(to);
+  console.error(`centrex clinic ${CLINIC} (${run} run): ${to}`);
+}
+
+const clinicReports: string[] = [];
 
 async function benchKamailio(): Promise<void> {
   const dbDir = join(work, "kamailio-db");
@@ -385,9 +448,9 @@ function report(): string {
   );
   out.push("");
   out.push(
-    "| server | phase | ok | failed | wall s | per wall s | CPU s (of which kernel) | per CPU-s: median (min–max) |",
+    "| server | phase | ok | failed | wall s | per wall s | CPU s (of which kernel) | per CPU-s: median (min–max) | SIPp CPU s (share of wall) | SIPp late (worst gap) | others' CPU s |",
   );
-  out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const server of ["centrex", "kamailio"] as const) {
     for (const phase of ["register", "calls-challenged", "calls-unchallenged"] as const) {
       const ps = samples(server, phase);
@@ -407,10 +470,23 @@ function report(): string {
           )} (${fmt(
             sum((p) => p.systemS),
             2,
-          )}) | ${spread} |`,
+          )}) | ${spread} | ${fmt(
+            sum((p) => p.loadCpuS),
+            2,
+          )} (${fmt((100 * sum((p) => p.loadCpuS)) / wall)} %) | ${sum((p) => p.loadLate)}× (${Math.max(0, ...ps.map((p) => p.loadLateWorstMs))} ms) | ${fmt(
+            sum((p) => p.othersCpuS),
+            2,
+          )} |`,
       );
     }
   }
+  out.push("");
+  out.push(
+    "SIPp CPU s: the load generator's (every SIPp of the phase, on its own core) — near 100 % of the wall time would mean " +
+      "SIPp, not the server, set the pace. SIPp late: how many times SIPp's 400 ms watchdog fired more than 500 ms " +
+      "after the previous one (its main loop fell behind), and the longest gap. Others' CPU s: what the rest of the shared machine used meanwhile " +
+      `(of ${fmt(2 * phases.reduce((a, p) => a + p.wallS, 0), 0)} core-seconds over all phases' wall time).`,
+  );
   out.push("");
   out.push(
     "| server | processes | RSS before → after (MB) | PSS before → after (MB) | RSS per binding | PSS per binding | live JS heap per binding |",
@@ -424,6 +500,10 @@ function report(): string {
         `${fmt(perBinding(m, true))} B | ${heap} |`,
     );
   }
+  if (clinicReports.length > 0) {
+    out.push("");
+    out.push(`centrex under clinic ${CLINIC} (slower; figures not comparable): ${clinicReports.join(", ")}`);
+  }
   if (profileTable) {
     out.push("");
     out.push("centrex CPU profile, top self time (all phases):");
@@ -431,6 +511,28 @@ function report(): string {
     out.push(profileTable);
   }
   return out.join("\n");
+}
+
+/**
+ * One line per server and phase with a failed call or a SIPp that could not send: a ratio
+ * against a reference that did not complete its calls is not a figure, so the run fails.
+ */
+function failures(): string[] {
+  const lines: string[] = [];
+  for (const server of ["kamailio", "centrex"] as const) {
+    for (const phase of ["register", "calls-challenged", "calls-unchallenged"] as const) {
+      const ps = samples(server, phase);
+      const failed = ps.reduce((a, p) => a + p.failed, 0);
+      const udp = ps.reduce((a, p) => a + p.loadUdpErrors, 0);
+      if (failed === 0 && udp === 0) continue;
+      const total = ps.reduce((a, p) => a + p.ok + p.failed, 0);
+      const who = server === "kamailio" ? "the Kamailio REFERENCE is not clean" : "centrex failed";
+      lines.push(
+        `sip-load: FAILED — ${who}: ${phase}: ${failed} of ${total} calls failed, ${udp} SIPp UDP errors (details above); no figure written`,
+      );
+    }
+  }
+  return lines;
 }
 
 const START = "<!-- figures:start -->";
@@ -453,7 +555,7 @@ const deadline = setTimeout(
     console.error("sip-load: over the time budget, giving up");
     process.exit(2);
   },
-  (QUICK ? 3 : 10) * 60_000,
+  (QUICK ? 3 : 10) * 60_000 + (CLINIC !== undefined ? 20 * 60_000 : 0),
 );
 deadline.unref();
 
@@ -468,7 +570,11 @@ try {
   }
   const figures = report();
   console.log(figures);
-  if (WRITE_README) {
+  const unclean = failures();
+  for (const line of unclean) console.error(line);
+  if (unclean.length > 0) {
+    process.exitCode = 1;
+  } else if (WRITE_README) {
     writeReadme(figures);
     console.error("wrote bench/sip-load/README.md");
   }

@@ -2,12 +2,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openSqliteStore } from "@centrex/store";
 import { pinned, track } from "./cleanup.js";
+import { processTree } from "./procfs.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 const CENTREX_BIN = join(ROOT, "packages", "server", "bin", "centrex.mjs");
@@ -138,6 +139,44 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
+/**
+ * Under Clinic the server is a grandchild (npx → clinic → node): interrupting the server itself
+ * lets it shut down cleanly, after which Clinic analyses the profile and writes its HTML, which
+ * can take minutes; only then does the whole tree exit.
+ */
+function clinicStopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const hard = setTimeout(() => {
+        for (const pid of processTree(child.pid ?? -1).reverse()) killPid(pid, "SIGKILL");
+      }, 600_000);
+      child.once("exit", () => {
+        clearTimeout(hard);
+        resolve();
+      });
+      const server = processTree(child.pid ?? -1).find((pid) => cmdline(pid).includes(CENTREX_BIN));
+      if (server === undefined) child.kill("SIGINT");
+      else killPid(server, "SIGINT");
+    });
+}
+
+function killPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
 export interface CentrexStart {
   db: string;
   port: number;
@@ -148,26 +187,46 @@ export interface CentrexStart {
   heapSnapshotDir?: string;
   /** CPU core to run on (taskset), if any. */
   core?: string;
+  /**
+   * Run under Clinic.js (`npx clinic flame|doctor`, NO_INSIGHT=1: nothing is uploaded, nothing
+   * outside is reachable anyway); stop() waits for its HTML report, written to `dir`.
+   */
+  clinic?: { tool: "flame" | "doctor"; dir: string };
 }
 
 export async function startCentrex(o: CentrexStart): Promise<RunningServer> {
   const nodeArgs = o.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfileDir}`] : [];
   if (o.heapSnapshotDir)
     nodeArgs.push("--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${o.heapSnapshotDir}`);
-  const child = track(
-    spawn(
-      ...pinned(
-        process.execPath,
+  const centrexArgs = [
+    ...nodeArgs,
+    CENTREX_BIN,
+    ...["start", "--db", o.db, "--sip-address", "127.0.0.1", "--sip-port", String(o.port)],
+    ...["--config", o.configFile],
+  ];
+  const [command, args] = o.clinic
+    ? pinned(
+        "npx",
         [
-          ...nodeArgs,
-          CENTREX_BIN,
-          ...["start", "--db", o.db, "--sip-address", "127.0.0.1", "--sip-port", String(o.port)],
-          ...["--config", o.configFile],
+          "--yes",
+          "clinic",
+          o.clinic.tool,
+          "--open=false",
+          "--dest",
+          o.clinic.dir,
+          "--",
+          process.execPath,
+          ...centrexArgs,
         ],
         o.core,
-      ),
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    ),
+      )
+    : pinned(process.execPath, centrexArgs, o.core);
+  const child = track(
+    spawn(command, args, {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(o.clinic && { env: { ...process.env, NO_INSIGHT: "1" } }),
+    }),
   );
   const output = capture(child);
   const server: RunningServer = {
@@ -176,7 +235,7 @@ export async function startCentrex(o: CentrexStart): Promise<RunningServer> {
     port: o.port,
     child,
     output,
-    stop: stopper(child),
+    stop: o.clinic ? clinicStopper(child) : stopper(child),
   };
   try {
     await waitReady(o.port, child, output);
@@ -223,8 +282,13 @@ export async function startKamailio(o: KamailioStart): Promise<RunningServer> {
     KAMAILIO_CFG,
     "-DD",
     "-E",
+    // Shared memory holds every transaction tm keeps: each lives its wait time (5 s) after its
+    // final response, so the need grows with the call rate. With -m 64 a third of the calls got
+    // `500 No error (2/SL)` (shm exhausted) at ~500 calls/s, with -m 128 at ~1,700 calls/s;
+    // 256 failed some runs near 3,000 calls/s. 1 GB leaves room at any rate SIPp reaches here.
+    // Private memory (-M) per process does not grow with the rate: 64 MB is plenty.
     "-m",
-    "256",
+    "1024",
     "-M",
     "64",
     "-l",

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pinned, track } from "./cleanup.js";
+import { reapedChildrenCpuSeconds } from "./procfs.js";
 
 export interface SippOptions {
   /** The scenario XML; it is written to a fresh folder under workDir, where SIPp puts its logs. */
@@ -31,6 +32,22 @@ export interface SippOutcome {
   wallS: number;
   /** The tail of SIPp's error log, empty when nothing went wrong. */
   errors: string;
+  /**
+   * CPU-seconds SIPp used (user + kernel), read from the bench's reaped-children time when it
+   * exited (any other child of the bench exiting meanwhile would count too: none does while a
+   * phase is measured).
+   */
+  cpuS: number;
+  /**
+   * SIPp's own lateness: its watchdog is a 400 ms timer, and each time it fires more than 500 ms
+   * after the previous firing SIPp prints a warning with the gap. `lateTimes` counts those
+   * warnings, `lateWorstMs` is the largest gap. Non-zero means SIPp's main loop fell behind at
+   * those moments: the load generator, not the server, set the pace there.
+   */
+  lateTimes: number;
+  lateWorstMs: number;
+  /** SIPp's "UDP errors (send/recv/cong)" counters, summed: sends it could not make. */
+  udpErrors: number;
 }
 
 export interface RunningSipp {
@@ -46,6 +63,25 @@ function lastCount(stdout: string, label: string): number {
     const cells = line.split("|");
     n = Number(cells[cells.length - 1]?.trim() ?? 0) || 0;
   }
+  return n;
+}
+
+/** SIPp's watchdog warnings ("the minor watchdog timer 500ms has been tripped (GAP_MS), …"). */
+function lateness(stdout: string): { times: number; worstMs: number } {
+  let times = 0;
+  let worstMs = 0;
+  for (const m of stdout.matchAll(/watchdog timer \d+ms has been tripped \((\d+)\)/g)) {
+    times++;
+    worstMs = Math.max(worstMs, Number(m[1]));
+  }
+  return { times, worstMs };
+}
+
+/** The last "a/b/c UDP errors (send/recv/cong)" of SIPp's screen, summed. */
+function udpErrors(stdout: string): number {
+  let n = 0;
+  for (const m of stdout.matchAll(/(\d+)\/(\d+)\/(\d+) UDP errors/g))
+    n = Number(m[1]) + Number(m[2]) + Number(m[3]);
   return n;
 }
 
@@ -74,6 +110,7 @@ export function startSipp(o: SippOptions): RunningSipp {
     ...(o.args ?? []),
     o.server,
   ];
+  const cpu0 = reapedChildrenCpuSeconds();
   const child = track(spawn(...pinned("sipp", args, o.core), { cwd, stdio: ["ignore", "pipe", "pipe"] }));
   const t0 = performance.now();
   let stdout = "";
@@ -94,6 +131,7 @@ export function startSipp(o: SippOptions): RunningSipp {
     child.once("close", (code) => {
       clearTimeout(killer);
       const wallS = (performance.now() - t0) / 1000;
+      const late = lateness(stdout);
       const errFile = readdirSync(cwd).find((f) => f.endsWith("_errors.log"));
       const errors = errFile ? readFileSync(join(cwd, errFile), "utf8").slice(-1500) : "";
       resolve({
@@ -102,6 +140,10 @@ export function startSipp(o: SippOptions): RunningSipp {
         exitCode: code,
         wallS,
         errors,
+        cpuS: reapedChildrenCpuSeconds() - cpu0,
+        lateTimes: late.times,
+        lateWorstMs: late.worstMs,
+        udpErrors: udpErrors(stdout),
       });
     });
   });
