@@ -94,7 +94,12 @@ function capture(child: ChildProcess): () => string {
 }
 
 /** Resolves once the server answers an OPTIONS (any status) over UDP. */
-async function waitReady(port: number, child: ChildProcess, output: () => string): Promise<void> {
+async function waitReady(
+  port: number,
+  child: ChildProcess,
+  output: () => string,
+  seconds = 30,
+): Promise<void> {
   const sock = createSocket("udp4");
   let answered = false;
   sock.on("message", () => {
@@ -103,7 +108,7 @@ async function waitReady(port: number, child: ChildProcess, output: () => string
   await new Promise<void>((resolve) => sock.bind(0, "127.0.0.1", resolve));
   const local = sock.address().port;
   try {
-    for (let i = 0; i < 150 && !answered; i++) {
+    for (let i = 0; i < seconds * 5 && !answered; i++) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
       const msg = [
         `OPTIONS sip:ping@127.0.0.1:${port} SIP/2.0`,
@@ -120,7 +125,8 @@ async function waitReady(port: number, child: ChildProcess, output: () => string
       sock.send(msg, port, "127.0.0.1");
       await sleep(200);
     }
-    if (!answered) throw new Error(`server on port ${port} did not answer OPTIONS in 30 s:\n${output()}`);
+    if (!answered)
+      throw new Error(`server on port ${port} did not answer OPTIONS in ${seconds} s:\n${output()}`);
   } finally {
     sock.close();
   }
@@ -238,7 +244,8 @@ export async function startCentrex(o: CentrexStart): Promise<RunningServer> {
     stop: o.clinic ? clinicStopper(child) : stopper(child),
   };
   try {
-    await waitReady(o.port, child, output);
+    // Under Clinic, npx resolves the package and 0x starts node with --prof first: slower.
+    await waitReady(o.port, child, output, o.clinic ? 180 : 30);
   } catch (err) {
     await server.stop();
     throw err;
