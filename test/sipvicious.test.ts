@@ -14,7 +14,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSqliteStore } from "@centrex/store";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
@@ -23,6 +22,7 @@ import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { requireCommand, runToEnd } from "./helpers/processes.js";
 import { runSipp } from "./helpers/sipp.js";
+import { createTenant } from "./helpers/store-tenant.js";
 
 const DOMAIN = "pbx.test";
 
@@ -39,22 +39,10 @@ if (NETNS === undefined) {
 function scenarios(): void {
   const dir = mkdtempSync(join(tmpdir(), "centrex-svc-"));
 
-  /** A fresh database with Acme's 201 and 202, written through the store (CLI start-up costs seconds). */
-  async function database(): Promise<string> {
-    const db = join(mkdtempSync(join(dir, "db-")), "centrex.db");
-    const store = openSqliteStore(db);
-    const c = await store.customers.create({ name: "Acme", domain: DOMAIN });
-    for (const number of ["201", "202"]) {
-      await store.extensions.create({ customerId: c.id, number, password: passwordOf(number) });
-    }
-    await store.close();
-    return db;
-  }
-
   async function start(config: string): Promise<RunningSwitch> {
     const file = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(file, config);
-    return startSwitch({ db: await database(), args: ["--config", file] });
+    return startSwitch({ db: await createTenant(DOMAIN, ["201", "202"]), args: ["--config", file] });
   }
 
   /** 20 guesses, the real password 15th: unthrottled, svcrack finds it. */

@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import tls from "node:tls";
+import { pino } from "pino";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
@@ -142,6 +144,33 @@ test("live server transactions per source are capped; other sources and retransm
   } finally {
     a.close();
     b.close();
+    await stack.close(0);
+  }
+});
+
+test("a response with a malformed Via is dropped as a parse error, not thrown (found by the network fuzzer)", async () => {
+  const errors: string[] = [];
+  const logger = pino(
+    { level: "error" },
+    new Writable({
+      write(chunk, _e, cb) {
+        errors.push(String(chunk));
+        cb();
+      },
+    }),
+  );
+  const { stack, udpPort } = await startStack({ logger });
+  const c = await udpClient("127.0.0.2");
+  try {
+    const bad =
+      'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx;rport="5060\r\n' +
+      "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    await c.send(Buffer.from(bad, "latin1"), udpPort);
+    await settle();
+    assert.is(stack.counters.parseErrors, 1);
+    assert.equal(errors, []);
+  } finally {
+    c.close();
     await stack.close(0);
   }
 });

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { createErrorResponse, createResponse, parseMessage, SipParseError } from "../message/index.js";
-import type { SipMessage, SipRequest } from "../message/types.js";
+import type { SipMessage, SipRequest, SipResponse } from "../message/types.js";
 import type { TimerWheel } from "../timer/index.js";
 import { TransactionLayer } from "../transaction/transaction-layer.js";
 import type {
@@ -152,7 +152,22 @@ export class SipStack implements TransportDelegate, TransactionTransport {
       return;
     }
     if (msg.kind === "request") this.onRequest(msg, source);
-    else this.transactions.receiveResponse(msg, sourceTarget(source));
+    else this.onResponse(msg, source);
+  }
+
+  private onResponse(res: SipResponse, source: InboundSource): void {
+    try {
+      this.transactions.receiveResponse(res, sourceTarget(source));
+    } catch (err) {
+      // Headers decode lazily: a response whose Via (or CSeq…) is malformed surfaces here.
+      // It cannot be answered; it is dropped like any unparseable datagram.
+      if (!(err instanceof SipParseError)) throw err;
+      this.counters.parseErrors++;
+      this.logger?.debug(
+        { event: "parse-error", reason: err.reason, remote: `${source.remoteAddress}:${source.remotePort}` },
+        "malformed SIP response dropped",
+      );
+    }
   }
 
   private onRequest(req: SipRequest, source: InboundSource): void {
