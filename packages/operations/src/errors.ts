@@ -31,23 +31,35 @@ export const refused = (field: string, message: string): OperationError =>
  * Runs a store call, turning the store's typed errors into OperationErrors whose field is named
  * as the operation's input (`names` maps store field → input field).
  */
-export async function storeCall<T>(fn: () => Promise<T>, names: Record<string, string> = {}): Promise<T> {
+export async function storeCall<T>(
+  fn: () => Promise<T>,
+  names: Record<string, string> = {},
+  values: Record<string, unknown> = {},
+): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw translate(err, names);
+    throw translate(err, names, values);
   }
 }
 
-export function translate(err: unknown, names: Record<string, string> = {}): unknown {
+/**
+ * `values` (never a secret) are the inputs by store field: a message that does not quote the
+ * value at fault gets it appended, so "number is already in use" says which number.
+ */
+export function translate(
+  err: unknown,
+  names: Record<string, string> = {},
+  values: Record<string, unknown> = {},
+): unknown {
   if (err instanceof OperationError) return err;
-  if (err instanceof ValidationError) {
+  if (err instanceof ValidationError || err instanceof ConflictError) {
     const field = names[err.field] ?? err.field;
-    return new OperationError("invalid", rename(err.message, err.field, field), field);
-  }
-  if (err instanceof ConflictError) {
-    const field = names[err.field] ?? err.field;
-    return new OperationError("conflict", rename(err.message, err.field, field), field);
+    let message = rename(err.message, err.field, field);
+    const v = values[err.field];
+    if ((typeof v === "string" || typeof v === "number") && !message.includes(String(v)))
+      message = `${message}: "${String(v)}"`;
+    return new OperationError(err instanceof ConflictError ? "conflict" : "invalid", message, field);
   }
   if (err instanceof NotFoundError) return new OperationError("not_found", err.message);
   if (err instanceof StoreError) return new OperationError("invalid", err.message);

@@ -149,7 +149,11 @@ export class Operations {
 
   async addCustomer(actor: Actor, input: { name: string; domain: string }): Promise<CustomerView> {
     this.#actor(actor);
-    const c = await storeCall(() => this.store.customers.create({ name: input.name, domain: input.domain }));
+    const c = await storeCall(
+      () => this.store.customers.create({ name: input.name, domain: input.domain }),
+      {},
+      { name: input.name, domain: input.domain },
+    );
     await this.#record(actor, "customer.add", c, { after: { name: c.name, domain: c.domain } });
     return customerView(c, await this.store.policies.get(c.id));
   }
@@ -176,7 +180,11 @@ export class Operations {
     const updated =
       patch.name === undefined
         ? c
-        : await storeCall(() => this.store.customers.update(c.id, { name: patch.name! }));
+        : await storeCall(
+            () => this.store.customers.update(c.id, { name: patch.name! }),
+            {},
+            { name: patch.name },
+          );
     const policy =
       patch.telecomProfessional === undefined && patch.deliveryDate === undefined
         ? p
@@ -319,14 +327,17 @@ export class Operations {
     this.#actor(actor);
     const c = await this.customer(domain);
     if (input.password !== undefined) strongPassword(input.password, input.number, c.domain);
-    const e = await storeCall(() =>
-      this.store.extensions.create({
-        customerId: c.id,
-        number: input.number,
-        ...(input.password !== undefined && { password: input.password }),
-        ...(input.displayName !== undefined && { displayName: input.displayName }),
-        ...(input.enabled !== undefined && { enabled: input.enabled }),
-      }),
+    const e = await storeCall(
+      () =>
+        this.store.extensions.create({
+          customerId: c.id,
+          number: input.number,
+          ...(input.password !== undefined && { password: input.password }),
+          ...(input.displayName !== undefined && { displayName: input.displayName }),
+          ...(input.enabled !== undefined && { enabled: input.enabled }),
+        }),
+      {},
+      { number: input.number, displayName: input.displayName },
     );
     await this.#record(actor, "extension.add", c, {
       after: {
@@ -350,7 +361,11 @@ export class Operations {
       throw invalid("displayName", "nothing to change: give displayName or enabled");
     const c = await this.customer(domain);
     const e = await this.#extension(c, number);
-    const u = await storeCall(() => this.store.extensions.update(e.id, patch));
+    const u = await storeCall(
+      () => this.store.extensions.update(e.id, patch),
+      {},
+      { displayName: patch.displayName },
+    );
     await this.#record(
       actor,
       patch.enabled === undefined
@@ -434,8 +449,10 @@ export class Operations {
     const e164 = checkDid(this.plan, input.e164);
     const c = await this.customer(domain);
     const target = await this.#target(c, input.target);
-    const n = await storeCall(() =>
-      this.store.numbers.create({ e164, customerId: c.id, target, isMain: input.main === true }),
+    const n = await storeCall(
+      () => this.store.numbers.create({ e164, customerId: c.id, target, isMain: input.main === true }),
+      {},
+      { e164 },
     );
     const view = { ...n, target: await this.#describe(n.target) };
     await this.#record(actor, "did.add", c, {
@@ -610,7 +627,8 @@ export class Operations {
 
   async addCarrier(actor: Actor, input: NewCarrierRequest): Promise<CarrierView> {
     this.#actor(actor);
-    const c = await storeCall(() => this.store.carriers.create(input));
+    const { password: _secret, ...shown } = input;
+    const c = await storeCall(() => this.store.carriers.create(input), {}, shown);
     const view = await this.#carrierView(c);
     await this.#record(actor, "carrier.add", null, { after: auditable(view) });
     return view;
@@ -622,7 +640,8 @@ export class Operations {
       throw invalid("name", `nothing to change on carrier "${name}"`);
     const c = await this.#carrier(name);
     const before = auditable(await this.#carrierView(c));
-    const u = await storeCall(() => this.store.carriers.update(c.id, patch));
+    const { password: _secret, ...shown } = patch;
+    const u = await storeCall(() => this.store.carriers.update(c.id, patch), {}, shown);
     const view = await this.#carrierView(u);
     await this.#record(actor, "carrier.update", null, { name: c.name, before, after: auditable(view) });
     return view;
