@@ -1,3 +1,7 @@
+export type { ServiceAddressOptions } from "./address/service-address.js";
+export { ServiceAddress, ServiceAddressError } from "./address/service-address.js";
+export type { Cidr, HostInterface } from "./address/subnet.js";
+export { interfaceForSubnet, parseCidr, sameSubnet } from "./address/subnet.js";
 export type { BackupResult } from "./backup/backup.js";
 export {
   BackupChecksumError,

@@ -55,6 +55,12 @@ export interface NodePorts {
 }
 
 export interface FailoverServiceConfig {
+  /**
+   * The pair's shared address on one subnet (see `ServiceAddress`): when set, the service name
+   * and every SRV set name it, whichever node is active, so a phone's retransmissions follow
+   * the address when it moves instead of a DNS answer they already used.
+   */
+  serviceAddress?: ActiveAddresses | undefined;
   zone: string;
   /** The name phones are configured with, e.g. `sip.operator.example`. Must be in `zone`. */
   serviceName: string;
@@ -201,11 +207,10 @@ export function computeFailoverRecords(input: FailoverRecordInput): FailoverReco
   checkAddresses(input.active, "active");
   const { serviceName, ttl } = c;
   const out: FailoverRecord[] = [];
-  if (input.active.ipv4 !== undefined)
-    out.push({ name: serviceName, type: "A", ttl, data: input.active.ipv4 });
-  if (input.active.ipv6 !== undefined) {
-    out.push({ name: serviceName, type: "AAAA", ttl, data: input.active.ipv6 });
-  }
+  const named = input.serviceAddress ?? input.active;
+  if (input.serviceAddress !== undefined) checkAddresses(input.serviceAddress, "serviceAddress");
+  if (named.ipv4 !== undefined) out.push({ name: serviceName, type: "A", ttl, data: named.ipv4 });
+  if (named.ipv6 !== undefined) out.push({ name: serviceName, type: "AAAA", ttl, data: named.ipv6 });
   const served = TRANSPORTS.filter((t) => c.nodes.some(({ node }) => node.ports[t.port] !== undefined));
   for (const t of served) {
     out.push({
@@ -223,7 +228,21 @@ export function computeFailoverRecords(input: FailoverRecordInput): FailoverReco
     });
   }
   const ordered = srvOrder(c.nodes, input.active);
-  for (const t of served) {
+  if (input.serviceAddress !== undefined) {
+    // One target, the service name itself (its A/AAAA is the shared address), at the live
+    // node's port: nothing for a phone to try in the wrong order.
+    for (const t of served) {
+      const port = ordered.map(({ node }) => node.ports[t.port]).find((p) => p !== undefined);
+      if (port === undefined) continue;
+      out.push({
+        name: `${t.srvPrefix}.${serviceName}`,
+        type: "SRV",
+        ttl,
+        data: { priority: 10, weight: 0, port, target: serviceName },
+      });
+    }
+  }
+  for (const t of input.serviceAddress !== undefined ? [] : served) {
     for (const { host, node, priority } of ordered) {
       const port = node.ports[t.port];
       if (port === undefined) continue;

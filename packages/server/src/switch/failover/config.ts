@@ -58,9 +58,25 @@ export const failoverConfigSchema = z.strictObject({
    * cached answer is always fresh by the next refresh. See the README's failover section.
    */
   registrationExpiry: z.number().int().min(10).max(86_400).default(120),
+  /**
+   * The pair's shared address, for nodes on one subnet: the active node brings it up (IPv4 with
+   * a gratuitous ARP, IPv6 with an unsolicited neighbour advertisement) and DNS names it, so a
+   * request a phone sent to "the server" just before the kill is answered by the standby on its
+   * next retransmission. Needs CAP_NET_ADMIN (README). `ADDRESS/PREFIX` each; `interface`
+   * defaults to the one whose own address shares the subnet.
+   */
+  serviceAddress: z
+    .strictObject({
+      ipv4: z.string().min(1).optional(),
+      ipv6: z.string().min(1).optional(),
+      interface: z.string().min(1).optional(),
+    })
+    .refine((a) => a.ipv4 !== undefined || a.ipv6 !== undefined, "needs ipv4 or ipv6")
+    .optional(),
   probe: z
     .strictObject({
-      intervalMs: z.number().int().min(20).max(60_000).default(1000),
+      /** Probe round period (± 20 % jitter); a killed peer is seen after `misses` rounds. */
+      intervalMs: z.number().int().min(20).max(60_000).default(200),
       /** Consecutive missed rounds before the standby takes over. */
       misses: z.number().int().min(1).max(100).default(3),
       timeoutMs: z.number().int().min(10).max(30_000).default(500),

@@ -13,6 +13,7 @@ import {
   ReplicationSink,
   ReplicationSource,
   Rfc2136Publisher,
+  ServiceAddress,
   type SinkLag,
   type SourceLag,
   scheduleDailyBackups,
@@ -27,6 +28,7 @@ import { type FailoverConfig, FailoverConfigError } from "./config.js";
 import { type ControlEndpoint, startControlEndpoint } from "./control-endpoint.js";
 import { controlRoutes } from "./control-routes.js";
 import { dnsNodes, type ServedTransport } from "./dns-nodes.js";
+import { sharedAddress } from "./shared-address.js";
 
 export interface FailoverServiceOptions {
   config: FailoverConfig;
@@ -71,6 +73,7 @@ export class FailoverService {
   readonly #self: ActiveAddresses;
   readonly #peerNode: FailoverNode | undefined;
   readonly #nodes: FailoverNode[];
+  readonly #address: ServiceAddress | undefined;
   readonly controller: FailoverController;
   #health: (ControlEndpoint & { close(): Promise<void> }) | undefined;
   #source: ReplicationSource | undefined;
@@ -105,6 +108,13 @@ export class FailoverService {
       this.#peerNode = undefined;
     }
     const c = this.#c;
+    this.#address =
+      c.serviceAddress !== undefined
+        ? new ServiceAddress({
+            ...c.serviceAddress,
+            ...(this.#log !== undefined && { logger: this.#log }),
+          })
+        : undefined;
     const peerHost = c.peer.host;
     const probeOpts = { timeoutMs: c.probe.timeoutMs };
     const hostPart = isIP(peerHost) === 6 ? `[${peerHost}]` : peerHost;
@@ -203,6 +213,8 @@ export class FailoverService {
       });
     }
     if (c.role === "standby") {
+      // A node killed while it held the address, restarted on the same host, still has it.
+      await this.#address?.release();
       this.#startSink();
       await this.controller.start();
       this.#log?.info(
@@ -215,6 +227,7 @@ export class FailoverService {
     await this.controller.start();
     if (this.controller.role !== "primary") return;
     await this.#startSource();
+    await this.#address?.acquire();
     this.#publishWithRetry();
     this.#o.onServingChange?.(true);
     this.#log?.info({ event: "failover-started", role: "primary", epoch: this.epoch }, "primary: serving");
@@ -229,6 +242,7 @@ export class FailoverService {
     await this.#source?.stop();
     await this.#embedded?.stop();
     await this.#health?.close();
+    await this.#address?.release();
   }
 
   /** Operator-initiated takeover (also the failback's promotion step). */
@@ -264,6 +278,7 @@ export class FailoverService {
       this.#embedded.setActive(this.#peerNode);
     await this.#source?.stop();
     this.#source = undefined;
+    await this.#address?.release();
     this.#o.onServingChange?.(false);
     this.#startSink();
   }
@@ -276,6 +291,7 @@ export class FailoverService {
       serviceName: dns.serviceName,
       ttl: dns.ttl,
       nodes: this.#nodes,
+      ...(this.#c.serviceAddress !== undefined && { serviceAddress: sharedAddress(this.#c.serviceAddress) }),
     };
     if (dns.embedded !== undefined) {
       const server = new EmbeddedDnsServer({
@@ -373,6 +389,10 @@ export class FailoverService {
 
   async #onTakeover(e: TakeoverEvent): Promise<void> {
     this.#lastTakeover = e;
+    // First: phones' retransmissions to the shared address reach this node from now on.
+    await this.#address
+      ?.acquire()
+      .catch((err: Error) => this.#log?.error({ err }, "service address not taken over"));
     if (this.#o.closeInterruptedCalls !== undefined) {
       try {
         const n = await this.#o.closeInterruptedCalls(this.#c.peer.name, e.promotedAt);
@@ -402,6 +422,7 @@ export class FailoverService {
 
   async #onFenced(peerEpoch: number): Promise<void> {
     this.#o.onServingChange?.(false);
+    await this.#address?.release();
     this.#log?.error(
       { event: "fenced", ownEpoch: this.epoch, peerEpoch },
       "a newer primary exists: not serving; restart with --role standby to follow it",

@@ -1,0 +1,277 @@
+// The failover worst case, end to end, run INSIDE the phones' network namespace by
+// test/failover-worst-case.test.ts (which creates the namespaces and deletes them). Exits 0
+// when every assertion held; prints the measured figures as `FIGURE name ms` lines.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as assert from "uvu/assert";
+import { type BaresipEvent, BaresipPhone } from "./baresip.js";
+import { ROOT } from "./centrex.js";
+import { cliOk, until } from "./failover-dns.js";
+import { macOf, neighbourMac } from "./failover-netns.js";
+import { passwordOf } from "./passwords.js";
+
+const [dir = "", nsPhones = "", nsA = "", nsB = ""] = process.argv.slice(2);
+const BIN = join(ROOT, "packages", "server", "bin", "centrex.mjs");
+const ZONE = "operator.test";
+const SERVICE = `sip.${ZONE}`;
+const DOMAIN = "pbx.test";
+const VIP4 = "10.99.0.10";
+const VIP6 = "fd99::10";
+const SECRET = "worst-case-pair-secret-0123456789";
+/** The phones ask 30 s; rwait=20 makes them refresh every 6 s (as in the issue's measurement). */
+const REGINT = 30;
+const NODES = {
+  "node-a": { ns: nsA, address: "10.99.0.2", priority: 10 },
+  "node-b": { ns: nsB, address: "10.99.0.3", priority: 20 },
+} as const;
+type NodeName = keyof typeof NODES;
+
+const children: ChildProcess[] = [];
+const phones: BaresipPhone[] = [];
+
+function figure(name: string, ms: number): void {
+  process.stdout.write(`FIGURE ${name} ${ms}\n`);
+}
+
+function writeConfig(self: NodeName): string {
+  const peer: NodeName = self === "node-a" ? "node-b" : "node-a";
+  const own = NODES[self];
+  const file = join(dir, `${self}.json`);
+  const config = {
+    node: { name: self },
+    sip: {
+      listen: [{ transport: "udp", address: "0.0.0.0", port: 5060 }],
+      // Via/Record-Route name the shared address: it is what stays reachable.
+      advertisedAddress: VIP4,
+      // libre 1.1 (baresip 1.0) gives up on a challenge that offers an algorithm it lacks.
+      digestAlgorithms: ["MD5"],
+    },
+    // The phones ask for 30 s (below the default minimum of 60).
+    registrar: { minExpires: 10 },
+    media: { portMin: 30000, portMax: 30099, advertisedAddress: own.address },
+    trunk: { probeSeconds: 0 },
+    store: { path: join(dir, `${self}.db`) },
+    log: { level: "info" },
+    failover: {
+      role: "standby",
+      secret: SECRET,
+      replication: { address: own.address },
+      health: { address: own.address },
+      peer: { name: peer, host: NODES[peer].address },
+      serviceAddress: { ipv4: `${VIP4}/24`, ipv6: `${VIP6}/64` },
+      dns: {
+        zone: ZONE,
+        serviceName: SERVICE,
+        self,
+        nodes: (Object.keys(NODES) as NodeName[]).map((n) => ({
+          name: n,
+          ipv4: NODES[n].address,
+          priority: NODES[n].priority,
+        })),
+        embedded: { address: own.address, port: 53 },
+      },
+    },
+  };
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+function startNode(self: NodeName, role: "primary" | "standby"): ChildProcess & { logs: () => string } {
+  const child = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      NODES[self].ns,
+      process.execPath,
+      BIN,
+      "start",
+      "--config",
+      writeConfig(self),
+      "--role",
+      role,
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  children.push(child);
+  return Object.assign(child, { logs: () => out });
+}
+
+async function role(self: NodeName): Promise<unknown> {
+  try {
+    const r = await fetch(`http://${NODES[self].address}:7071/health`, { signal: AbortSignal.timeout(1000) });
+    return ((await r.json()) as { role?: unknown }).role;
+  } catch {
+    return undefined;
+  }
+}
+
+async function addAccount(phone: BaresipPhone, ext: string, outbound: string): Promise<void> {
+  const params = [
+    `<sip:${ext}@${DOMAIN}>`,
+    `auth_pass=${passwordOf(ext)}`,
+    `outbound="${outbound}"`,
+    "answermode=auto",
+    `regint=${REGINT}`,
+    "rwait=20",
+    "audio_codecs=PCMU,PCMA",
+  ].join(";");
+  const r = await phone.command("uanew", params);
+  assert.ok(r.ok, `${phone.name}: uanew refused: ${r.data}`);
+}
+
+const nextOk = (p: BaresipPhone, since: number, ms: number): Promise<BaresipEvent> =>
+  p.waitFor("REGISTER_OK", ms, { since });
+
+/** `from` calls `to`; resolves when both ends are up, with the time that took; then hangs up. */
+async function call(from: BaresipPhone, to: BaresipPhone, ext: string, timeoutMs: number): Promise<void> {
+  const a = from.events.length;
+  const b = to.events.length;
+  await from.dial(`sip:${ext}@${DOMAIN}`);
+  const [upA, upB] = await Promise.all([
+    from.waitFor("CALL_ESTABLISHED", timeoutMs, { since: a }),
+    to.waitFor("CALL_ESTABLISHED", timeoutMs, { since: b }),
+  ]);
+  assert.is(upA.id, upB.id, "both ends of one dialog");
+  await from.hangup();
+  await Promise.all([
+    from.waitFor("CALL_CLOSED", 5000, { since: a }),
+    to.waitFor("CALL_CLOSED", 5000, { since: b }),
+  ]);
+}
+
+/** Sends one datagram to `address` so the phones' neighbour table has an entry for it. */
+function touch(address: string): Promise<void> {
+  return new Promise((resolve) => {
+    const s = createSocket(address.includes(":") ? "udp6" : "udp4");
+    s.send("x", 9, address, () => setTimeout(() => s.close(() => resolve()), 200));
+  });
+}
+
+const t0 = Date.now();
+const step = (what: string): void => void process.stdout.write(`STEP ${Date.now() - t0} ms ${what}\n`);
+
+async function main(): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const nodeA = startNode("node-a", "primary");
+  await until(async () => (await role("node-a")) === "primary", 20_000, `A primary:\n${nodeA.logs()}`, 100);
+  const nodeB = startNode("node-b", "standby");
+  await until(async () => (await role("node-b")) === "standby", 20_000, `B standby:\n${nodeB.logs()}`, 100);
+
+  step("pair up");
+  const dbA = join(dir, "node-a.db");
+  const dbB = join(dir, "node-b.db");
+  await cliOk("customer", "add", "Acme", "--domain", DOMAIN, "--db", dbA);
+  await Promise.all(
+    ["201", "202", "203", "204"].map((ext) =>
+      cliOk("extension", "add", DOMAIN, ext, "--password", passwordOf(ext), "--db", dbA),
+    ),
+  );
+  await until(
+    async () => (await cliOk("extension", "list", DOMAIN, "--db", dbB).catch(() => "")).includes("204"),
+    15_000,
+    "the extensions replicated to B",
+    200,
+  );
+
+  step("provisioned and replicated");
+  // Three ways to name the server, one phone each; 204 like 203, registered 3 s later.
+  const ways: [string, string][] = [
+    ["201", `sip:${SERVICE}`], // NAPTR, then SRV, then A
+    ["202", `sip:${SERVICE};transport=udp`], // _sip._udp SRV, then A
+    ["203", `sip:${SERVICE}:5060`], // A only
+  ];
+  const dnsServer = `${NODES["node-b"].address}:53`;
+  for (const [ext] of [...ways, ["204"]]) {
+    const p = await BaresipPhone.start({
+      name: ext,
+      tone: 1000,
+      address: "10.99.0.1",
+      dnsServer,
+      maxLifetimeSeconds: 150,
+    });
+    phones.push(p);
+  }
+  const [p201, p202, p203, p204] = phones as [BaresipPhone, BaresipPhone, BaresipPhone, BaresipPhone];
+  await Promise.all(ways.map(([ext, outbound], i) => addAccount(phones[i] as BaresipPhone, ext, outbound)));
+  await Promise.all([nextOk(p201, 0, 15_000), nextOk(p202, 0, 15_000), nextOk(p203, 0, 15_000)]);
+  await new Promise((r) => setTimeout(r, 3000));
+  await addAccount(p204, "204", `sip:${SERVICE}:5060`);
+  await nextOk(p204, 0, 15_000);
+  step("phones registered");
+  await call(p201, p202, "202", 10_000);
+  step("first call done");
+  await Promise.all([touch(VIP4), touch(VIP6)]);
+  const macA = macOf(nsA, "lan0");
+  const macB = macOf(nsB, "lan0");
+  assert.is(neighbourMac(nsPhones, VIP4), macA, "the shared IPv4 address is at A");
+  assert.is(neighbourMac(nsPhones, VIP6), macA, "the shared IPv6 address is at A");
+
+  // ---- The worst place: kill A 200 ms before the three phones' next refresh (every 6 s), so
+  // that refresh leaves for the dead node before anything has moved.
+  const since = phones.map((p) => p.events.length);
+  await Promise.all([
+    nextOk(p201, since[0] ?? 0, 10_000),
+    nextOk(p202, since[1] ?? 0, 10_000),
+    nextOk(p203, since[2] ?? 0, 10_000),
+  ]);
+  const refreshedAt = Date.now();
+  await new Promise((r) => setTimeout(r, REGINT * 200 - 200 - (Date.now() - refreshedAt)));
+  const afterKill = phones.map((p) => p.events.length);
+  const killedAt = Date.now();
+  nodeA.kill("SIGKILL");
+  await until(async () => (await role("node-b")) === "primary", 10_000, `B takes over:\n${nodeB.logs()}`, 20);
+  figure("takeover", Date.now() - killedAt);
+
+  // ---- A call TO a phone that has not re-registered: 204's next refresh is ~3 s away.
+  const incomingAt = p204.events.length;
+  const toUnregistered = call(p203, p204, "204", 10_000).then(() => Date.now() - killedAt);
+
+  const reRegistered = await Promise.all(
+    [p201, p202, p203].map((p, i) => nextOk(p, afterKill[i] ?? 0, 12_000).then(() => Date.now() - killedAt)),
+  );
+  for (const [i, [ext]] of ways.entries()) figure(`reregistered-${ext}`, reRegistered[i] as number);
+  const callTo204 = await toUnregistered;
+  figure("call-to-unregistered-204", callTo204);
+  const ringing = p204.events.findIndex(
+    (e, i) => i >= incomingAt && e.type === "CALL_ESTABLISHED" && e.direction === "incoming",
+  );
+  const reg204 = p204.events.findIndex((e, i) => i >= (afterKill[3] ?? 0) && e.type === "REGISTER_OK");
+  assert.ok(ringing >= 0, "204 got the call");
+  assert.ok(reg204 === -1 || ringing < reg204, "204 rang before it re-registered (replicated binding)");
+
+  await call(p201, p202, "202", 10_000);
+  const firstCall = Date.now() - killedAt;
+  figure("call-201-202", firstCall);
+  await call(p203, p201, "201", 10_000);
+  figure("call-203-201", Date.now() - killedAt);
+  assert.ok(firstCall < 10_000, `NAPTR and SRV phones back in a call through B after ${firstCall} ms`);
+  assert.ok(Math.max(...reRegistered) < 10_000, `re-registered after ${reRegistered.join("/")} ms`);
+  assert.is(neighbourMac(nsPhones, VIP4), macB, "the phones now send the shared IPv4 address to B");
+  await touch(VIP6);
+  assert.is(neighbourMac(nsPhones, VIP6), macB, "and the shared IPv6 address (unsolicited NA)");
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`SCENARIO FAILED ${(err as Error).stack ?? String(err)}\n`);
+  for (const p of phones) process.stderr.write(`--- phone ${p.name}\n${p.output().slice(-2500)}\n`);
+  code = 1;
+} finally {
+  await Promise.all(phones.map((p) => p.stop().catch(() => undefined)));
+  for (const c of children) c.kill("SIGKILL");
+}
+process.exit(code);
