@@ -15,7 +15,7 @@ const call = (...args: Parameters<SippPhones["call"]>) => phones.call(...args);
 const register = (ext: string, password: string) => phones.register(ext, password);
 
 test.before(async () => {
-  sw = await startSwitch({ args: ["--log-level", "info"] });
+  sw = await startSwitch({ args: ["--log-level", "info"], sippPhones: true });
   server = `${sw.address}:${sw.port}`;
   phones = new SippPhones(server, DOMAIN);
   const db = ["--db", sw.db];

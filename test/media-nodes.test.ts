@@ -51,7 +51,7 @@ test.before(async () => {
     config,
     `media:\n  nodes:\n    - { host: 127.0.0.1, port: ${c1} }\n    - { host: 127.0.0.1, port: ${c2} }\n`,
   );
-  sw = await startSwitch({ args: ["--config", config] });
+  sw = await startSwitch({ args: ["--config", config], sippPhones: true });
   phones = new SippPhones(`127.0.0.1:${sw.port}`, "pbx.test");
   for (const args of [
     ["customer", "add", "Acme", "--domain", "pbx.test"],

@@ -29,7 +29,7 @@ test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), "centrex-policy-"));
   const config = join(dir, "centrex.yaml");
   writeFileSync(config, "dialplan:\n  support: { domain: operator.test, extension: '2222' }\n");
-  sw = await startSwitch({ args: ["--config", config] });
+  sw = await startSwitch({ args: ["--config", config], sippPhones: true });
   acme = new SippPhones(`127.0.0.1:${sw.port}`, "pbx.test");
   operator = new SippPhones(`127.0.0.1:${sw.port}`, "operator.test");
   await cli("customer", "add", "Acme", "--domain", "pbx.test");

@@ -43,8 +43,8 @@ test.before(async () => {
   betaPort = await freePort("127.0.0.3");
   const dir = mkdtempSync(join(tmpdir(), "centrex-pstn-"));
   const config = join(dir, "centrex.yaml");
-  writeFileSync(config, "trunk:\n  probeSeconds: 0\n  reloadSeconds: 1\n  registration: 'off'\n");
-  sw = await startSwitch({ args: ["--config", config] });
+  writeFileSync(config, "trunk:\n  probeSeconds: 0\n  reloadSeconds: 1\n");
+  sw = await startSwitch({ args: ["--config", config], sippPhones: true });
   phones = new SippPhones(`127.0.0.1:${sw.port}`, "pbx.test");
   await cli("customer", "add", "Acme", "--domain", "pbx.test");
   for (const ext of ["201", "202", "203"])

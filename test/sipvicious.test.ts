@@ -42,7 +42,11 @@ function scenarios(): void {
   async function start(config: string): Promise<RunningSwitch> {
     const file = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(file, config);
-    return startSwitch({ db: await createTenant(DOMAIN, ["201", "202"]), args: ["--config", file] });
+    return startSwitch({
+      db: await createTenant(DOMAIN, ["201", "202"]),
+      args: ["--config", file],
+      sippPhones: true,
+    });
   }
 
   /** 20 guesses, the real password 15th: unthrottled, svcrack finds it. */

@@ -28,7 +28,7 @@ export async function startWithTenant(
     writeFileSync(file, opts.config);
     args.push("--config", file);
   }
-  const sw = await startSwitch({ args });
+  const sw = await startSwitch({ args, sippPhones: true });
   const cli = async (...a: string[]) => {
     const r = await centrex([...a, "--db", sw.db]);
     assert.is(r.code, 0, `centrex ${a.join(" ")}: ${r.stderr}`);
