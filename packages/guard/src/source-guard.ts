@@ -30,6 +30,8 @@ export interface SourceGuardEvents {
   onBan?(ban: Ban): void;
   /** An extension crossed its failed-authentication alert threshold (alert owner and operator). */
   onExtensionAlert?(alert: ExtensionAlert): void;
+  /** The operator lifted one ban (or all: undefined). */
+  onClear?(address: string | undefined): void;
 }
 
 export interface SourceGuardStats {
@@ -153,7 +155,9 @@ export class SourceGuard {
   clear(address?: string): number {
     this.limiter.forget(address);
     this.auth.forgetSource(address);
-    return this.bans.clear(address);
+    const n = this.bans.clear(address);
+    this.events.onClear?.(address);
+    return n;
   }
 
   list(): Ban[] {

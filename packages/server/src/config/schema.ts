@@ -212,6 +212,12 @@ export const configSchema = z.strictObject({
       maxConnectionsPerSource: z.number().int().min(1).max(100_000).default(64),
       /** Sources each defence remembers at most (bounded memory whatever arrives). */
       maxTrackedSources: z.number().int().min(100).max(10_000_000).default(100_000),
+      /**
+       * "auto": bans are also enforced by nftables (a table of centrex's own, dropping banned
+       * sources' packets to the SIP ports in the kernel) when the process may run `nft`;
+       * "off": userspace only.
+       */
+      kernelBans: z.enum(["auto", "off"]).default("auto"),
       /** Admin API: wrong tokens from one address within 10 minutes before it is refused (429). */
       adminMaxFailures: z.number().int().min(1).max(1000).default(5),
     })

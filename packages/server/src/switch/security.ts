@@ -2,6 +2,7 @@ import { type Ban, type ExtensionAlert, SourceGuard } from "@centrex/guard";
 import type { Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
+import type { KernelBans } from "./kernel-bans.js";
 
 /**
  * The node's defences (packages/guard) built from `security.*`, with their events made real:
@@ -36,6 +37,22 @@ export function createSourceGuard(config: CentrexConfig, store: Store, logger: L
       },
     },
   );
+}
+
+/** Mirrors every ban and every lifted ban into the kernel's drop sets. */
+export function enforceInKernel(guard: SourceGuard, kernel: KernelBans): void {
+  const base = guard.events;
+  guard.events = {
+    ...base,
+    onBan: (ban) => {
+      base.onBan?.(ban);
+      kernel.add(ban.address, (ban.until - Date.now()) / 1000);
+    },
+    onClear: (address) => {
+      base.onClear?.(address);
+      kernel.remove(address);
+    },
+  };
 }
 
 function logBan(logger: Logger, ban: Ban): void {

@@ -18,11 +18,12 @@ import { failoverGate } from "./failover/gate.js";
 import { closePeerCalls } from "./failover/peer-calls.js";
 import { FailoverService } from "./failover/service.js";
 import { FraudGuard } from "./fraud.js";
+import { KernelBans } from "./kernel-bans.js";
 import { createMediaController } from "./media.js";
 import { phoneOperations } from "./phone-api.js";
 import { type ProvisioningParts, startProvisioning } from "./provisioning.js";
 import { loadOrCreateSecret } from "./secret.js";
-import { createSourceGuard } from "./security.js";
+import { createSourceGuard, enforceInKernel } from "./security.js";
 import { TrunkService } from "./trunk.js";
 
 /** A running softswitch node: the composition of every package. */
@@ -38,6 +39,7 @@ interface SwitchParts {
   readonly failover: FailoverService | undefined;
   readonly admin: AdminApi | undefined;
   readonly guard: SourceGuard;
+  readonly kernelBans: KernelBans | undefined;
   readonly provisioning: ProvisioningParts;
 }
 
@@ -109,6 +111,14 @@ export class Switch {
       await store.close();
       throw err;
     }
+    const kernelBans =
+      config.security.kernelBans === "auto"
+        ? await KernelBans.open(
+            bound.map((b) => b.port),
+            logger,
+          )
+        : undefined;
+    if (kernelBans !== undefined) enforceInKernel(guard, kernelBans);
     const ledger = openLedger(config, store);
     const interrupted = await ledger.closeInterruptedCalls(Date.now());
     if (interrupted.length > 0) {
@@ -211,7 +221,20 @@ export class Switch {
     );
     return new Switch(
       config,
-      { store, stack, sweeper, keepalive, trunk, media: relay, proxy, failover, admin, guard, provisioning },
+      {
+        store,
+        stack,
+        sweeper,
+        keepalive,
+        trunk,
+        media: relay,
+        proxy,
+        failover,
+        admin,
+        guard,
+        kernelBans,
+        provisioning,
+      },
       logger,
     );
   }
@@ -227,6 +250,7 @@ export class Switch {
     p.keepalive?.stop();
     await p.trunk.stop().catch((err) => this.logger.warn({ err }, "trunk stop failed"));
     await p.stack.close(graceMs);
+    await p.kernelBans?.close();
     await p.media?.close();
     await p.store.close();
     this.logger.info({ event: "stopped" }, "centrex stopped");
