@@ -40,6 +40,7 @@ export function svgChart(title: string, series: readonly Series[]): string {
   const height = 30 + series.length * H;
   const body = series.map((s, i) => panel(s, 30 + i * H, tMax)).join("\n");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" font-family="sans-serif">
+<title>${title}</title>
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="20" font-size="15" font-weight="bold">${title}</text>
 ${body}

@@ -194,7 +194,7 @@ async function main(): Promise<void> {
         ],
       ),
     );
-    writeFileSync(join(values.out!, "soak.json"), `${JSON.stringify({ summary, samples }, null, 1)}\n`);
+    writeFileSync(join(values.out!, "soak.json"), `${JSON.stringify({ summary, samples }, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(summary)}\nchart: ${join(values.out!, "soak.svg")}\n`);
     if (summary.successful !== calls) process.exitCode = 1;
   } finally {
