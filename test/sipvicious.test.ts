@@ -7,6 +7,8 @@
  * - `security.scanners.userAgents: []` in the brute-force run: svcrack announces itself as
  *   "friendly-scanner" and would be banned on its first packet; an attacker who edits one
  *   string gets past that filter, so the failed-login defence must hold on its own.
+ * - the brute-force run configures `admin.tokens` (and a free port): `centrex ban list|clear`
+ *   reach the running switch through its admin API, which is off without a token.
  * - the control run adds `security.allow: [127.0.0.1]` to show svcrack DOES find the password
  *   when the defence is off: the test can fail.
  */
@@ -20,11 +22,14 @@ import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { NETNS, runInNetns } from "./helpers/netns.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
+import { freePort } from "./helpers/ports.js";
 import { requireCommand, runToEnd } from "./helpers/processes.js";
 import { runSipp } from "./helpers/sipp.js";
 import { createTenant } from "./helpers/store-tenant.js";
 
 const DOMAIN = "pbx.test";
+/** The admin API needs a token: the ban list lives in the running switch and the CLI reads it there. */
+const ADMIN_TOKEN = "svc-test-admin-token-0123456789";
 
 if (NETNS === undefined) {
   test("sipvicious against centrex (in its own network namespace)", async () => {
@@ -39,9 +44,11 @@ if (NETNS === undefined) {
 function scenarios(): void {
   const dir = mkdtempSync(join(tmpdir(), "centrex-svc-"));
 
+  let configFile = "";
   async function start(config: string): Promise<RunningSwitch> {
     const file = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(file, config);
+    configFile = file;
     return startSwitch({
       db: await createTenant(DOMAIN, ["201", "202"]),
       args: ["--config", file],
@@ -108,7 +115,11 @@ function scenarios(): void {
   });
 
   test("brute force with a disguised User-Agent: banned after 10 failures, nothing cracked, later requests unanswered, the phones on another address unaffected", async () => {
-    const sw = await start("security:\n  scanners:\n    userAgents: []\n");
+    const adminPort = await freePort();
+    const sw = await start(
+      "security:\n  scanners:\n    userAgents: []\n" +
+        `admin:\n  port: ${adminPort}\n  tokens: [{ name: noc, token: "${ADMIN_TOKEN}" }]\n`,
+    );
     try {
       const phones = new SippPhones(`127.0.0.1:${sw.port}`, DOMAIN, "127.0.0.2");
       const [crack, call] = await Promise.all([svcrack(sw), phones.call("202", {}, {})]);
@@ -145,10 +156,37 @@ function scenarios(): void {
       // The phone itself, on its own address, still registers with its password.
       const again = await phones.register("201");
       assert.is(again.code, 0, explain(again));
-      // The operator sees and lifts the ban (admin API off here: the CLI says how to reach it).
-      const list = await centrex(["ban", "list"]);
-      assert.is(list.code, 2);
-      assert.match(list.stderr, /--config|--url/);
+      // The operator sees the ban and lifts it; the address is answered again (kernel drop included).
+      const noApi = await centrex(["ban", "list"]);
+      assert.is(noApi.code, 2, "without --config or --url the CLI says how to reach the switch");
+      assert.match(noApi.stderr, /--config|--url/);
+      const list = await centrex(["ban", "list", "--config", configFile]);
+      assert.is(list.code, 0, list.stderr);
+      assert.match(list.stdout, /^127\.0\.0\.1\tauth-failures\t/m);
+      const cleared = await centrex(["ban", "clear", "127.0.0.1", "--config", configFile]);
+      assert.is(cleared.code, 0, cleared.stderr);
+      assert.match(cleared.stdout, /1 ban lifted/);
+      await new Promise((r) => setTimeout(r, 300)); // the kernel set is updated by an nft run
+      const back = await runSipp({
+        scenario: "register-uac.xml",
+        server: `127.0.0.1:${sw.port}`,
+        timeoutMs: 5000,
+        extraArgs: [
+          "-s",
+          "201",
+          "-au",
+          "201",
+          "-ap",
+          passwordOf("201"),
+          "-set",
+          "domain",
+          DOMAIN,
+          "-set",
+          "expires",
+          "60",
+        ],
+      });
+      assert.is(back.code, 0, `the cleared address is still refused: ${explain(back)}`);
     } finally {
       await sw.stop();
     }
