@@ -78,7 +78,7 @@ if (NETNS === undefined) {
   test.run();
 } else {
   test("flood from 127.0.0.1 while phones on 127.0.0.2 register and call", async () => {
-    const sw = await startSwitch({ db: await createTenant(DOMAIN, ["201", "202"]) });
+    const sw = await startSwitch({ db: await createTenant(DOMAIN, ["201", "202"]), sippPhones: true });
     try {
       const pid = sw.child.pid!;
       const phones = new SippPhones(`127.0.0.1:${sw.port}`, DOMAIN, "127.0.0.2");

@@ -6,13 +6,12 @@
 export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
   "friendly-scanner", // sipvicious' default
   "sipvicious",
-  "sipcli",
+  "sipcli/", // the sipcli tool ("sipcli/v1.8"); not "MySipClient"
   "sip-scan",
   "sipscan",
   "sundayddr",
   "iwar",
   "sivus",
-  "smap",
   "pplsip",
   "vaxsipuseragent",
   "voip-scanner",
