@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import { DEFAULT_SCANNER_USER_AGENTS } from "@centrex/guard";
 import { z } from "zod";
 import { failoverConfigSchema } from "../switch/failover/config.js";
-import { provisioningConfigSchema } from "../switch/provisioning.js";
+import { provisioningConfigSchema, requireProvisioningServer } from "../switch/provisioning.js";
 
 /**
  * The node's configuration file (YAML). Tenant data (customers, extensions,
@@ -14,7 +14,7 @@ const listenSchema = z.strictObject({
   port: z.number().int().min(0).max(65535),
 });
 
-export const configSchema = z.strictObject({
+const nodeConfigSchema = z.strictObject({
   node: z
     .strictObject({
       name: z.string().min(1).default("centrex"),
@@ -246,6 +246,9 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 });
+
+/** The file's schema with the checks that span sections. */
+export const configSchema = nodeConfigSchema.superRefine(requireProvisioningServer);
 
 export type CentrexConfig = z.infer<typeof configSchema>;
 

@@ -70,6 +70,26 @@ export const provisioningConfigSchema = z.strictObject({
 
 export type ProvisioningConfig = z.infer<typeof provisioningConfigSchema>;
 
+/** The phones need a server name: `provisioning.phones.server`, else the failover service name. */
+export function requireProvisioningServer(
+  c: {
+    provisioning?: ProvisioningConfig | undefined;
+    failover?: { dns?: { serviceName: string } | undefined } | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (
+    c.provisioning !== undefined &&
+    c.provisioning.phones.server === undefined &&
+    c.failover?.dns === undefined
+  )
+    ctx.addIssue({
+      code: "custom",
+      path: ["provisioning", "phones", "server"],
+      message: "required: the DNS name phones register to (or a failover.dns.serviceName)",
+    });
+}
+
 /** Where the provisioning key is: the config's, else beside the database. */
 export function sealKeyPath(config: CentrexConfig): string {
   return config.provisioning?.sealKey ?? defaultSealKeyPath(config.store.path);
