@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { Logger } from "pino";
@@ -53,7 +54,11 @@ const IPV4_UDP_HEADERS = 28;
  *
  * A fresh zone per installation keeps a stale conntrack entry (from an earlier
  * latch, or an earlier call on the same ports) from being reused: removing a flow
- * sends its packets back to userspace at once, whatever conntrack still holds.
+ * sends its packets back to userspace at once, whatever conntrack still holds. The
+ * flows' conntrack entries get a 10 s timeout of their own (`ct timeout`), so stale
+ * ones are gone long before the zone counter comes round again, or a restarted
+ * relay (random first zone) could meet them; an entry that expires during a silence
+ * is simply created again by the next packet, from the same maps.
  * Element timeouts are a dead man's switch: should the relay die without cleaning,
  * the kernel stops forwarding after `timeoutSeconds`; while it runs, a flow whose
  * element expired shows up in userspace and is installed again.
@@ -66,7 +71,8 @@ export class NftForwarder {
   #queue: { text: string; fallback: string[]; resolve(): void; reject(e: Error): void }[] = [];
   #running = false;
   #idle: (() => void)[] = [];
-  #nextZone = 1;
+  /** Random start: a restarted relay must not reuse the zones of its predecessor's live conntrack entries. */
+  #nextZone = randomInt(1, 65536);
   #closed = false;
 
   private constructor(table: string, sourceAddress: string, nft: string, logger: Logger | undefined) {
@@ -229,8 +235,9 @@ function key(end: FlowEnd): string {
 
 function ruleset(table: string, min: number, max: number): string {
   const ports = `${min}-${max}`;
-  const classify = `udp dport ${ports} ct zone set ip saddr . udp sport . udp dport map @zones accept`;
+  const classify = `udp dport ${ports} ct zone set ip saddr . udp sport . udp dport map @zones ct timeout set "rtp_flow" accept`;
   return `table ip ${table} {
+  ct timeout rtp_flow { protocol udp; l3proto ip; policy = { unreplied: 10, replied: 10 }; }
   map zones { typeof ip saddr . udp sport . udp dport : ct zone; flags timeout; counter; }
   map dst_of { typeof ip saddr . udp sport . udp dport : ip daddr . udp dport; flags timeout; }
   map src_of { typeof ct zone . ip daddr . udp dport : ip saddr . udp sport; flags timeout; }
