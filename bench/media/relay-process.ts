@@ -1,22 +1,47 @@
 // The centrex relay as its own process (so the benchmark can pin it and read its CPU time):
-// prints one JSON line {"control":PORT} once the control server listens.
-import { MediaRelay, startControlServer } from "@centrex/media";
+// prints one JSON line {"control":PORT,"pids":[…],"kernel":bool} once the control server listens.
+//   --port-min/--port-max  its RTP range      --kernel auto|off  nftables fast path
+//   --workers N            N relay worker processes sharing the range (startRelayWorkers)
+import { type MediaController, MediaRelay, startControlServer, startRelayWorkers } from "@centrex/media";
 
-const arg = (name: string, dflt: number): number => {
+const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+  return i > 0 ? process.argv[i + 1]! : dflt;
 };
-const relay = new MediaRelay({
-  bindAddress: "127.0.0.1",
-  portMin: arg("port-min", 42000),
-  portMax: arg("port-max", 43999),
-  recvBufferSize: 1 << 20,
-});
-const server = await startControlServer({ controller: relay, address: "127.0.0.1", port: 0 });
-process.stdout.write(`${JSON.stringify({ control: server.address().port })}\n`);
+const portMin = Number(arg("port-min", "42000"));
+const portMax = Number(arg("port-max", "45999"));
+const kernel = arg("kernel", "off") === "auto" ? "auto" : "off";
+const workers = Number(arg("workers", "0"));
+
+let controller: MediaController;
+let pids = [process.pid];
+let kernelOn = false;
+if (workers > 0) {
+  const w = await startRelayWorkers({
+    workers,
+    bindAddress: "127.0.0.1",
+    portMin,
+    portMax,
+    recvBufferSize: 1 << 20,
+  });
+  controller = w.controller;
+  pids = [process.pid, ...w.workers.map((x) => x.child.pid!)];
+} else {
+  const relay = new MediaRelay({
+    bindAddress: "127.0.0.1",
+    portMin,
+    portMax,
+    recvBufferSize: 1 << 20,
+    kernel,
+  });
+  kernelOn = await relay.kernelReady;
+  controller = relay;
+}
+const server = await startControlServer({ controller, address: "127.0.0.1", port: 0 });
+process.stdout.write(`${JSON.stringify({ control: server.address().port, pids, kernel: kernelOn })}\n`);
 const stop = async (): Promise<void> => {
   await server.close();
-  await relay.close();
+  await controller.close();
   process.exit(0);
 };
 process.on("SIGTERM", stop);

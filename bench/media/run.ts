@@ -1,13 +1,19 @@
-// Media relay load generator: N concurrent G.711 calls (or a flood) through centrex's relay and
-// rtpengine (userspace), each started as its own process pinned to one core. Loopback only.
-//   npx tsx bench/media/run.ts --calls 200 --seconds 10 [--flood] [--targets centrex,rtpengine]
+// Media relay benchmark: N concurrent G.711 calls through centrex's relay (userspace, and the
+// nftables kernel path) and rtpengine (userspace) side by side in one run, driven by a C load
+// generator (gen.c, built here with `cc`) that stays on schedule. Loopback only.
+//   npx tsx bench/media/run.ts --calls 500 --seconds 10
+//   npx tsx bench/media/run.ts --sweep 250,500,1000,1500,2000 --seconds 5     # capacity + charts
+//   npx tsx bench/media/run.ts --clinic flame --calls 300 --seconds 10        # userspace relay profile
+// options: --targets centrex,centrex-kernel,rtpengine[,centrex-workers]  --core 1  --gen-core 0
+//          --no-rt (no SCHED_FIFO)  --out DIR (charts and JSON; default bench/media/results)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createSocket, type Socket } from "node:dgram";
-import { readFileSync } from "node:fs";
-import { performance } from "node:perf_hooks";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
 import { RemoteMediaController } from "@centrex/media";
+import { lineChart } from "./chart.js";
 import { NgClient } from "./ng-client.js";
 
 const argv = process.argv.slice(2);
@@ -16,32 +22,45 @@ const opt = (name: string, dflt: string): string => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
 };
-const FLOOD = flag("flood");
-const CALLS = Math.min(2000, Math.max(1, Number(opt("calls", FLOOD ? "8" : "200"))));
+const HERE = import.meta.dirname;
+const CLINIC = opt("clinic", "");
+const SWEEP = opt("sweep", "")
+  .split(",")
+  .filter((s) => s !== "")
+  .map((s) => Math.min(10_000, Math.max(1, Number(s))));
+const CALLS = SWEEP.length > 0 ? SWEEP : [Math.min(10_000, Math.max(1, Number(opt("calls", "500"))))];
 const SECONDS = Math.min(120, Math.max(1, Number(opt("seconds", "10"))));
-const TARGETS = opt("targets", "centrex,rtpengine").split(",");
+const TARGETS = opt("targets", CLINIC ? "centrex" : "centrex,centrex-kernel,rtpengine").split(",");
 const RELAY_CORE = opt("core", "1");
 const GEN_CORE = opt("gen-core", "0");
-const PTIME = 20;
-const GROUPS = 4; // streams are spread over 4 sub-ticks of 5 ms
-const PACKET = 172;
-const FLOOD_WINDOW = 64; // max packets in flight per stream in flood mode (fits default socket buffers)
+const RT = !flag("no-rt");
+const RT_RELAYS = flag("rt-relays");
+const OUT = opt("out", join(HERE, "results"));
+const GEN_PORT = 52_000;
+/** A run whose generator was late by more than this at p99 measured the generator, not the relay. */
+const LATE_LIMIT_MS = 1;
+const LOSS_LIMIT = 0.001;
+const ADDED_P99_LIMIT_MS = 5;
 
 interface Relay {
   name: string;
-  pid: number;
+  /** Processes whose CPU time is the relay's. */
+  pids: number[];
   offer(callId: string, sdp: string): Promise<string>;
   answer(callId: string, sdp: string): Promise<string>;
   remove(callId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-function sdp(port: number): string {
+const phoneA = (c: number): string => `127.1.${c >> 8}.${c & 255}`;
+const phoneB = (c: number): string => `127.2.${c >> 8}.${c & 255}`;
+
+function sdp(address: string, port: number): string {
   return `${[
     "v=0",
-    `o=bench ${port} 1 IN IP4 127.0.0.1`,
+    `o=bench ${port} 1 IN IP4 ${address}`,
     "s=bench",
-    "c=IN IP4 127.0.0.1",
+    `c=IN IP4 ${address}`,
     "t=0 0",
     `m=audio ${port} RTP/AVP 0 101`,
     "a=rtpmap:0 PCMU/8000",
@@ -66,72 +85,105 @@ function waitExit(child: ChildProcess, ms: number): Promise<void> {
   });
 }
 
-async function startCentrex(): Promise<Relay> {
-  const child = spawn(
-    "taskset",
-    [
-      "-c",
-      RELAY_CORE,
-      process.execPath,
-      "--import",
-      "tsx",
-      "bench/media/relay-process.ts",
-      "--port-min",
-      "42000",
-      "--port-max",
-      "45999",
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
+/**
+ * Runs `argv` pinned to `core`; the generator (prio > 0) SCHED_FIFO unless --no-rt: the machine
+ * is shared and others would preempt it off its schedule. Relays stay at normal priority
+ * (`--rt-relays` to change that): a relay gone wrong at real-time priority freezes its core.
+ */
+function pinned(core: string, prio: number, cmd: string[]): string[] {
+  const rt = prio > 0 ? RT : RT_RELAYS;
+  return [...(rt ? ["chrt", "-f", String(Math.abs(prio))] : []), "taskset", "-c", core, ...cmd];
+}
+
+function firstLine(child: ChildProcess, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
-    const t = setTimeout(() => reject(new Error("centrex relay did not start in 15 s")), 15_000);
+    const t = setTimeout(() => reject(new Error(`${what} did not start in 60 s`)), 60_000);
     rl.once("line", (l) => {
       clearTimeout(t);
+      rl.close();
       resolve(l);
     });
+    child.once("exit", (code) => reject(new Error(`${what} exited (${code})`)));
   });
-  const control = new RemoteMediaController({
-    host: "127.0.0.1",
-    port: JSON.parse(line).control,
-    timeoutMs: 5000,
+}
+
+async function startCentrex(kind: "userspace" | "kernel" | "workers"): Promise<Relay> {
+  const base = kind === "kernel" ? 36000 : 42000;
+  const relayArgs = [
+    "bench/media/relay-process.ts",
+    "--port-min",
+    String(base),
+    "--port-max",
+    String(base + 5999),
+    "--kernel",
+    kind === "kernel" ? "auto" : "off",
+    ...(kind === "workers" ? ["--workers", "2"] : []),
+  ];
+  const cmd =
+    CLINIC === "flame"
+      ? [
+          "npx",
+          "--yes",
+          "clinic@13",
+          "flame",
+          "--dest",
+          join(OUT, "clinic"),
+          "--",
+          "node",
+          "--import",
+          "tsx",
+          ...relayArgs,
+        ]
+      : pinned(RELAY_CORE, -40, [process.execPath, "--import", "tsx", ...relayArgs]);
+  const child = spawn(cmd[0]!, cmd.slice(1), {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, NO_INSIGHT: "1" },
   });
+  child.once("exit", (code, signal) => {
+    if (!stopping) process.stderr.write(`\ncentrex relay exited: ${signal ?? code}\n`);
+  });
+  let stopping = false;
+  const info = JSON.parse(await firstLine(child, "centrex relay")) as {
+    control: number;
+    pids: number[];
+    kernel: boolean;
+  };
+  if (kind === "kernel" && !info.kernel)
+    throw new Error("centrex kernel path unavailable (root and nftables needed)");
+  const control = new RemoteMediaController({ host: "127.0.0.1", port: info.control, timeoutMs: 10_000 });
+  const names = {
+    userspace: "centrex userspace",
+    kernel: "centrex kernel (nftables)",
+    workers: "centrex userspace, 2 workers",
+  };
   return {
-    name: "centrex (node, 1 process)",
-    pid: child.pid!,
+    name: names[kind],
+    pids: info.pids,
     offer: (id, s) => control.offer(id, "a", s),
     answer: (id, s) => control.answer(id, "b", s),
     remove: async (id) => void (await control.delete(id)),
     async stop() {
+      stopping = true;
       await control.close();
-      child.kill("SIGTERM");
-      await waitExit(child, 3000);
+      child.kill("SIGINT");
+      await waitExit(child, CLINIC ? 120_000 : 5000);
     },
   };
 }
 
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
-  const p = s.address().port;
-  s.close();
-  return p;
-}
-
 async function startRtpengine(): Promise<Relay> {
-  const ng = await freeUdpPort();
+  const ng = 52_100;
   const child = spawn(
-    "taskset",
+    pinned(RELAY_CORE, -40, ["/usr/bin/rtpengine"])[0]!,
     [
-      "-c",
-      RELAY_CORE,
-      "/usr/bin/rtpengine",
+      ...pinned(RELAY_CORE, -40, ["/usr/bin/rtpengine"]).slice(1),
       "--config-file=none",
       "--table=-1",
       "--interface=127.0.0.1",
       `--listen-ng=127.0.0.1:${ng}`,
       "--port-min=46000",
-      "--port-max=49999",
+      "--port-max=51999",
       "--foreground",
       "--log-stderr",
       "--log-level=3",
@@ -150,9 +202,15 @@ async function startRtpengine(): Promise<Relay> {
   }
   if (!up) throw new Error("rtpengine did not answer ping");
   const common = { ICE: "remove", replace: ["origin"] };
+  const pid =
+    Number(
+      spawnSync("pgrep", ["-P", String(child.pid), "rtpengine"])
+        .stdout.toString()
+        .trim(),
+    ) || child.pid!;
   return {
-    name: "rtpengine 10.5 (userspace, --table=-1)",
-    pid: child.pid!,
+    name: "rtpengine 10.5 (userspace)",
+    pids: [pid],
     offer: async (id, s) =>
       String(
         (await client.request({ command: "offer", "call-id": id, "from-tag": "a", sdp: s, ...common })).sdp,
@@ -174,251 +232,273 @@ async function startRtpengine(): Promise<Relay> {
     async stop() {
       client.close();
       child.kill("SIGTERM");
-      await waitExit(child, 3000);
+      await waitExit(child, 5000);
     },
   };
 }
 
-/** utime+stime of a process, seconds (all threads). */
+/** The phones talk to each other directly: the generator's own cost, subtracted from the relays'. */
+function direct(): Relay {
+  return {
+    name: "direct (no relay)",
+    pids: [],
+    offer: async () => "",
+    answer: async () => "",
+    remove: async () => {},
+    stop: async () => {},
+  };
+}
+
+/** utime+stime of a process, seconds (all threads); 0 once it is gone. */
 function procCpu(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/** [busy, total] jiffies of one core from /proc/stat. */
-function coreTimes(core: string): [number, number] {
-  const line = readFileSync("/proc/stat", "utf8")
-    .split("\n")
-    .find((l) => l.startsWith(`cpu${core} `))!;
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  const idle = v[3]! + v[4]!;
-  return [total - idle, total];
-}
-
-/** One direction of one call: the socket that sends, and what its peer receives. */
-class Stream {
-  readonly tx: Socket;
-  readonly dstPort: number;
-  seq = 0;
-  sent = 0;
-  received = 0;
-  reordered = 0;
-  maxSeq = -1;
-  /** Flood mode: packets given up on (lost), so a loss does not close the window for good. */
-  forgiven = 0;
-  readonly buf = Buffer.alloc(PACKET);
-  constructor(tx: Socket, dstPort: number, ssrc: number) {
-    this.tx = tx;
-    this.dstPort = dstPort;
-    this.buf[0] = 0x80;
-    this.buf.writeUInt32BE(ssrc, 8);
-  }
-  send(now: number): void {
-    const b = this.buf;
-    b.writeUInt16BE(this.seq & 0xffff, 2);
-    b.writeUInt32BE((this.seq * 160) >>> 0, 4);
-    b.writeDoubleLE(now, 12);
-    b.writeUInt32BE(this.seq, 20);
-    this.seq++;
-    this.sent++;
-    // send() copies nothing; the buffer is reused only after node hands it to the kernel (sync for UDP).
-    this.tx.send(b, this.dstPort, "127.0.0.1");
-  }
-}
-
-class Latencies {
-  readonly v: Float64Array;
-  n = 0;
-  constructor(cap: number) {
-    this.v = new Float64Array(cap);
-  }
-  add(x: number): void {
-    if (this.n < this.v.length) this.v[this.n++] = x;
-  }
-  pct(p: number): number {
-    if (this.n === 0) return Number.NaN;
-    const s = this.v.subarray(0, this.n).sort();
-    return s[Math.min(this.n - 1, Math.floor((p / 100) * this.n))]!;
-  }
-  max(): number {
-    let m = 0;
-    for (let i = 0; i < this.n; i++) if (this.v[i]! > m) m = this.v[i]!;
-    return m;
-  }
-}
-
-async function udp(): Promise<Socket> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
   try {
-    s.setRecvBufferSize(1 << 20);
-    s.setSendBufferSize(1 << 20);
-  } catch {}
-  return s;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The kernel's softirq threads: packet work deferred out of the sender's context lands there. */
+const KSOFTIRQD = spawnSync("pgrep", ["^ksoftirqd/"])
+  .stdout.toString()
+  .trim()
+  .split("\n")
+  .filter(Boolean)
+  .map(Number);
+const cpuOf = (pids: number[]): number => pids.reduce((s, p) => s + procCpu(p), 0);
+
+function buildGenerator(): string {
+  const src = join(HERE, "gen.c");
+  const hash = createHash("sha256").update(readFileSync(src)).digest("hex").slice(0, 12);
+  const bin = join(tmpdir(), `centrex-media-gen-${hash}`);
+  if (!existsSync(bin)) {
+    const r = spawnSync("cc", ["-O2", "-Wall", "-o", bin, src], { stdio: "inherit" });
+    if (r.status !== 0) throw new Error("cc failed to build bench/media/gen.c");
+  }
+  return bin;
+}
+
+interface GenResult {
+  calls: number;
+  seconds: number;
+  sent: number;
+  received: number;
+  reordered: number;
+  sendFailed: number;
+  latencyMs: { p50: number; p99: number; p999: number; max: number };
+  latenessMs: { p50: number; p99: number; max: number };
+  genCpuSeconds: number;
 }
 
 interface Result {
   target: string;
-  mode: string;
-  sent: number;
-  received: number;
-  reordered: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  max: number;
-  cpuSeconds: number;
-  coreBusy: number;
-  lateP50: number;
-  lateP99: number;
-  lateMax: number;
+  calls: number;
+  gen: GenResult;
+  /** CPU seconds during the send window: the relay's processes, and the softirq threads. */
+  relayCpu: number;
+  softirqCpu: number;
+  loss: number;
   behind: boolean;
 }
 
-async function runTarget(relay: Relay): Promise<Result> {
-  const streams: Stream[] = [];
-  const sockets: Socket[] = [];
-  const lat = new Latencies(FLOOD ? 4_000_000 : Math.ceil(CALLS * 2 * (1000 / PTIME) * SECONDS * 1.1));
-  for (let c = 0; c < CALLS; c++) {
-    const a = await udp();
-    const b = await udp();
-    sockets.push(a, b);
-    const id = `bench-${process.pid}-${c}`;
-    const toB = mPort(await relay.offer(id, sdp(a.address().port)));
-    const toA = mPort(await relay.answer(id, sdp(b.address().port)));
-    if (!toA || !toB) throw new Error(`${relay.name}: no relay port for call ${c}`);
-    const ab = new Stream(a, toA, 2 * c);
-    const ba = new Stream(b, toB, 2 * c + 1);
-    streams.push(ab, ba);
-    // What b receives was sent by ab, and vice versa.
-    const onRx = (s: Stream) => (msg: Buffer) => {
-      const now = performance.now();
-      if (msg.length < 24) return;
-      const seq = msg.readUInt32BE(20);
-      s.received++;
-      if (seq < s.maxSeq) s.reordered++;
-      else s.maxSeq = seq;
-      lat.add(now - msg.readDoubleLE(12));
-    };
-    b.on("message", onRx(ab));
-    a.on("message", onRx(ba));
-  }
-  // Prime latching: one packet each way, then reset counters.
-  for (const s of streams) s.send(performance.now());
-  await sleep(300);
-  for (const s of streams) {
-    s.sent = s.received = s.reordered = 0;
-    s.maxSeq = s.seq - 1;
-  }
-  lat.n = 0;
-
-  const cpu0 = procCpu(relay.pid);
-  const [busy0, total0] = coreTimes(RELAY_CORE);
-  const lateness = new Latencies(1_000_000);
-  const t0 = performance.now();
-  const end = t0 + SECONDS * 1000;
-  if (FLOOD) {
-    const maxIterations = 50_000_000;
-    let blockedSince = 0;
-    for (let it = 0; it < maxIterations && performance.now() < end; it++) {
-      const now = performance.now();
-      let blocked = true;
-      for (const s of streams) {
-        for (let k = 0; k < 16 && s.sent - s.received - s.forgiven < FLOOD_WINDOW; k++) {
-          s.send(now);
-          blocked = false;
-        }
-      }
-      if (!blocked) blockedSince = 0;
-      else if (blockedSince === 0) blockedSince = now;
-      else if (now - blockedSince > 50) {
-        // Nothing came back for 50 ms: what is in flight is lost; reopen the windows.
-        for (const s of streams) s.forgiven = s.sent - s.received;
-        blockedSince = 0;
-      }
-      // Yield to receive; when every window is full, wait a little for the relay.
-      await new Promise((r) => (blocked ? setTimeout(r, 1) : setImmediate(r)));
+async function runStep(gen: string, relay: Relay, calls: number): Promise<Result> {
+  const lines: string[] = [];
+  const ids: string[] = [];
+  const isDirect = relay.pids.length === 0;
+  // Set up the calls, 32 at a time.
+  for (let c0 = 0; c0 < calls; c0 += 32) {
+    const batch: Promise<void>[] = [];
+    for (let c = c0; c < Math.min(calls, c0 + 32); c++) {
+      batch.push(
+        (async () => {
+          if (isDirect) {
+            lines[c] = `${phoneA(c)} ${phoneB(c)} ${GEN_PORT} ${phoneB(c)} ${phoneA(c)} ${GEN_PORT}`;
+            return;
+          }
+          const id = `bench-${process.pid}-${calls}-${c}`;
+          ids.push(id);
+          const toB = mPort(await relay.offer(id, sdp(phoneA(c), GEN_PORT)));
+          const toA = mPort(await relay.answer(id, sdp(phoneB(c), GEN_PORT)));
+          if (!toA || !toB) throw new Error(`${relay.name}: no relay port for call ${c}`);
+          lines[c] = `${phoneA(c)} 127.0.0.1 ${toA} ${phoneB(c)} 127.0.0.1 ${toB}`;
+        })(),
+      );
     }
-  } else {
-    const tick = PTIME / GROUPS;
-    const maxTicks = Math.ceil((SECONDS * 1000) / tick);
-    for (let k = 0; k < maxTicks; k++) {
-      const due = t0 + k * tick;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait - 0.5);
-      while (performance.now() < due) {} // last half-millisecond: spin for precision
-      const now = performance.now();
-      lateness.add(now - due);
-      for (let i = k % GROUPS; i < streams.length; i += GROUPS) streams[i]!.send(now);
-    }
+    await Promise.all(batch);
   }
-  const sendEnd = performance.now();
-  await sleep(500); // stragglers
-  const cpu1 = procCpu(relay.pid);
-  const [busy1, total1] = coreTimes(RELAY_CORE);
-  let sent = 0;
-  let received = 0;
-  let reordered = 0;
-  for (const s of streams) {
-    sent += s.sent;
-    received += s.received;
-    reordered += s.reordered;
-  }
-  for (let c = 0; c < CALLS; c++) await relay.remove(`bench-${process.pid}-${c}`).catch(() => {});
-  for (const s of sockets) s.close();
-  const lateMax = lateness.max();
+  const file = join(tmpdir(), `centrex-media-calls-${process.pid}.txt`);
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  const cmd = pinned(GEN_CORE, 50, [
+    gen,
+    "--calls",
+    file,
+    "--port",
+    String(GEN_PORT),
+    "--seconds",
+    String(SECONDS),
+  ]);
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  let relay0 = 0;
+  let soft0 = 0;
+  let relayCpu = 0;
+  let softirqCpu = 0;
+  let json = "";
+  const rl = createInterface({ input: child.stdout! });
+  rl.on("line", (l) => {
+    if (l === "START") {
+      relay0 = cpuOf(relay.pids);
+      soft0 = cpuOf(KSOFTIRQD);
+    } else if (l === "END") {
+      relayCpu = cpuOf(relay.pids) - relay0;
+      softirqCpu = cpuOf(KSOFTIRQD) - soft0;
+    } else if (l.startsWith("{")) json = l;
+  });
+  createInterface({ input: child.stderr! }).on("line", (l) => {
+    process.stderr.write(`\r  ${relay.name}, ${calls} calls: ${l}        `);
+  });
+  await waitExit(child, (SECONDS + 30) * 1000);
+  process.stderr.write("\n");
+  if (json === "") throw new Error(`${relay.name}: the generator gave no result (exit ${child.exitCode})`);
+  const g = JSON.parse(json) as GenResult;
+  for (let i = 0; i < ids.length; i += 32)
+    await Promise.all(ids.slice(i, i + 32).map((id) => relay.remove(id).catch(() => {})));
   return {
     target: relay.name,
-    mode: FLOOD ? `flood, ${CALLS} calls` : `${CALLS} calls G.711`,
-    sent,
-    received,
-    reordered,
-    seconds: (sendEnd - t0) / 1000,
-    p50: lat.pct(50),
-    p99: lat.pct(99),
-    max: lat.max(),
-    cpuSeconds: cpu1 - cpu0,
-    coreBusy: total1 > total0 ? (busy1 - busy0) / (total1 - total0) : Number.NaN,
-    lateP50: lateness.pct(50),
-    lateP99: lateness.pct(99),
-    lateMax,
-    behind: !FLOOD && (lateness.pct(99) > tick() || lateMax > PTIME),
+    calls,
+    gen: g,
+    relayCpu,
+    softirqCpu,
+    loss: g.sent === 0 ? 1 : (g.sent - g.received) / g.sent,
+    behind: g.latenessMs.p99 > LATE_LIMIT_MS,
   };
 }
 
-const tick = (): number => PTIME / GROUPS;
 const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : "–");
 
+/** CPU per forwarded packet (µs): the relay's processes, plus what the generator and softirq spent beyond the direct baseline. */
+function cpuPerPacket(r: Result, base: Result | undefined): number {
+  const extraGen = base
+    ? r.gen.genCpuSeconds - base.gen.genCpuSeconds * (r.gen.sent / Math.max(1, base.gen.sent))
+    : 0;
+  const extraSoft = base ? r.softirqCpu - base.softirqCpu : r.softirqCpu;
+  return ((r.relayCpu + Math.max(0, extraGen) + Math.max(0, extraSoft)) / Math.max(1, r.gen.received)) * 1e6;
+}
+
+function addedP99(r: Result, base: Result | undefined): number {
+  return r.gen.latencyMs.p99 - (base?.gen.latencyMs.p99 ?? 0);
+}
+
 async function main(): Promise<void> {
-  spawnSync("taskset", ["-a", "-cp", GEN_CORE, String(process.pid)], { stdio: "ignore" });
+  const gen = buildGenerator();
+  mkdirSync(OUT, { recursive: true });
   const results: Result[] = [];
-  for (const t of TARGETS) {
-    const relay = t === "rtpengine" ? await startRtpengine() : await startCentrex();
+  const baselines = new Map<number, Result>();
+  const targets = ["direct", ...TARGETS.filter((t) => t !== "direct")];
+  const passed = new Map<string, boolean>();
+  for (const t of targets) {
+    const relay =
+      t === "direct"
+        ? direct()
+        : t === "rtpengine"
+          ? await startRtpengine()
+          : await startCentrex(
+              t === "centrex-kernel" ? "kernel" : t === "centrex-workers" ? "workers" : "userspace",
+            );
     try {
-      results.push(await runTarget(relay));
+      for (const calls of CALLS) {
+        if (t !== "direct" && passed.get(t) === false) break; // past its capacity: the sweep stops
+        const r = await runStep(gen, relay, calls);
+        results.push(r);
+        if (t === "direct") baselines.set(calls, r);
+        const base = baselines.get(calls);
+        // A late generator makes the step's figures doubtful (flagged), not the relay's failure.
+        const ok = r.loss < LOSS_LIMIT && addedP99(r, base) < ADDED_P99_LIMIT_MS;
+        if (t !== "direct") passed.set(t, ok);
+        process.stderr.write(
+          `  → ${r.target} ${calls} calls: loss ${f(r.loss * 100, 3)} %, p99 ${f(r.gen.latencyMs.p99, 3)} ms, ` +
+            `${f(cpuPerPacket(r, base))} µs/pkt, generator late p99 ${f(r.gen.latenessMs.p99, 3)} ms${r.behind ? " FELL BEHIND" : ""}\n`,
+        );
+      }
     } finally {
       await relay.stop();
     }
   }
+  report(results, baselines);
+}
+
+function report(results: Result[], baselines: Map<number, Result>): void {
   const rows = [
-    "| relay | load | fwd pkt/s | loss | reord. | added latency p50 / p99 / max (ms) | relay CPU-s per Mpkt | relay core busy | generator send lateness p50 / p99 / max (ms) |",
-    "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |",
+    "| relay | calls | fwd pkt/s | loss | reord. | latency p50 / p99 / max (ms) | added p99 (ms) | relay CPU-s | CPU µs/pkt | generator late p50 / p99 / max (ms) |",
+    "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
   ];
   for (const r of results) {
-    const loss = r.sent === 0 ? 0 : ((r.sent - r.received) / r.sent) * 100;
-    const late = FLOOD
-      ? "n/a (flood)"
-      : `${f(r.lateP50)} / ${f(r.lateP99)} / ${f(r.lateMax)}${r.behind ? " **FELL BEHIND**" : ""}`;
+    const base = baselines.get(r.calls);
+    const isBase = r.target.startsWith("direct");
+    const g = r.gen;
     rows.push(
-      `| ${r.target} | ${r.mode} | ${Math.round(r.received / r.seconds)} | ${f(loss, 3)} % | ${r.reordered} | ${f(r.p50, 3)} / ${f(r.p99, 3)} / ${f(r.max, 1)} | ${f(r.cpuSeconds / (r.received / 1e6))} | ${f(r.coreBusy * 100, 0)} % | ${late} |`,
+      `| ${r.target} | ${r.calls} | ${Math.round(g.received / g.seconds)} | ${f(r.loss * 100, 3)} % | ${g.reordered} | ` +
+        `${f(g.latencyMs.p50, 3)} / ${f(g.latencyMs.p99, 3)} / ${f(g.latencyMs.max, 1)} | ${isBase ? "–" : f(addedP99(r, base), 3)} | ` +
+        `${f(r.relayCpu)} | ${isBase ? "–" : f(cpuPerPacket(r, base))} | ` +
+        `${f(g.latenessMs.p50, 3)} / ${f(g.latenessMs.p99, 3)} / ${f(g.latenessMs.max, 2)}${r.behind ? " **FELL BEHIND**" : ""} |`,
     );
   }
-  console.log(
-    `\n${SECONDS} s, relay pinned to core ${RELAY_CORE}, generator on core ${GEN_CORE}, ${PACKET}-byte RTP\n`,
-  );
-  console.log(rows.join("\n"));
+  const capacity: string[] = [];
+  const byTarget = new Map<string, Result[]>();
+  for (const r of results)
+    if (!r.target.startsWith("direct")) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
+  for (const [t, rs] of byTarget) {
+    let best = 0;
+    let late = 0;
+    for (const r of rs) {
+      const ok = r.loss < LOSS_LIMIT && addedP99(r, baselines.get(r.calls)) < ADDED_P99_LIMIT_MS;
+      if (!ok) break;
+      best = Math.max(best, r.calls);
+      if (r.behind) late++;
+    }
+    const tested = Math.max(...rs.map((r) => r.calls));
+    capacity.push(
+      `- ${t}: ${best > 0 ? `${best} calls` : "none of the tested loads"}` +
+        `${best === tested ? " (the largest load tested: capacity is at least this)" : ""}` +
+        `${late > 0 ? ` — generator late (p99 > ${LATE_LIMIT_MS} ms) in ${late} of these steps` : ""}`,
+    );
+  }
+  const header = `${SECONDS} s per step, relay pinned to core ${RELAY_CORE}, generator (C, sendmmsg/recvmmsg) on core ${GEN_CORE}${RT ? ", generator SCHED_FIFO" : ""}${RT_RELAYS ? ", relays SCHED_FIFO" : ""}, 172-byte RTP every 20 ms each way`;
+  const text = `${header}\n\n${rows.join("\n")}\n\nCapacity (largest load of the sweep with loss < 0.1 % and added p99 < ${ADDED_P99_LIMIT_MS} ms):\n${capacity.join("\n")}\n`;
+  console.log(`\n${text}`);
+  writeFileSync(join(OUT, "results.json"), `${JSON.stringify({ header, results }, null, 2)}\n`);
+  writeFileSync(join(OUT, "results.md"), text);
+  if (CALLS.length > 1) {
+    const series = [...byTarget].map(([name, rs]) => ({ name, rs }));
+    writeFileSync(
+      join(OUT, "cpu-per-packet.svg"),
+      lineChart({
+        title: "CPU per forwarded packet",
+        x: "concurrent calls",
+        y: "µs per packet",
+        series: series.map(({ name, rs }) => ({
+          name,
+          points: rs.map((r) => [r.calls, cpuPerPacket(r, baselines.get(r.calls))] as [number, number]),
+        })),
+      }),
+    );
+    writeFileSync(
+      join(OUT, "p99-latency.svg"),
+      lineChart({
+        title: "Added latency p99",
+        x: "concurrent calls",
+        y: "ms",
+        series: series.map(({ name, rs }) => ({
+          name,
+          points: rs.map(
+            (r) => [r.calls, Math.max(0, addedP99(r, baselines.get(r.calls)))] as [number, number],
+          ),
+        })),
+      }),
+    );
+    console.log(`charts: ${join(OUT, "cpu-per-packet.svg")}, ${join(OUT, "p99-latency.svg")}`);
+  }
 }
 
 await main();

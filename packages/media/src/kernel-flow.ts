@@ -17,6 +17,9 @@ export interface KernelFlowHost {
 const IDLE = 0;
 const INSTALLING = 1;
 const INSTALLED = 2;
+/** Missed by the kernel too often: this flow stays in userspace (until a re-offer or re-latch resets it). */
+const GIVEN_UP = 3;
+const MAX_REINSTALLS = 3;
 /** A packet reaching the socket this long after installation was not forwarded by the kernel. */
 const GRACE_MS = 250;
 
@@ -37,6 +40,7 @@ export class KernelFlow {
   #zone = 0;
   #ends: [FlowEnd, FlowEnd] | undefined;
   #installedAt = 0;
+  #reinstalls = 0;
   /** Counter values already credited to the sides, for this installation. */
   #seenA: FlowCounter = { packets: 0, bytes: 0 };
   #seenB: FlowCounter = { packets: 0, bytes: 0 };
@@ -60,13 +64,23 @@ export class KernelFlow {
       // The kernel did not take it: the element expired (dead man's switch) or was lost.
       side.kernelMisses++;
       this.reset();
-      this.#tryInstall();
+      if (++this.#reinstalls <= MAX_REINSTALLS) {
+        this.#tryInstall();
+      } else {
+        // Never a storm of `nft` runs for a flow the kernel keeps handing back.
+        this.#state = GIVEN_UP;
+        this.#host.logger?.warn({ port: this.a.port }, "kernel keeps missing this flow: left in userspace");
+      }
     }
   }
 
   /** Back to userspace: the elements are removed (queued before any later installation). */
   reset(): void {
     if (this.#state === IDLE) return;
+    if (this.#state === GIVEN_UP) {
+      this.#state = IDLE;
+      return;
+    }
     const ends = this.#ends;
     const zone = this.#zone;
     this.#gen++;
