@@ -528,7 +528,9 @@ export class SipProxy implements ForkOwner, PstnCallOwner {
     }
     const auth = await this.#o.authenticator.authenticate(req, domain, "proxy");
     if (!auth.ok) {
-      tx.respond(auth.response);
+      // The 407 keeps no transaction (RFC 3261 §8.2.7); its ACK is absorbed by its To tag.
+      if (auth.response.status === 407) tx.respondStateless(auth.response);
+      else tx.respond(auth.response);
       return undefined;
     }
     if (f.user !== auth.username) throw new ProxyRefusal(403, "Forbidden - From does not match credentials");

@@ -70,7 +70,9 @@ export class SwitchCore implements TransactionUser {
     if (source === undefined) return;
     try {
       const result = await this.opts.registrar.register(req, source);
-      tx.respond(result.response);
+      // A challenge keeps no transaction (RFC 3261 §8.2.7): half of all REGISTERs are answered 401.
+      if (result.outcome === "challenged") tx.respondStateless(result.response);
+      else tx.respond(result.response);
     } catch (err) {
       this.opts.logger.error({ err, callId: req.callId }, "REGISTER failed");
       tx.respond(createResponse(req, 500, "Server Internal Error"));

@@ -18,6 +18,7 @@ export { reasonPhrase } from "./reason-phrases.js";
 export {
   createErrorResponse,
   createResponse,
+  isAckOfLocalResponse,
   newTag,
   type ResponseOptions,
   responseTag,

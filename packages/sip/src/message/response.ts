@@ -62,6 +62,20 @@ export function responseTag(
     .slice(0, 12);
 }
 
+/**
+ * Whether an ACK acknowledges a non-2xx response this node generated itself for the INVITE
+ * (RFC 3261 §17.1.1.3: same top Via, From, Call-ID and CSeq number as the INVITE): its To tag is
+ * that INVITE's `responseTag`. Lets a response sent without a transaction (§8.2.7, e.g. a 407
+ * challenge) have its ACK absorbed like a transaction would, as Kamailio's `sl` does by its tag.
+ * A 2xx's ACK has a new branch, so it never matches.
+ */
+export function isAckOfLocalResponse(ack: SipRequest): boolean {
+  const tag = ack.to.params.get("tag");
+  if (tag === undefined || tag === null || tag.length !== 12) return false;
+  const topVia = ack.getAll("via")[0];
+  return tag === responseTag(topVia, ack.get("from"), ack.get("call-id"), `${ack.cseq.seq} INVITE`);
+}
+
 function build(
   status: number,
   reason: string,

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { isAckOfLocalResponse } from "../message/response.js";
 import type { SipRequest, SipResponse } from "../message/types.js";
 import { type Clock, TimerWheel } from "../timer/index.js";
 import type { ClientTransaction } from "./client-transaction.js";
@@ -118,6 +119,8 @@ export class TransactionLayer implements TransactionHost {
       return;
     }
     if (req.method === "ACK") {
+      // The ACK of a response sent statelessly (a challenge): absorbed here, as its transaction would have.
+      if (isAckOfLocalResponse(req)) return;
       this.#user.onRequest(req, undefined, source);
       return;
     }

@@ -136,6 +136,15 @@ export abstract class Transaction implements TimerTarget {
     }
   }
 
+  /** Send outside the state machine (a stateless response): a transport failure is only logged. */
+  protected sendStateless(msg: SipMessage): void {
+    try {
+      this.host.transport.send(msg, this.target);
+    } catch (err) {
+      this.host.logger?.debug({ err, callId: this.request.callId, tx: this.id }, "stateless send failed");
+    }
+  }
+
   /** Enter Terminated (idempotent): timers off, out of the layer's maps. */
   terminate(): void {
     if (this.state === "Terminated") return;

@@ -99,4 +99,12 @@ export interface ServerTransactionLike extends TransactionLike {
   readonly lastResponse: SipResponse | undefined;
   delegate: ServerTransactionDelegate | undefined;
   respond(res: SipResponse): void;
+  /**
+   * Send a final non-2xx response statelessly (RFC 3261 §8.2.7) and forget the transaction at
+   * once: a retransmission of the request is then handled as a new request and answered again
+   * (a digest challenge is stateless anyway: the nonce carries its own state), and the ACK of an
+   * INVITE's response is recognised by the To tag of the response (`isAckOfLocalResponse`).
+   * What a registrar and proxy do for 401/407, as Kamailio's `sl` does.
+   */
+  respondStateless(res: SipResponse): void;
 }
