@@ -94,9 +94,17 @@ export class DigestAuthenticator {
   /** A challenge response for `req`, offering every configured algorithm. */
   challenge(req: SipRequest, realm: string, kind: ChallengeKind, stale = false): SipResponse {
     const k = KIND[kind];
+    // Challenges are sent statelessly: a retransmission of the request must get the same bytes.
+    const identity = `${req.getAll("via")[0]}\n${req.get("from")}\n${req.callId}\n${req.get("cseq")}\n`;
     const headers: [string, string][] = this.#algorithms.map((algorithm) => [
       k.challenge,
-      formatChallenge({ realm, nonce: this.#nonces.create(realm), algorithm, qop: "auth", stale }),
+      formatChallenge({
+        realm,
+        nonce: this.#nonces.create(realm, undefined, identity + algorithm),
+        algorithm,
+        qop: "auth",
+        stale,
+      }),
     ]);
     return createResponse(req, k.status, undefined, { headers });
   }

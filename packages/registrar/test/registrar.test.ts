@@ -87,6 +87,17 @@ test("no credentials: 401 with an MD5 digest challenge in the customer's realm",
   assert.match(r.response.get("www-authenticate")!, /realm="pbx\.test".*algorithm=MD5/);
 });
 
+test("the challenge is sent statelessly: a retransmitted REGISTER gets the same bytes, the next REGISTER a new nonce", async () => {
+  const req = register(["Contact: <sip:201@10.0.0.5:5060>"]);
+  const first = await registrar.register(req, SOURCE);
+  now += 500; // the phone retransmits after T1
+  const again = await registrar.register(register(["Contact: <sip:201@10.0.0.5:5060>"]), SOURCE);
+  assert.is(first.outcome, "challenged");
+  assert.is(again.response.toBuffer().toString(), first.response.toBuffer().toString());
+  const next = await registrar.register(register(["Contact: <sip:201@10.0.0.5:5060>"], 2), SOURCE);
+  assert.is.not(next.response.get("www-authenticate"), first.response.get("www-authenticate"));
+});
+
 test("right password: 200 listing the binding, stored with the NAT-facing source", async () => {
   const r = await authed(["Contact: <sip:201@10.0.0.5:5060>", "Expires: 600"], 1);
   assert.is(r.response.status, 200);

@@ -257,6 +257,29 @@ nonces(
   },
 );
 
+nonces(
+  "a nonce for a stateless challenge: the same for the same request within its window, valid, another for any other",
+  () => {
+    const now = 1_800_000_000_000;
+    const svc = new NonceService(secret, { ttlSeconds: 300, clock: () => now });
+    const req = "SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK1\n<sip:201@pbx.test>;tag=a\nc1\n1 REGISTER\nMD5";
+    const first = svc.create("pbx.test", now, req);
+    // A retransmission half a second later gets the very same nonce (and so the same bytes).
+    assert.is(svc.create("pbx.test", now + 500, req), first);
+    assert.is(svc.verify(first, "pbx.test", now + 500), "valid");
+    assert.is.not(svc.create("pbx.test", now, `${req}x`), first); // another request
+    assert.is.not(svc.create("other.test", now, req), first); // another realm
+    assert.is.not(
+      new NonceService(Buffer.alloc(32, 1), { ttlSeconds: 300 }).create("pbx.test", now, req),
+      first,
+    );
+    // The timestamp is the window's start: at most 32 s older than the challenge, never newer.
+    const t0 = Buffer.from(first, "base64url").readUIntBE(0, 6);
+    assert.ok(t0 <= now && now - t0 < 32_000);
+    assert.is.not(svc.create("pbx.test", t0 + 32_000, req), first); // the next window
+  },
+);
+
 nonces("nonce-count replay tracking is monotonic and bounded", () => {
   const svc = new NonceService(secret, { ttlSeconds: 30, maxTrackedNonces: 3 });
   const n = svc.create("r");

@@ -22,6 +22,8 @@ const NONCE_CHARS = Math.ceil((RAW_BYTES * 4) / 3);
 const NONCE_SHAPE = new RegExp(`^[A-Za-z0-9_-]{${NONCE_CHARS}}$`);
 // randomFillSync costs a few microseconds per call whatever the size: draw for 512 nonces at once.
 const POOL_BYTES = RANDOM_BYTES * 512;
+/** A request's retransmissions over UDP span 64*T1 = 32 s (RFC 3261 §17.1.2.2). */
+const RETRANSMIT_WINDOW_MS = 32_000;
 
 /**
  * Stateless digest nonces: base64url(timestamp | random | HMAC-SHA256(secret, timestamp |
@@ -49,16 +51,35 @@ export class NonceService {
     this.maxTracked = options.maxTrackedNonces ?? 100_000;
   }
 
-  /** A fresh nonce for a challenge in `realm`. */
-  create(realm: string, now: number = this.clock()): string {
+  /**
+   * A fresh nonce for a challenge in `realm`. With `request` (what identifies the challenged
+   * request: its top Via, From, Call-ID, CSeq), the challenge is sent statelessly and must be
+   * the same bytes when the request is retransmitted, as a transaction's resent response would
+   * be (clients such as SIPp drop an identical response as a retransmission, but take another
+   * nonce for a new, unexpected answer): the "random" part is then a keyed hash of the request
+   * and the timestamp the start of its RETRANSMIT_WINDOW_MS window, so the nonce is as
+   * unguessable as a random one, different for every other request, and up to one window older.
+   */
+  create(realm: string, now: number = this.clock(), request?: string): string {
     const raw = Buffer.allocUnsafe(RAW_BYTES);
-    raw.writeUIntBE(Math.max(0, Math.floor(now)), 0, TS_BYTES);
-    if (this.poolOffset === POOL_BYTES) {
-      randomFillSync(this.pool);
-      this.poolOffset = 0;
+    if (request !== undefined) {
+      const windowStart = Math.max(0, Math.floor(now / RETRANSMIT_WINDOW_MS) * RETRANSMIT_WINDOW_MS);
+      raw.writeUIntBE(windowStart, 0, TS_BYTES);
+      createHmac("sha256", this.secret)
+        .update("request\n")
+        .update(raw.subarray(0, TS_BYTES))
+        .update(request, "utf8")
+        .digest()
+        .copy(raw, TS_BYTES, 0, RANDOM_BYTES);
+    } else {
+      raw.writeUIntBE(Math.max(0, Math.floor(now)), 0, TS_BYTES);
+      if (this.poolOffset === POOL_BYTES) {
+        randomFillSync(this.pool);
+        this.poolOffset = 0;
+      }
+      this.pool.copy(raw, TS_BYTES, this.poolOffset, this.poolOffset + RANDOM_BYTES);
+      this.poolOffset += RANDOM_BYTES;
     }
-    this.pool.copy(raw, TS_BYTES, this.poolOffset, this.poolOffset + RANDOM_BYTES);
-    this.poolOffset += RANDOM_BYTES;
     this.mac(raw.subarray(0, TS_BYTES + RANDOM_BYTES), realm).copy(raw, TS_BYTES + RANDOM_BYTES);
     return raw.toString("base64url");
   }
