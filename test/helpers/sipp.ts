@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Finished, requireCommand, runToEnd } from "./processes.js";
+import { type Finished, requireCommand, runToEnd, stop } from "./processes.js";
 
 export const SCENARIOS = join(import.meta.dirname, "..", "sipp");
 
@@ -81,4 +82,57 @@ export function expectingInvite(
   return xml
     .replace('<recv request="INVITE"/>', `<recv request="INVITE"><action>${eregs.join("")}</action></recv>`)
     .replace("</scenario>", `<Reference variables="${Object.keys(checks).join(",")}"/></scenario>`);
+}
+
+/** A SIPp carrier (UAS) running in the background for many calls, until stopped. */
+export interface SippCarrier {
+  readonly address: string;
+  readonly port: number;
+  /** Stops SIPp (by its PID) and returns its error log: "Aborting call" lines mean a failed call. */
+  stop(): Promise<string>;
+}
+
+export async function startSippCarrier(o: {
+  scenario: string;
+  localIp: string;
+  localPort: number;
+  maxSeconds?: number;
+}): Promise<SippCarrier> {
+  requireCommand("sipp", "sip-tester");
+  const dir = mkdtempSync(join(tmpdir(), "centrex-sipp-carrier-"));
+  copyFileSync(join(SCENARIOS, o.scenario), join(dir, o.scenario));
+  const child = spawn(
+    "sipp",
+    [
+      "-sf",
+      o.scenario,
+      "-i",
+      o.localIp,
+      "-p",
+      String(o.localPort),
+      "-m",
+      "10000",
+      "-timeout",
+      `${o.maxSeconds ?? 180}s`,
+      "-trace_err",
+      "-nostdin",
+    ],
+    { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  await new Promise((r) => setTimeout(r, 500)); // let SIPp bind
+  if (child.exitCode !== null) throw new Error(`sipp carrier exited with ${child.exitCode}`);
+  return {
+    address: o.localIp,
+    port: o.localPort,
+    async stop() {
+      await stop(child, "SIGKILL");
+      const errFile = readdirSync(dir).find((f) => f.endsWith("_errors.log"));
+      return errFile ? readFileSync(join(dir, errFile), "utf8") : "";
+    },
+  };
+}
+
+/** The failed calls a carrier's error log records (SIPp's "Dead call … received" lines are retransmissions, not failures). */
+export function failedCalls(errors: string): string[] {
+  return errors.split(/\n(?=\d{4}-\d{2}-\d{2}\t)/).filter((e) => /Aborting call|unexpected|failed/i.test(e));
 }

@@ -18,7 +18,7 @@ export interface CarrierCredentials {
 
 /** The header to add to the re-sent request: `Authorization` for a 401, `Proxy-Authorization` for a 407. */
 export interface ChallengeAnswer {
-  readonly header: "authorization" | "proxy-authorization";
+  readonly header: "Authorization" | "Proxy-Authorization";
   readonly value: string;
 }
 
@@ -76,7 +76,7 @@ export function answerChallenge(
       ...(cnonce !== undefined && { cnonce }),
       ...(qop !== undefined && { qop, nc: ncHex }),
     });
-    return { header: proxy ? "proxy-authorization" : "authorization", value };
+    return { header: proxy ? "Proxy-Authorization" : "Authorization", value }; // written as most stacks (and SIPp's header checks) expect
   }
   throw new ChallengeError(`no digest challenge we can answer in the ${res.status}`);
 }

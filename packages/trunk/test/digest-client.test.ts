@@ -41,7 +41,7 @@ for (const algorithm of ["MD5", "SHA-256", "MD5-sess"] as const) {
       ),
       CREDS,
     );
-    assert.is(a.header, "authorization");
+    assert.is(a.header, "Authorization");
     const creds = parseAuthHeader(a.value);
     assert.is(creds.params.get("uri"), "sip:0142000000@carrier.test");
     assert.is(creds.params.get("qop"), "auth");
@@ -60,7 +60,7 @@ for (const algorithm of ["MD5", "SHA-256", "MD5-sess"] as const) {
 
 test("407 without qop (RFC 2069): Proxy-Authorization, verifiable", () => {
   const a = answerChallenge(INVITE, challenge(407, 'Digest realm="carrier.test", nonce="n1"'), CREDS);
-  assert.is(a.header, "proxy-authorization");
+  assert.is(a.header, "Proxy-Authorization");
   const creds = parseAuthHeader(a.value);
   assert.is(creds.params.get("qop"), undefined);
   assert.ok(verifyAuthorization(creds, "INVITE", computeHA1("trunkuser", "carrier.test", "s3cret-pass")));
