@@ -68,7 +68,7 @@ export class NftForwarder {
   readonly sourceAddress: string;
   #nft: string;
   #log: Logger | undefined;
-  #queue: { text: string; fallback: string[]; resolve(): void; reject(e: Error): void }[] = [];
+  #queue: { ops: ElementOp[]; resolve(): void; reject(e: Error): void }[] = [];
   #running = false;
   #idle: (() => void)[] = [];
   /** Random start: a restarted relay must not reuse the zones of its predecessor's live conntrack entries. */
@@ -111,23 +111,40 @@ export class NftForwarder {
 
   /** Installs forwarding between two ends (both directions) in conntrack zone `zone`. */
   install(zone: number, a: FlowEnd, b: FlowEnd, timeoutSeconds: number): Promise<void> {
-    const t = this.table;
-    const to = `timeout ${Math.max(1, Math.round(timeoutSeconds))}s`;
+    const to = ` timeout ${Math.max(1, Math.round(timeoutSeconds))}s`;
     const src = this.sourceAddress;
-    const adds = [
-      `add element ip ${t} zones { ${key(a)} ${to} : ${zone}, ${key(b)} ${to} : ${zone} }`,
-      `add element ip ${t} dst_of { ${key(a)} ${to} : ${b.address} . ${b.port}, ${key(b)} ${to} : ${a.address} . ${a.port} }`,
-      `add element ip ${t} src_of { ${zone} . ${b.address} . ${b.port} ${to} : ${src} . ${b.relayPort}, ${zone} . ${a.address} . ${a.port} ${to} : ${src} . ${a.relayPort} }`,
+    const ops: ElementOp[] = [
+      { add: true, map: "zones", key: key(a), rest: `${to} : ${zone}` },
+      { add: true, map: "zones", key: key(b), rest: `${to} : ${zone}` },
+      { add: true, map: "dst_of", key: key(a), rest: `${to} : ${b.address} . ${b.port}` },
+      { add: true, map: "dst_of", key: key(b), rest: `${to} : ${a.address} . ${a.port}` },
+      {
+        add: true,
+        map: "src_of",
+        key: `${zone} . ${b.address} . ${b.port}`,
+        rest: `${to} : ${src} . ${b.relayPort}`,
+      },
+      {
+        add: true,
+        map: "src_of",
+        key: `${zone} . ${a.address} . ${a.port}`,
+        rest: `${to} : ${src} . ${a.relayPort}`,
+      },
     ];
-    // Retried alone after a failed batch: clear leftovers of an earlier installation first.
-    const fallback = [...this.#deletes(zone, a, b), adds.join("\n")];
-    return this.#submit(adds.join("\n"), fallback);
+    return this.#submit(ops);
   }
 
   /** Removes a flow; packets from its ends reach the relay's sockets again. Never fails. */
   remove(zone: number, a: FlowEnd, b: FlowEnd): Promise<void> {
-    const dels = this.#deletes(zone, a, b);
-    return this.#submit(dels.join("\n"), dels).catch((err) =>
+    const ops: ElementOp[] = [
+      { add: false, map: "zones", key: key(a), rest: "" },
+      { add: false, map: "zones", key: key(b), rest: "" },
+      { add: false, map: "dst_of", key: key(a), rest: "" },
+      { add: false, map: "dst_of", key: key(b), rest: "" },
+      { add: false, map: "src_of", key: `${zone} . ${b.address} . ${b.port}`, rest: "" },
+      { add: false, map: "src_of", key: `${zone} . ${a.address} . ${a.port}`, rest: "" },
+    ];
+    return this.#submit(ops).catch((err) =>
       this.#log?.debug({ err: (err as Error).message }, "kernel flow removal"),
     );
   }
@@ -136,6 +153,27 @@ export class NftForwarder {
   settled(): Promise<void> {
     if (!this.#running && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #script(ops: ElementOp[]): string {
+    return `${ops.map((op) => line(this.table, op)).join("\n")}\n`;
+  }
+
+  /** "map key" of every element the three maps hold now. */
+  async #elements(): Promise<Set<string>> {
+    const json = await runNft(this.#nft, undefined, ["-j", "list", "table", "ip", this.table]);
+    const doc = JSON.parse(json) as { nftables: { map?: { name: string; elem?: unknown[] } }[] };
+    const out = new Set<string>();
+    for (const item of doc.nftables) {
+      const map = item.map;
+      if (map === undefined) continue;
+      for (const e of map.elem ?? []) {
+        const k = (e as [{ elem?: { val?: unknown }; concat?: unknown[] }])[0];
+        const val = (k?.elem?.val ?? k) as { concat?: unknown[] } | undefined;
+        if (val?.concat !== undefined) out.add(`${map.name} ${val.concat.join(" . ")}`);
+      }
+    }
+    return out;
   }
 
   /** Every installed end's counters, keyed by `endKey(end)`. */
@@ -170,23 +208,11 @@ export class NftForwarder {
     );
   }
 
-  #deletes(zone: number, a: FlowEnd, b: FlowEnd): string[] {
-    const t = this.table;
-    return [
-      `delete element ip ${t} zones { ${key(a)} }`,
-      `delete element ip ${t} zones { ${key(b)} }`,
-      `delete element ip ${t} dst_of { ${key(a)} }`,
-      `delete element ip ${t} dst_of { ${key(b)} }`,
-      `delete element ip ${t} src_of { ${zone} . ${b.address} . ${b.port} }`,
-      `delete element ip ${t} src_of { ${zone} . ${a.address} . ${a.port} }`,
-    ];
-  }
-
   /** Queues a change; changes queued while `nft` runs go together in the next transaction. */
-  #submit(text: string, fallback: string[]): Promise<void> {
+  #submit(ops: ElementOp[]): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.#queue.push({ text, fallback, resolve, reject });
+      this.#queue.push({ ops, resolve, reject });
       if (!this.#running) void this.#drain();
     });
   }
@@ -196,24 +222,34 @@ export class NftForwarder {
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         const batch = this.#queue.splice(0, this.#queue.length);
+        const ops = batch.flatMap((b) => b.ops);
         try {
-          await runNft(this.#nft, `${batch.map((b) => b.text).join("\n")}\n`);
+          await runNft(this.#nft, this.#script(ops));
           for (const b of batch) b.resolve();
+          continue;
         } catch {
-          // One stale element fails the whole transaction: redo each change on its own.
-          for (const b of batch) {
-            let last: Error | undefined;
-            for (const step of b.fallback) {
-              try {
-                await runNft(this.#nft, `${step}\n`);
-                last = undefined;
-              } catch (err) {
-                last = err as Error;
-              }
+          // One element that is not as expected (expired, left over) fails the whole transaction:
+          // read what the maps hold and redo it once, without such conflicts — never one `nft`
+          // run per element (each run reads every element of the table).
+        }
+        try {
+          const held = await this.#elements();
+          const fixed: string[] = [];
+          for (const op of ops) {
+            const has = held.has(`${op.map} ${op.key}`);
+            if (op.add) {
+              if (has) fixed.push(`delete element ip ${this.table} ${op.map} { ${op.key} }`);
+              held.add(`${op.map} ${op.key}`);
+            } else {
+              if (!has) continue;
+              held.delete(`${op.map} ${op.key}`);
             }
-            if (last === undefined) b.resolve();
-            else b.reject(last);
+            fixed.push(line(this.table, op));
           }
+          await runNft(this.#nft, `${fixed.join("\n")}\n`);
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          for (const b of batch) b.reject(err as Error);
         }
       }
     } finally {
@@ -227,6 +263,21 @@ export class NftForwarder {
 /** The counter key of one end (what `counters()` returns it under). */
 export function endKey(end: FlowEnd): string {
   return `${end.address} ${end.port} ${end.relayPort}`;
+}
+
+/** One element change: `add element … { key rest }` or `delete element … { key }`. */
+interface ElementOp {
+  add: boolean;
+  map: "zones" | "dst_of" | "src_of";
+  key: string;
+  /** After the key when adding: timeout and value. */
+  rest: string;
+}
+
+function line(table: string, op: ElementOp): string {
+  return op.add
+    ? `add element ip ${table} ${op.map} { ${op.key}${op.rest} }`
+    : `delete element ip ${table} ${op.map} { ${op.key} }`;
 }
 
 function key(end: FlowEnd): string {

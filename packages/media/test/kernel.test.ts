@@ -117,6 +117,28 @@ test("delete and close: packets go back to userspace, then nowhere; the table is
   assert.not.ok(tableExists(table!), "table deleted at close");
 });
 
+test("an element gone behind the relay's back (expired): removal still clears the rest in one repair", async () => {
+  const c = await call();
+  const table = c.relay.kernelTable!;
+  try {
+    await latchBoth(c);
+    // The dead man's switch fired for one end only: the removal transaction would fail on it.
+    execFileSync("nft", [
+      "delete",
+      "element",
+      "ip",
+      table,
+      "zones",
+      `{ 127.0.0.1 . ${c.a.port} . ${c.toA} }`,
+    ]);
+    await c.relay.delete("K");
+    const left = execFileSync("nft", ["-j", "list", "table", "ip", table]).toString();
+    assert.not.match(left, /"elem"/, "elements left in the table");
+  } finally {
+    await c.done();
+  }
+});
+
 test("re-INVITE to hold (c=0.0.0.0): the kernel stops forwarding to the held phone; resume re-latches", async () => {
   const c = await call();
   try {
