@@ -181,6 +181,7 @@ test("--json on every list and show parses, and says what the text says", async 
   assert.equal(JSON.parse(await ok("did", "list", D, "--json"))[0].target.number, "201");
   assert.ok(Array.isArray(JSON.parse(await ok("pin", "list", D, "--json"))));
   assert.ok(Array.isArray(JSON.parse(await ok("carrier", "list", "--json"))));
+  assert.ok(Array.isArray(JSON.parse(await ok("phone", "list", D, "--json"))));
   const trail = JSON.parse(await ok("audit", "--customer", D, "--limit", "5", "--json"));
   assert.is(trail.length, 5);
   assert.is(trail[0].action, "did.add");

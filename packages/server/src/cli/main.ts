@@ -155,5 +155,6 @@ for (const register of await Promise.all(wanted.map((g) => groups[g]!()))) regis
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   printError(`centrex: ${(err as Error).message}`);
-  process.exit(EXIT_FAULT);
+  // A CliError thrown by an option's parser is still a usage error.
+  process.exit((err as Error).name === "CliError" ? EXIT_USAGE : EXIT_FAULT);
 });

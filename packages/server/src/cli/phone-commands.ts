@@ -17,6 +17,8 @@ import {
   type DbOptions,
   dbOptions,
   dbPath,
+  jsonOption,
+  output,
   reportExpected,
   withStore,
 } from "./store-command.js";
@@ -119,12 +121,16 @@ export function registerPhoneCommands(program: Command): void {
       ),
     );
 
-  dbOptions(phone.command("list <domain>").description("list a customer's phones")).action(
-    (domain: string, o: DbOptions) =>
+  jsonOption(dbOptions(phone.command("list <domain>").description("list a customer's phones"))).action(
+    (domain: string, o: DbOptions & { json?: boolean }) =>
       withStore(o, (store) =>
         cli(async () => {
           const { customer, phones } = await (await inventoryOf(store, o)).list(domain);
-          for (const p of phones) print(describe(p, customer.domain));
+          // The provisioning credential's hash stays in the store, as in the API's answers.
+          const shown = phones.map(({ credentialHash: _hash, ...p }) => p);
+          output(o, shown, () => {
+            for (const p of phones) print(describe(p, customer.domain));
+          });
         }),
       ),
   );

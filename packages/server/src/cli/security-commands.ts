@@ -2,7 +2,15 @@ import { createHash } from "node:crypto";
 import { weakCandidates } from "@centrex/guard";
 import type { Command } from "commander";
 import { print, printError } from "./output.js";
-import { CliError, customerByDomain, type DbOptions, dbOptions, withStore } from "./store-command.js";
+import {
+  CliError,
+  customerByDomain,
+  type DbOptions,
+  dbOptions,
+  jsonOption,
+  output,
+  withStore,
+} from "./store-command.js";
 
 interface ApiOptions {
   config?: string;
@@ -26,12 +34,16 @@ interface BanView {
  */
 export function registerSecurityCommands(program: Command): void {
   const ban = program.command("ban").description("sources the running switch refuses to answer");
-  apiOptions(ban.command("list").description("list the bans in force")).action((o: ApiOptions) =>
-    withApi(o, async (api) => {
-      const bans = (await api("GET", "/security/bans")) as BanView[];
-      if (bans.length === 0) print("no bans");
-      for (const b of bans) print(`${b.address}\t${b.reason}\tuntil ${b.until}\t#${b.offences}\t${b.detail}`);
-    }),
+  jsonOption(apiOptions(ban.command("list").description("list the bans in force"))).action(
+    (o: ApiOptions & { json?: boolean }) =>
+      withApi(o, async (api) => {
+        const bans = (await api("GET", "/security/bans")) as BanView[];
+        output(o, bans, () => {
+          if (bans.length === 0) print("no bans");
+          for (const b of bans)
+            print(`${b.address}\t${b.reason}\tuntil ${b.until}\t#${b.offences}\t${b.detail}`);
+        });
+      }),
   );
   apiOptions(ban.command("clear [address]").description("lift one ban, or every ban")).action(
     (address: string | undefined, o: ApiOptions) =>
