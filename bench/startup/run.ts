@@ -144,6 +144,8 @@ function summary(label: string, samples: Sample[]): void {
 const compiled = { ...process.env, CENTREX_FROM_SOURCE: "0" };
 const source = { ...process.env, CENTREX_FROM_SOURCE: "1" };
 try {
+  // One-shot commands refuse a database that does not exist: create it first.
+  await runOnce([BIN, "init", "--db", db], compiled);
   await runOnce([BIN, "customer", "add", "Bench", "--domain", "bench.example", "--db", db], compiled);
   const floor: Sample[] = [];
   const oneShotCompiled: Sample[] = [];
