@@ -124,8 +124,16 @@ test("invoice run returns the invoices, never re-issues, and serves the HTML", a
   const h = await harness({ ledgerKey: key, tariffs: book });
   try {
     const c = await h.call("POST", "/customers", { body: { name: "Acme", domain: "acme.pbx.test" } });
-    await h.call("POST", "/customers/acme.pbx.test/extensions", {
+    const e = await h.call("POST", "/customers/acme.pbx.test/extensions", {
       body: { number: "201", password: "kq7-Blue-otter-pond" },
+    });
+    // The subscription counts inventory phones with a line (rule 8), not extensions.
+    await h.store.phones.create({
+      customerId: c.json.id,
+      mac: "805ec0123456",
+      model: "T46S",
+      lines: [e.json.id],
+      credentialHash: "0".repeat(64),
     });
     await h.store.policies.update(c.json.id, { deliveryDate: "2026-01-15" });
     const ledger = new Ledger({ store: h.store, node: "node-a", key });
