@@ -27,6 +27,7 @@ export {
   TsigVerificationError,
 } from "./dns/errors.js";
 export type { DnsLogger } from "./dns/logger.js";
+export { PublishRetry } from "./dns/publish-retry.js";
 export type { FailoverDnsPublisher } from "./dns/publisher.js";
 export type {
   ActiveAddresses,

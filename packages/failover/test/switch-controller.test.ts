@@ -158,6 +158,7 @@ C("a DNS failure at takeover is reported and retried on the next round", async (
   const published: ActiveAddresses[] = [];
   const p = fakeProbe("http", { reachable: false });
   let event: TakeoverEvent | undefined;
+  let t = 1_000_000;
   const c = new FailoverController({
     name: "b",
     self: SELF,
@@ -174,12 +175,16 @@ C("a DNS failure at takeover is reported and retried on the next round", async (
     onTakeover: (e) => {
       event = e;
     },
+    now: () => t,
   });
   await c.tick();
   assert.is(c.role, "primary");
   assert.is(event?.dnsError?.message, "dns down");
   assert.is(event?.dnsSwitchedAt, undefined);
   fail = false;
+  await c.tick();
+  assert.equal(published, [], "backing off: not retried at once");
+  t += 1000;
   await c.tick();
   assert.equal(published, [SELF]);
 });
@@ -276,6 +281,60 @@ C("yieldsOnTie overrides the name order", async () => {
   });
   await c.tick();
   assert.is(c.role, "fenced");
+});
+
+C("a failing DNS update backs off and is logged once per change of state, not every round", async () => {
+  let t = 0;
+  const errors: string[] = [];
+  let attempts = 0;
+  let failWith: string | undefined = "connection refused";
+  const log = {
+    info: () => {},
+    warn: () => {},
+    error: (_o: unknown, m: string) => void errors.push(m),
+    debug: () => {},
+  };
+  const c = new FailoverController({
+    name: "a",
+    self: SELF,
+    role: "standby",
+    epoch: memoryEpochStore(1),
+    probes: [fakeProbe("peer", { reachable: false })],
+    missesBeforeTakeover: 1,
+    intervalMs: 100,
+    now: () => t,
+    dns: {
+      publishActive: async () => {
+        attempts++;
+        if (failWith !== undefined) throw new Error(failWith);
+      },
+    },
+    logger: log as never,
+  });
+  await c.tick(); // takes over; the first publish fails
+  assert.is(c.role, "primary");
+  for (let i = 0; i < 50; i++) {
+    t += 100;
+    await c.tick();
+  }
+  // 5 s of rounds: back-off 100, 200, 400, 800, 1600 ms → a handful of attempts, one log line.
+  assert.ok(attempts <= 6, `${attempts} attempts in 5 s`);
+  assert.equal(errors.filter((m) => m.startsWith("DNS publish failed")).length, 1);
+  failWith = "timeout";
+  t += 5000;
+  await c.tick();
+  assert.equal(
+    errors.filter((m) => m.startsWith("DNS publish failed")).length,
+    2,
+    "a new error is a new state",
+  );
+  failWith = undefined;
+  t += 10_000;
+  await c.tick();
+  const after = attempts;
+  t += 100;
+  await c.tick();
+  assert.is(attempts, after, "published: no more attempts");
 });
 
 C.run();

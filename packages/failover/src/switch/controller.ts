@@ -1,5 +1,6 @@
 import type { DnsLogger as FailoverLogger } from "../dns/logger.js";
 import { silentLogger } from "../dns/logger.js";
+import { PublishRetry } from "../dns/publish-retry.js";
 import type { FailoverDnsPublisher } from "../dns/publisher.js";
 import type { ActiveAddresses } from "../dns/records.js";
 import type { FailoverRole, HealthProbe, HealthStatus, ProbeResult } from "../health/types.js";
@@ -98,6 +99,7 @@ export class FailoverController {
   #firstMissAt: number | undefined;
   #peerEpoch = 0;
   #peerRole: FailoverRole | undefined;
+  readonly #dnsRetry: PublishRetry;
   #timer: unknown;
   #running = false;
   #ticking: Promise<void> | undefined;
@@ -108,6 +110,7 @@ export class FailoverController {
   constructor(opts: FailoverControllerOptions) {
     this.#o = opts;
     this.#role = opts.role;
+    this.#dnsRetry = new PublishRetry(opts.intervalMs ?? 1000);
     this.#log = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
     this.#timers = opts.timers ?? {
@@ -289,7 +292,7 @@ export class FailoverController {
     const promotedAt = this.#now();
     this.#log.warn({ reason, previousEpoch, epoch }, "taking over as primary");
     this.#dnsPending = true;
-    const dnsError = await this.#publish();
+    const dnsError = await this.#publish(true);
     const e: TakeoverEvent = {
       reason,
       previousEpoch,
@@ -323,20 +326,24 @@ export class FailoverController {
     this.demote();
   }
 
-  async #publish(): Promise<Error | undefined> {
+  async #publish(force = false): Promise<Error | undefined> {
     const dns = this.#o.dns;
     if (dns === undefined) {
       this.#dnsPending = false;
       return undefined;
     }
+    if (!force && !this.#dnsRetry.due(this.#now())) return undefined;
     try {
       await dns.publishActive(this.#o.self);
       this.#dnsPending = false;
-      this.#log.info({}, "DNS name points at this node");
+      const recovered = this.#dnsRetry.succeeded();
+      this.#log.info({ recovered }, "DNS name points at this node");
       return undefined;
     } catch (err) {
-      this.#log.error({ err }, "DNS publish failed; retrying next round");
-      return err as Error;
+      const e = err as Error;
+      if (this.#dnsRetry.failed(e, this.#now()))
+        this.#log.error({ err: e }, "DNS publish failed; retrying with back-off (logged again on a change)");
+      return e;
     }
   }
 

@@ -2,6 +2,8 @@ import { isIP } from "node:net";
 import {
   type ActiveAddresses,
   type DailyBackups,
+  DnsUpdateNotAuthError,
+  DnsUpdateRefusedError,
   EmbeddedDnsServer,
   FailoverController,
   type FailoverDnsPublisher,
@@ -10,6 +12,7 @@ import {
   type FailoverServiceConfig,
   type HealthStatus,
   httpHealthProbe,
+  PublishRetry,
   ReplicationSink,
   ReplicationSource,
   Rfc2136Publisher,
@@ -82,6 +85,7 @@ export class FailoverService {
   #publishers: FailoverDnsPublisher[] = [];
   #backups: DailyBackups | undefined;
   #dnsRetry: NodeJS.Timeout | undefined;
+  readonly #dnsRetryState: PublishRetry;
   #quiesced = false;
   #stopped = false;
   #lastTakeover: TakeoverEvent | undefined;
@@ -108,6 +112,7 @@ export class FailoverService {
       this.#peerNode = undefined;
     }
     const c = this.#c;
+    this.#dnsRetryState = new PublishRetry(c.probe.intervalMs);
     this.#address =
       c.serviceAddress !== undefined
         ? new ServiceAddress({
@@ -228,7 +233,7 @@ export class FailoverService {
     if (this.controller.role !== "primary") return;
     await this.#startSource();
     await this.#address?.acquire();
-    this.#publishWithRetry();
+    await this.#publishAtStart();
     this.#o.onServingChange?.(true);
     this.#log?.info({ event: "failover-started", role: "primary", epoch: this.epoch }, "primary: serving");
   }
@@ -335,16 +340,50 @@ export class FailoverService {
     if (first !== undefined) throw first;
   }
 
-  /** A primary at start names itself; an unreachable DNS server is retried every probe interval. */
-  #publishWithRetry(): void {
-    if (this.#publishers.length === 0 || this.#stopped || this.controller.role !== "primary") return;
-    this.#publish(this.#self).then(
-      () => this.#log?.info({ event: "dns-published" }, "DNS name points at this node"),
-      (err: Error) => {
-        this.#log?.error({ err, event: "dns-publish-failed" }, "DNS publish failed; retrying");
-        this.#dnsRetry = setTimeout(() => this.#publishWithRetry(), this.#c.probe.intervalMs);
-      },
-    );
+  /**
+   * A primary at start names itself. A DNS server that refuses our TSIG key or the update
+   * (NOTAUTH, REFUSED) is a configuration that cannot work: start-up stops naming the key. Any
+   * other failure (unreachable, timeout) is retried in the background with back-off, logged once
+   * per change of state.
+   */
+  async #publishAtStart(): Promise<void> {
+    if (this.#publishers.length === 0) return;
+    try {
+      await this.#publish(this.#self);
+      this.#log?.info({ event: "dns-published" }, "DNS name points at this node");
+    } catch (err) {
+      const e = err as Error;
+      const rfc = this.#c.dns?.rfc2136;
+      if (rfc !== undefined && (e instanceof DnsUpdateNotAuthError || e instanceof DnsUpdateRefusedError))
+        throw new FailoverConfigError(
+          `failover: key "failover.dns.rfc2136.key": ${rfc.server.host}:${rfc.server.port} refused the update signed with key ${JSON.stringify(rfc.key.name)} (${e.message})`,
+          "failover.dns.rfc2136.key",
+        );
+      this.#dnsRetryState.failed(e, Date.now());
+      this.#log?.error({ err: e, event: "dns-publish-failed" }, "DNS publish failed; retrying with back-off");
+      this.#scheduleDnsRetry();
+    }
+  }
+
+  #scheduleDnsRetry(): void {
+    this.#dnsRetry = setTimeout(() => {
+      if (this.#stopped || this.controller.role !== "primary") return;
+      this.#publish(this.#self).then(
+        () => {
+          this.#dnsRetryState.succeeded();
+          this.#log?.info({ event: "dns-published", recovered: true }, "DNS name points at this node");
+        },
+        (err: Error) => {
+          if (this.#dnsRetryState.failed(err, Date.now()))
+            this.#log?.error(
+              { err, event: "dns-publish-failed" },
+              "DNS publish failed differently; retrying",
+            );
+          this.#scheduleDnsRetry();
+        },
+      );
+    }, this.#dnsRetryState.delayMs);
+    this.#dnsRetry.unref();
   }
 
   #startSink(): void {
