@@ -8,12 +8,14 @@ import { type ApiToken, TokenCheck } from "./auth.js";
 import { CONSOLE_HTML } from "./console-page.js";
 import type { RouteContext } from "./context.js";
 import { sendError, toErrorReply } from "./errors.js";
+import { collectOpenApi } from "./openapi.js";
 import type { PhoneOperations } from "./phone-operations.js";
 import { auditRoutes } from "./routes/audit.js";
 import { billingRoutes } from "./routes/billing.js";
 import { carrierRoutes } from "./routes/carriers.js";
 import { customerRoutes } from "./routes/customers.js";
 import { extensionRoutes } from "./routes/extensions.js";
+import { MONITORING_ROUTES, monitoringRoutes, type NodeMonitor } from "./routes/monitoring.js";
 import { phoneRoutes } from "./routes/phones.js";
 import { policyRoutes } from "./routes/policy.js";
 import { type BanControl, securityRoutes } from "./routes/security.js";
@@ -41,6 +43,10 @@ export interface AdminApiOptions {
   readonly bodyLimit?: number;
   /** Wrong tokens from one address within 10 minutes before it gets 429 (default 5). */
   readonly tokenMaxFailures?: number;
+  /** The running node: /health reports its checks, /metrics its Prometheus text. */
+  readonly monitor?: NodeMonitor;
+  /** The version named in /openapi.json. */
+  readonly version?: string;
   /** The SIP side's ban list: enables /security/bans. */
   readonly bans?: BanControl;
 }
@@ -52,7 +58,7 @@ export interface AdminApi {
 }
 
 /** Routes that answer without a token: the health check and the console page (it asks for one). */
-const PUBLIC = new Set(["GET /health", "HEAD /health", "GET /", "HEAD /"]);
+const PUBLIC = new Set([...MONITORING_ROUTES, "GET /", "HEAD /"]);
 
 /** Builds the fastify app without listening (tests may `inject`). */
 export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): FastifyInstance {
@@ -69,6 +75,8 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   });
   // JSON only: a text/plain body is a 415, not a string handed to a schema.
   app.removeContentTypeParser("text/plain");
+  // Before any route: the OpenAPI document is collected as routes are added.
+  const openapi = collectOpenApi(app, { version: opts.version ?? "0.0.0", publicRoutes: PUBLIC });
 
   app.decorateRequest("actor", "");
   app.addHook("onRequest", async (req, reply) => {
@@ -121,15 +129,7 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
     sendError(reply, 404, { error: { code: "not_found", message: `no route ${req.method} ${req.url}` } }),
   );
 
-  app.get(
-    "/health",
-    {
-      schema: {
-        response: { 200: { type: "object", properties: { ok: { type: "boolean" } } }, ...errors },
-      },
-    },
-    async () => ({ ok: true }),
-  );
+  monitoringRoutes(app, opts.monitor, openapi);
   app.get("/", { schema: { response: errors } }, async (_req, reply) =>
     reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(CONSOLE_HTML),
   );

@@ -16,8 +16,8 @@ function newestUnder(dir) {
 /**
  * True when every package under `packagesDir` that has a `src/` has a `dist/.tsbuildinfo`
  * at least as new as the newest file or folder in it (`tsc -b` rewrites that file on every
- * build that saw a change). A package without `src/` (the container ships only dist/) counts
- * as current. About 2 ms for the whole repository.
+ * build that saw a change), and is linked in node_modules/@centrex. A package without `src/`
+ * (the container ships only dist/) counts as current. About 2 ms for the whole repository.
  */
 export function compiledIsCurrent(packagesDir) {
   for (const pkg of readdirSync(packagesDir)) {
@@ -34,6 +34,13 @@ export function compiledIsCurrent(packagesDir) {
       return false;
     }
     if (sourceTime > builtTime) return false;
+    // Compiled code finds its sibling packages through node_modules: a package added since the
+    // last `npm install` is not linked yet (tsx resolves the sources without the link).
+    try {
+      statSync(join(packagesDir, "..", "node_modules", "@centrex", pkg));
+    } catch {
+      return false;
+    }
   }
   return true;
 }

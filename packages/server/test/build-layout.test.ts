@@ -66,13 +66,15 @@ test("plain node loads the compiled packages, data files included", async () => 
   assert.ok(out.templates, "the phone templates folder is found");
 });
 
-test("dist/ counts as current only when no source file or folder is newer than its build", () => {
-  const dir = mkdtempSync(join(tmpdir(), "centrex-fresh-"));
+test("dist/ counts as current only when built after every source change and linked", () => {
+  const root = mkdtempSync(join(tmpdir(), "centrex-fresh-"));
+  const dir = join(root, "packages");
   try {
     const at = (path: string, seconds: number) => utimesSync(path, seconds, seconds);
     mkdirSync(join(dir, "a", "src", "sub"), { recursive: true });
     mkdirSync(join(dir, "a", "dist"), { recursive: true });
     mkdirSync(join(dir, "shipped", "dist"), { recursive: true }); // no src/: the container
+    mkdirSync(join(root, "node_modules", "@centrex", "a"), { recursive: true });
     writeFileSync(join(dir, "a", "src", "sub", "x.ts"), "");
     writeFileSync(join(dir, "a", "dist", ".tsbuildinfo"), "");
     for (const p of ["a/src", "a/src/sub", "a/src/sub/x.ts"]) at(join(dir, p), 1000);
@@ -84,10 +86,14 @@ test("dist/ counts as current only when no source file or folder is newer than i
     at(join(dir, "a", "src", "sub"), 3000);
     assert.not.ok(compiledIsCurrent(dir), "a file deleted after the build (its folder changed)");
     at(join(dir, "a", "src", "sub"), 1000);
+    assert.ok(compiledIsCurrent(dir));
+    rmSync(join(root, "node_modules", "@centrex", "a"), { recursive: true });
+    assert.not.ok(compiledIsCurrent(dir), "a package not linked in node_modules yet");
+    mkdirSync(join(root, "node_modules", "@centrex", "a"));
     rmSync(join(dir, "a", "dist", ".tsbuildinfo"));
     assert.not.ok(compiledIsCurrent(dir), "never built");
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 });
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type AdminApi, type PhoneOperations, startAdminApi } from "@centrex/admin";
+import { type AdminApi, type NodeMonitor, type PhoneOperations, startAdminApi } from "@centrex/admin";
 import { loadLedgerKey, parseTariffBook } from "@centrex/billing";
 import type { NumberingPlan } from "@centrex/dialplan";
 import type { SourceGuard } from "@centrex/guard";
@@ -16,6 +16,7 @@ export async function startAdmin(
   numberingPlan: NumberingPlan,
   guard?: SourceGuard,
   phones?: PhoneOperations,
+  monitor?: NodeMonitor,
 ): Promise<AdminApi | undefined> {
   const a = config.admin;
   if (a.tokens.length === 0) return undefined;
@@ -35,7 +36,21 @@ export async function startAdmin(
     logger: logger.child({ component: "admin" }),
     tokenMaxFailures: config.security.adminMaxFailures,
     ...(guard !== undefined && { bans: guard }),
+    ...(monitor !== undefined && { monitor }),
+    version: packageVersion(),
   });
   logger.info({ event: "admin-started", url: api.url }, "admin API listening");
   return api;
+}
+
+/** This package's version (from src/ through tsx, or from compiled dist/src/). */
+function packageVersion(): string {
+  const up = import.meta.url.includes("/dist/src/") ? "../../../" : "../../";
+  try {
+    return (
+      JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), "utf8")) as { version: string }
+    ).version;
+  } catch {
+    return "unknown";
+  }
 }

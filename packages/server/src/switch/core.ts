@@ -30,6 +30,8 @@ export interface CoreOptions {
   /** Set once the stack exists (the stack needs the core first). */
   stack?: SipStack;
   proxy?: CallHandler;
+  /** Told each REGISTER's outcome (metrics). */
+  onRegisterOutcome?: (outcome: string) => void;
 }
 
 export class SwitchCore implements TransactionUser {
@@ -70,6 +72,7 @@ export class SwitchCore implements TransactionUser {
     if (source === undefined) return;
     try {
       const result = await this.opts.registrar.register(req, source);
+      this.opts.onRegisterOutcome?.(result.outcome);
       // A challenge keeps no transaction (RFC 3261 §8.2.7): half of all REGISTERs are answered 401.
       if (result.outcome === "challenged") tx.respondStateless(result.response);
       else tx.respond(result.response);

@@ -1,4 +1,4 @@
-import type { AdminApi } from "@centrex/admin";
+import type { AdminApi, NodeMonitor } from "@centrex/admin";
 import type { SourceGuard } from "@centrex/guard";
 import type { MediaController } from "@centrex/media";
 import { Operations } from "@centrex/operations";
@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
 import { advertisedAddress } from "./addresses.js";
 import { startAdmin } from "./admin.js";
+import { callLog, teeCallEvents } from "./call-log.js";
 import { createCallPolicy, supportTarget } from "./call-policy.js";
 import { callRecorder, openLedger } from "./call-records.js";
 import { SwitchCore } from "./core.js";
@@ -18,8 +19,10 @@ import { failoverGate } from "./failover/gate.js";
 import { closePeerCalls } from "./failover/peer-calls.js";
 import { FailoverService } from "./failover/service.js";
 import { FraudGuard } from "./fraud.js";
+import { checkHealth } from "./health.js";
 import { KernelBans } from "./kernel-bans.js";
 import { createMediaController } from "./media.js";
+import { createSwitchMetrics } from "./metrics.js";
 import { phoneOperations } from "./phone-api.js";
 import { type ProvisioningParts, startProvisioning } from "./provisioning.js";
 import { loadOrCreateSecret } from "./secret.js";
@@ -75,6 +78,20 @@ export class Switch {
       onBadCredentials: (req, username, realm) => {
         const source = stackRef?.sourceOf(req);
         if (source !== undefined) guard.authFailed(source.remoteAddress, `${username}@${realm}`);
+        // One warn line per refused attempt: who it claimed to be and where it came from
+        // (never the digest response, which could be attacked offline).
+        logger.warn(
+          {
+            event: req.method === "REGISTER" ? "register-failed" : "auth-failed",
+            method: req.method,
+            user: `${username}@${realm}`,
+            source: source === undefined ? null : `${source.remoteAddress}:${source.remotePort}`,
+            callId: req.callId,
+          },
+          req.method === "REGISTER"
+            ? "registration refused: bad credentials"
+            : "request refused: bad credentials",
+        );
       },
     });
     const registrar = new Registrar({
@@ -83,7 +100,12 @@ export class Switch {
       expiry,
       logger,
     });
-    const core = new SwitchCore({ registrar, logger });
+    const metrics = createSwitchMetrics();
+    const core = new SwitchCore({
+      registrar,
+      logger,
+      onRegisterOutcome: (outcome) => metrics.registerOutcome(outcome),
+    });
     let failover: FailoverService | undefined;
     // A standby (or fenced, or quiescing) node answers new dialogs and REGISTERs 503: its
     // database belongs to replication until it is promoted.
@@ -98,6 +120,7 @@ export class Switch {
       maxTransactionsPerSource: config.security.maxTransactionsPerSource,
       ...(config.sip.tls !== undefined && { tlsMinVersion: config.sip.tls.minVersion }),
       ...(config.sip.tls?.ciphers !== undefined && { tlsCiphers: config.sip.tls.ciphers }),
+      observer: metrics.sip,
       logger,
     });
     core.opts.stack = stack;
@@ -138,7 +161,8 @@ export class Switch {
       authenticator,
       ...(relay !== undefined && { media: new MediaAnchor(relay, {}, logger) }),
       policy,
-      events: callRecorder(ledger, logger),
+      // The record first (awaited before the BYE is answered), then the log line and metrics.
+      events: teeCallEvents(callRecorder(ledger, logger), callLog(logger), metrics.calls),
       trunk: trunk.trunk,
       pstnGuard: new FraudGuard(store, config, logger, new Operations(store, { plan: policy.data.plan })),
       ...(support !== undefined && { support }),
@@ -200,6 +224,18 @@ export class Switch {
       }
     }
     if (failover === undefined || failover.serving) await setUpstream(true);
+    metrics.attach({
+      store,
+      callsInProgress: () => proxy.dialogs.size,
+      ...(relay !== undefined && { media: relay }),
+      trunk: trunk.trunk,
+      ...(failover !== undefined && { failover }),
+      guard,
+    });
+    const monitor: NodeMonitor = {
+      health: () => checkHealth({ store, stack, failover }),
+      metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
+    };
     const provisioning = await startProvisioning(config, store, stack, advertised, logger, guard);
     const admin = await startAdmin(
       config,
@@ -208,6 +244,7 @@ export class Switch {
       policy.data.plan,
       guard,
       phoneOperations(store, provisioning.inventory, provisioning.resync),
+      monitor,
     );
 
     logger.info(

@@ -50,6 +50,17 @@ export interface SipStackOptions {
   readonly timers?: Partial<TransactionTimers>;
   readonly wheel?: TimerWheel;
   readonly logger?: Logger;
+  /** Told of requests received and responses sent (metrics). */
+  readonly observer?: SipTrafficObserver;
+}
+
+/**
+ * Told of each request received (parsed and valid) and each response sent through a
+ * transaction: the metrics' source. Called on the hot path: keep it cheap.
+ */
+export interface SipTrafficObserver {
+  requestReceived(method: string): void;
+  responseSent(method: string, status: number): void;
 }
 
 export interface SipStackStats {
@@ -79,6 +90,7 @@ export class SipStack implements TransportDelegate, TransactionTransport {
     guardDrops: 0,
   };
   readonly #guard: InboundGuard | undefined;
+  readonly #observer: SipTrafficObserver | undefined;
   readonly #listen: readonly ListenSpec[];
   #draining = false;
   /** Where each request in flight physically came from (NAT-facing address), for the layers above. */
@@ -88,6 +100,7 @@ export class SipStack implements TransportDelegate, TransactionTransport {
     this.logger = opts.logger;
     this.#listen = opts.listen;
     this.#guard = opts.guard;
+    this.#observer = opts.observer;
     const guard = opts.guard;
     this.transport = new TransportLayer(this, {
       ...(guard !== undefined && { admitConnection: (address: string) => guard.admitConnection(address) }),
@@ -189,6 +202,7 @@ export class SipStack implements TransportDelegate, TransactionTransport {
     const top = via[0];
     if (top === undefined) return; // the parser refuses requests without Via
     this.#sources.set(req, source);
+    this.#observer?.requestReceived(req.method);
     const target = responseTarget(top, source);
     if (
       this.#draining &&
@@ -228,6 +242,7 @@ export class SipStack implements TransportDelegate, TransactionTransport {
   // ------------------------------------------------------------ outbound (TransactionTransport)
 
   send(msg: SipMessage, target: TxTarget): void {
+    if (msg.kind === "response") this.#observer?.responseSent(msg.cseq.method, msg.status);
     this.sendBuffer(msg.toBuffer(), fromTxTarget(target));
   }
 
