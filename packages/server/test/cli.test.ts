@@ -156,7 +156,10 @@ test("good input: every family changes the store and writes one audit row, witho
   ]);
   await audited("carrier.update", ["carrier", "update", "op1", "--priority", "5", "--enabled", "no"]);
   await audited("carrier.route.add", ["carrier", "route", "op1", "33"]);
-  assert.match(await ok("carrier", "list"), /^op1\tudp:127\.0\.0\.1:5060\tpriority 5\t.*\tdisabled\t33(\t|$)/m);
+  assert.match(
+    await ok("carrier", "list"),
+    /^op1\tudp:127\.0\.0\.1:5060\tpriority 5\t.*\tdisabled\t33(\t|$)/m,
+  );
   await audited("carrier.route.remove", ["carrier", "unroute", "op1", "33"]);
   await audited("did.remove", ["did", "remove", D, "+33123456789"]);
   await audited("extension.remove", ["extension", "remove", D, "202"]);
