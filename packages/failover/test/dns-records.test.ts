@@ -159,6 +159,20 @@ test("NAPTR and SRV only for transports served, per node", () => {
   assert.equal(byType(records, "_sip._udp.sip.operator.example", "SRV").length, 2);
 });
 
+test("with a service address: the name and the single SRV target are that address, whoever is active", () => {
+  const vip = { ...SERVICE, serviceAddress: { ipv4: "127.0.0.20" } };
+  for (const active of [{ ipv4: PRIMARY.ipv4 }, { ipv4: STANDBY.ipv4 }]) {
+    const records = computeFailoverRecords({ ...vip, active });
+    assert.equal(
+      byType(records, "sip.operator.example", "A").map((r) => r.data),
+      ["127.0.0.20"],
+    );
+    const srv = byType(records, "_sip._udp.sip.operator.example", "SRV").map((r) => r.data);
+    const port = active.ipv4 === PRIMARY.ipv4 ? 5060 : 5070;
+    assert.equal(srv, [{ priority: 10, weight: 0, port, target: "sip.operator.example" }]);
+  }
+});
+
 test("managedRrsets covers every RRset the set can contain", () => {
   const managed = managedRrsets(SERVICE);
   const records = computeFailoverRecords({ ...SERVICE, active: { ipv4: PRIMARY.ipv4, ipv6: "::1" } });
