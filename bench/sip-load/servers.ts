@@ -161,7 +161,10 @@ function clinicStopper(child: ChildProcess): () => Promise<void> {
         clearTimeout(hard);
         resolve();
       });
-      const server = processTree(child.pid ?? -1).find((pid) => cmdline(pid).includes(CENTREX_BIN));
+      // npx and clinic carry the server's command line too: the server is the deepest match.
+      const server = processTree(child.pid ?? -1)
+        .filter((pid) => cmdline(pid).includes(CENTREX_BIN))
+        .pop();
       if (server === undefined) child.kill("SIGINT");
       else killPid(server, "SIGINT");
     });
