@@ -2,6 +2,7 @@
 // prints one JSON line {"control":PORT,"pids":[…],"kernel":bool} once the control server listens.
 //   --port-min/--port-max  its RTP range      --kernel auto|off  nftables fast path
 //   --workers N            N relay worker processes sharing the range (startRelayWorkers)
+import { writeFileSync } from "node:fs";
 import { type MediaController, MediaRelay, startControlServer, startRelayWorkers } from "@centrex/media";
 
 const arg = (name: string, dflt: string): string => {
@@ -38,7 +39,11 @@ if (workers > 0) {
   controller = relay;
 }
 const server = await startControlServer({ controller, address: "127.0.0.1", port: 0 });
-process.stdout.write(`${JSON.stringify({ control: server.address().port, pids, kernel: kernelOn })}\n`);
+const info = `${JSON.stringify({ control: server.address().port, pids, kernel: kernelOn })}\n`;
+process.stdout.write(info);
+// Under Clinic.js (0x) stdout is redirected: the benchmark reads this file instead.
+const infoFile = arg("info-file", "");
+if (infoFile !== "") writeFileSync(infoFile, info);
 const stop = async (): Promise<void> => {
   await server.close();
   await controller.close();

@@ -8,7 +8,7 @@
 //          --no-rt (no SCHED_FIFO)  --out DIR (charts and JSON; default bench/media/results)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -108,10 +108,26 @@ function firstLine(child: ChildProcess, what: string): Promise<string> {
   });
 }
 
+/** Waits (bounded: 120 s) for a file to hold a line: Clinic.js redirects the relay's stdout. */
+async function fileLine(path: string, what: string): Promise<string> {
+  for (let i = 0; i < 1200; i++) {
+    if (existsSync(path)) {
+      const text = readFileSync(path, "utf8");
+      if (text.endsWith("\n")) return text.trim();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not start in 120 s`);
+}
+
 async function startCentrex(kind: "userspace" | "kernel" | "workers"): Promise<Relay> {
   const base = kind === "kernel" ? 36000 : 42000;
+  const infoFile = join(tmpdir(), `centrex-media-relay-${process.pid}-${kind}.json`);
+  rmSync(infoFile, { force: true });
   const relayArgs = [
     "bench/media/relay-process.ts",
+    "--info-file",
+    infoFile,
     "--port-min",
     String(base),
     "--port-max",
@@ -144,7 +160,9 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers"): Promise<R
     if (!stopping) process.stderr.write(`\ncentrex relay exited: ${signal ?? code}\n`);
   });
   let stopping = false;
-  const info = JSON.parse(await firstLine(child, "centrex relay")) as {
+  const info = JSON.parse(
+    CLINIC ? await fileLine(infoFile, "centrex relay") : await firstLine(child, "centrex relay"),
+  ) as {
     control: number;
     pids: number[];
     kernel: boolean;
