@@ -16,6 +16,7 @@ phase() { echo "=== container: $1 ($((SECONDS - t0)) s so far)"; }
 cleanup() {
   podman rm -f "$name" >/dev/null 2>&1 || true
   podman rmi -f "$tag" "$base" >/dev/null 2>&1 || true
+  podman image prune -f --filter label=org.centrex.stage=build >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
