@@ -31,6 +31,7 @@ export function lineChart(spec: ChartSpec): string {
   const sy = (y: number): number => M.top + ph - (Math.min(y, yMax) / yMax) * ph;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(spec.title)}</title>`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(spec.title)}</text>`,
   ];
