@@ -108,27 +108,31 @@ if (NETNS === undefined) {
     oneLine(r, "failover.dns.nodes.0.ports.tls");
   });
 
-  test("a TSIG key the DNS server refuses", async () => {
+  test("a TSIG key the DNS server refuses, on a primary and on a standby (checked at start, not at takeover)", async () => {
     knot = await startKnotZone(ZONE);
     const k = knot;
-    const r = await startWith(() => ({
-      dns: {
-        zone: ZONE,
-        serviceName: `sip.${ZONE}`,
-        self: "node-a",
-        nodes: [
-          { name: "node-a", ipv4: "127.0.0.2", priority: 10 },
-          { name: "node-b", ipv4: "127.0.0.3", priority: 20 },
-        ],
-        rfc2136: {
-          server: { host: "127.0.0.1", port: k.port },
-          // The right key name with a secret Knot does not have: BADSIG.
-          key: { name: k.keyName, algorithm: "hmac-sha256", secret: randomBytes(32).toString("base64") },
+    for (const role of ["primary", "standby"] as const) {
+      const r = await startWith(() => ({
+        role,
+        dns: {
+          zone: ZONE,
+          serviceName: `sip.${ZONE}`,
+          self: "node-a",
+          nodes: [
+            { name: "node-a", ipv4: "127.0.0.2", priority: 10 },
+            { name: "node-b", ipv4: "127.0.0.3", priority: 20 },
+          ],
+          rfc2136: {
+            server: { host: "127.0.0.1", port: k.port },
+            // The right key name with a secret Knot does not have: BADSIG.
+            key: { name: k.keyName, algorithm: "hmac-sha256", secret: randomBytes(32).toString("base64") },
+          },
         },
-      },
-    }));
-    oneLine(r, "failover.dns.rfc2136.key");
-    assert.equal(await k.resolve4(`sip.${ZONE}`), [], "nothing was published");
+      }));
+      oneLine(r, "failover.dns.rfc2136.key");
+      assert.match(r.stderr, `key "${k.keyName}"`, `${role}: the line names the key itself`);
+      assert.equal(await k.resolve4(`sip.${ZONE}`), [], `${role}: nothing was published`);
+    }
   });
 }
 

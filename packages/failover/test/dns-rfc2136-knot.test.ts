@@ -148,6 +148,29 @@ t("wrong secret → NOTAUTH (BADSIG), unknown key → NOTAUTH (BADKEY); nothing 
   assert.equal(await ctx.resolver.resolve4("sip.operator.example"), ["127.0.0.11"]);
 });
 
+t(
+  "checkKey: the right key is accepted and the zone is untouched (same serial); a wrong secret or an unknown key → NOTAUTH",
+  async (ctx) => {
+    const before = (await ctx.resolver.resolveSoa("operator.example")).serial;
+    const records = await ctx.resolver.resolve4("sip.operator.example");
+    await publisher(ctx).checkKey();
+    assert.is((await ctx.resolver.resolveSoa("operator.example")).serial, before, "no change, no new serial");
+    assert.equal(await ctx.resolver.resolve4("sip.operator.example"), records);
+    for (const [key, tsigError] of [
+      [{ name: KEY, secret: randomBytes(32).toString("base64") }, 16],
+      [{ name: "nobody", secret: ctx.secret }, 17],
+    ] as const) {
+      try {
+        await publisher(ctx, { key }).checkKey();
+        assert.unreachable("must be rejected");
+      } catch (err) {
+        assert.instance(err, DnsUpdateNotAuthError);
+        assert.is((err as DnsUpdateNotAuthError).tsigError, tsigError);
+      }
+    }
+  },
+);
+
 t("an update for a zone knot does not serve → NOTAUTH typed error", async (ctx) => {
   const p = new Rfc2136Publisher({
     server: { host: "127.0.0.1", port: ctx.knot.port },

@@ -71,7 +71,39 @@ export class Rfc2136Publisher implements FailoverDnsPublisher {
    * `records`). Resolves when the server answered NOERROR with a valid TSIG.
    */
   async publish(records: readonly FailoverRecord[], replace?: readonly ManagedRrset[]): Promise<void> {
-    const message = this.buildUpdate(records, replace ?? rrsetsOf(records));
+    await this.exchange(this.buildUpdate(records, replace ?? rrsetsOf(records)));
+    this.log.info({ zone: this.zone, records: records.length }, "dns update accepted");
+  }
+
+  /**
+   * Checks the key without changing the zone: an UPDATE whose only content is the prerequisite
+   * "the zone's apex name is in use" (RFC 2136 §2.4.4), always true, and no update RRs. The
+   * server checks the TSIG and its update policy before the prerequisite, so a key it does not
+   * know or a signature it cannot verify comes back NOTAUTH, a key it may not use REFUSED —
+   * the same answers a real update would get at takeover. Serial and records stay as they were.
+   */
+  async checkKey(): Promise<void> {
+    const w = new WireWriter(256);
+    w.u16(randomInt(0, 0x10000));
+    w.u16(OPCODE.UPDATE << 11);
+    w.u16(1); // ZOCOUNT
+    w.u16(1); // PRCOUNT: "name is in use"
+    w.u16(0); // UPCOUNT: nothing to change
+    w.u16(0);
+    w.name(this.zone, true);
+    w.u16(TYPE.SOA);
+    w.u16(CLASS.IN);
+    w.name(this.zone, true);
+    w.u16(TYPE.ANY);
+    w.u16(CLASS.ANY);
+    w.u32(0);
+    w.u16(0);
+    await this.exchange(w.toBuffer());
+    this.log.info({ zone: this.zone }, "dns update key accepted");
+  }
+
+  /** Signs, sends (UDP, or TCP when large or truncated), and checks the reply: NOERROR with a valid TSIG. */
+  private async exchange(message: Buffer): Promise<void> {
     const { message: signed, mac } = signMessage(message, this.options.key);
     const id = signed.readUInt16BE(0);
     const transport = this.options.transport ?? "auto";
@@ -84,7 +116,6 @@ export class Rfc2136Publisher implements FailoverDnsPublisher {
         reply = await this.exchangeTcp(signed);
     }
     this.check(reply, id, mac);
-    this.log.info({ zone: this.zone, records: records.length }, "dns update accepted");
   }
 
   /** The unsigned UPDATE message (exposed for tests and diagnostics). */

@@ -83,6 +83,7 @@ export class FailoverService {
   #sink: ReplicationSink | undefined;
   #embedded: EmbeddedDnsServer | undefined;
   #publishers: FailoverDnsPublisher[] = [];
+  #rfc2136: Rfc2136Publisher | undefined;
   #backups: DailyBackups | undefined;
   #dnsRetry: NodeJS.Timeout | undefined;
   readonly #dnsRetryState: PublishRetry;
@@ -218,6 +219,8 @@ export class FailoverService {
       });
     }
     if (c.role === "standby") {
+      // Its key is first used at takeover, the worst moment to learn the server refuses it.
+      await this.#checkKeyAtStart();
       // A node killed while it held the address, restarted on the same host, still has it.
       await this.#address?.release();
       this.#startSink();
@@ -314,16 +317,15 @@ export class FailoverService {
       this.#publishers.push(server);
     }
     if (dns.rfc2136 !== undefined) {
-      this.#publishers.push(
-        new Rfc2136Publisher({
-          server: dns.rfc2136.server,
-          zone: dns.zone,
-          key: dns.rfc2136.key,
-          service,
-          timeoutMs: dns.rfc2136.timeoutMs,
-          ...(this.#log !== undefined && { logger: this.#log }),
-        }),
-      );
+      this.#rfc2136 = new Rfc2136Publisher({
+        server: dns.rfc2136.server,
+        zone: dns.zone,
+        key: dns.rfc2136.key,
+        service,
+        timeoutMs: dns.rfc2136.timeoutMs,
+        ...(this.#log !== undefined && { logger: this.#log }),
+      });
+      this.#publishers.push(this.#rfc2136);
     }
   }
 
@@ -353,16 +355,44 @@ export class FailoverService {
       this.#log?.info({ event: "dns-published" }, "DNS name points at this node");
     } catch (err) {
       const e = err as Error;
-      const rfc = this.#c.dns?.rfc2136;
-      if (rfc !== undefined && (e instanceof DnsUpdateNotAuthError || e instanceof DnsUpdateRefusedError))
-        throw new FailoverConfigError(
-          `failover: key "failover.dns.rfc2136.key": ${rfc.server.host}:${rfc.server.port} refused the update signed with key ${JSON.stringify(rfc.key.name)} (${e.message})`,
-          "failover.dns.rfc2136.key",
-        );
+      const refused = this.#keyRefused(e);
+      if (refused !== undefined) throw refused;
       this.#dnsRetryState.failed(e, Date.now());
       this.#log?.error({ err: e, event: "dns-publish-failed" }, "DNS publish failed; retrying with back-off");
       this.#scheduleDnsRetry();
     }
+  }
+
+  /**
+   * A standby at start checks its key with an update that changes nothing
+   * (`Rfc2136Publisher.checkKey`): a refused key stops start-up naming it, as on a primary. A
+   * server it cannot reach now is only logged: it may be back by the takeover, which retries.
+   */
+  async #checkKeyAtStart(): Promise<void> {
+    const publisher = this.#rfc2136;
+    if (publisher === undefined) return;
+    try {
+      await publisher.checkKey();
+    } catch (err) {
+      const e = err as Error;
+      const refused = this.#keyRefused(e);
+      if (refused !== undefined) throw refused;
+      this.#log?.warn(
+        { err: e, event: "dns-key-unchecked" },
+        "DNS server not reachable to check the update key; the takeover will retry",
+      );
+    }
+  }
+
+  /** The configuration error for a key or update the server refuses (NOTAUTH, REFUSED); else undefined. */
+  #keyRefused(e: Error): FailoverConfigError | undefined {
+    const rfc = this.#c.dns?.rfc2136;
+    if (rfc === undefined || !(e instanceof DnsUpdateNotAuthError || e instanceof DnsUpdateRefusedError))
+      return undefined;
+    return new FailoverConfigError(
+      `failover: key "failover.dns.rfc2136.key": ${rfc.server.host}:${rfc.server.port} refused the update signed with key ${JSON.stringify(rfc.key.name)} (${e.message})`,
+      "failover.dns.rfc2136.key",
+    );
   }
 
   #scheduleDnsRetry(): void {
