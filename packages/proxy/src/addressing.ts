@@ -1,0 +1,60 @@
+import type { SipRequest, SipStack, SipUri, TransactionTarget } from "@centrex/sip";
+import type { Binding } from "@centrex/store";
+import type { LocalAddresses } from "./local-addresses.js";
+import { proxyBranch } from "./loop.js";
+
+/** The flow a registered phone is reached on. */
+export function bindingTarget(b: Binding): TransactionTarget {
+  const connectionId = b.connectionId === null ? undefined : Number(b.connectionId);
+  return {
+    transport: b.transport.toUpperCase(),
+    address: b.sourceAddress,
+    port: b.sourcePort,
+    ...(connectionId !== undefined && { connectionId }),
+  };
+}
+
+/** Our Record-Route entry for a dialog created by this request, on the flow it came in on. */
+export function recordRouteFor(stack: SipStack, advertised: string | undefined, req: SipRequest): string {
+  const source = stack.sourceOf(req);
+  const transport = source?.transport ?? "UDP";
+  const host = advertised ?? source?.localAddress ?? "127.0.0.1";
+  const port = source?.localPort ?? stack.sentBy(transport)?.port ?? 5060;
+  const t = transport === "UDP" ? "" : `;transport=${transport.toLowerCase()}`;
+  return `<sip:${bracket(host)}:${port}${t};lr>`;
+}
+
+/** Our Via for a request forwarded to `target`, its branch carrying the loop-detection hash. */
+export function viaFor(
+  stack: SipStack,
+  advertised: string | undefined,
+  target: TransactionTarget,
+  hash: string,
+): string {
+  const transport = target.transport as "UDP" | "TCP" | "TLS";
+  const sentBy = stack.sentBy(transport);
+  let host = advertised ?? sentBy?.host ?? "127.0.0.1";
+  if (host === "0.0.0.0" || host === "[::]") host = target.address.includes(":") ? "[::1]" : "127.0.0.1";
+  return `SIP/2.0/${transport} ${bracket(host)}:${sentBy?.port ?? 5060};branch=${proxyBranch(hash)};rport`;
+}
+
+export function bracket(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+export function stripBrackets(host: string): string {
+  return host.startsWith("[") ? host.slice(1, -1) : host;
+}
+
+/** Removes the Route entries that name us (loose routing, §16.4). */
+export function popOwnRoutes(req: SipRequest, local: LocalAddresses): void {
+  for (;;) {
+    const top = req.route[0];
+    if (top === undefined) return;
+    const uri = top.uri;
+    if (uri.scheme !== "sip" && uri.scheme !== "sips") return;
+    const u = uri as SipUri;
+    if (!local.isOurs(u.host, u.port)) return;
+    req.removeFirst("route");
+  }
+}

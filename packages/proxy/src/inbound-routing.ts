@@ -1,0 +1,75 @@
+import { createResponse, type ServerTransactionLike, type SipRequest } from "@centrex/sip";
+import type { Binding } from "@centrex/store";
+import { calledNumber, mainNumberFallback, routeInbound } from "@centrex/trunk";
+import type { CallParty } from "./call-events.js";
+import { ProxyRefusal } from "./errors.js";
+import type { ProxyContext } from "./proxy-context.js";
+import type { PstnRouter } from "./pstn-routing.js";
+
+/** Rings the phones found for a call (the proxy's fork). */
+export type ForkToBindings = (
+  req: SipRequest,
+  tx: ServerTransactionLike,
+  mf: number,
+  bindings: readonly Binding[],
+) => Promise<void>;
+
+/**
+ * A call from a carrier to one of the customers' numbers (DID): never
+ * challenged (the carrier is known by its address), routed to the number's
+ * extension or ring group; the main number goes to the customer's fallback
+ * number when no phone of the customer can take it (rule 22).
+ */
+export async function routeInboundCall(
+  ctx: ProxyContext,
+  pstn: PstnRouter,
+  fork: ForkToBindings,
+  req: SipRequest,
+  tx: ServerTransactionLike,
+  mf: number,
+): Promise<void> {
+  const o = ctx.o;
+  const plan = o.policy?.data.plan;
+  if (plan === undefined || req.method !== "INVITE") throw new ProxyRefusal(403, "Forbidden");
+  const called = calledNumber(req);
+  if (called === undefined) throw new ProxyRefusal(404, "Not Found");
+  const route = await routeInbound(o.store, plan, called);
+  if (route.kind === "refuse") throw new ProxyRefusal(route.status, route.reason);
+  tx.respond(createResponse(req, 100, "Trying"));
+  const now = ctx.now();
+  const ids =
+    route.target.kind === "extension"
+      ? [route.target.id]
+      : [...(await o.store.ringGroups.get(route.target.id)).members];
+  let bindings: Binding[] = [];
+  for (const id of ids) bindings = bindings.concat(await o.store.locations.current(id, now));
+  const caller: CallParty = { customerId: route.customerId, uri: req.from.uri.raw };
+  const fromTag = req.from.params.get("tag") ?? "";
+  if (bindings.length === 0) {
+    const policy = await o.store.policies.get(route.customerId);
+    const fallback = mainNumberFallback({
+      isMain: route.isMain,
+      reachablePhones: 0,
+      fallbackNumber: policy.fallbackNumber,
+    });
+    if (fallback.kind !== "fallback") throw new ProxyRefusal(480, "Temporarily Unavailable");
+    // The outage redirection is at the operator's cost; the caller sees the DID it called.
+    ctx.dialogs.started(req.callId, fromTag, caller, called, {
+      direction: "outbound",
+      destinationClass: "fallback",
+      called: fallback.number,
+    });
+    o.logger?.info(
+      { event: "main-number-fallback", callId: req.callId, to: fallback.number },
+      "outage fallback",
+    );
+    pstn.place(req, tx, fallback.number, { number: route.e164, withheld: false });
+    return;
+  }
+  ctx.dialogs.started(req.callId, fromTag, caller, called, {
+    direction: "inbound",
+    destinationClass: "inbound",
+    called: route.e164,
+  });
+  await fork(req, tx, mf, bindings);
+}
