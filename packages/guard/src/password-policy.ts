@@ -207,9 +207,11 @@ const ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /**
  * A strong random password: 20 characters from 57 unambiguous letters and digits (no 0/O,
  * 1/l/I), ≈116 bits, grouped by 5 with '-' so it can be read out and typed on a phone's web
- * page. Always passes {@link checkPasswordStrength}.
+ * page. Always passes {@link checkPasswordStrength} for the account it is made for (`context`):
+ * a random draw can spell the domain's first label ("pbx") or the extension number, so such
+ * a draw is thrown away too.
  */
-export function generatePassword(): string {
+export function generatePassword(context: { username?: string; realm?: string } = {}): string {
   for (;;) {
     const groups: string[] = [];
     for (let g = 0; g < 4; g++) {
@@ -219,10 +221,10 @@ export function generatePassword(): string {
     }
     const pw = groups.join("-");
     try {
-      checkPasswordStrength(pw);
+      checkPasswordStrength(pw, context);
       return pw;
     } catch {
-      // astronomically rare (a keyboard walk drawn at random): draw again
+      // rare (a keyboard walk, or the account's own name, drawn at random): draw again
     }
   }
 }

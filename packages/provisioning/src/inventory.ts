@@ -118,7 +118,7 @@ export class PhoneInventory {
     for (const e of lines) {
       const s = await this.store.phones.sealedSecret(e.id);
       if (s?.current === true) continue;
-      const password = generatePassword();
+      const password = generatePassword({ username: e.number });
       out.push({ extensionId: e.id, password, sealed: seal(this.#key(), password) });
     }
     return out;

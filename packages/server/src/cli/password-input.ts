@@ -24,7 +24,7 @@ export async function resolvePassword(
   let password: string;
   if (o.passwordStdin === true) password = await readStdinLine();
   else if (o.password !== undefined) password = o.password;
-  else return { password: generatePassword(), generated: true };
+  else return { password: generatePassword({ username, realm }), generated: true };
   try {
     checkPasswordStrength(password, { username, realm });
   } catch (err) {
