@@ -37,6 +37,8 @@ export interface StreamStats {
   telephoneEventPt: number | null;
   /** Who forwards this stream's RTP now: the relay's sockets, or the kernel (nftables). */
   forwarding: "userspace" | "kernel";
+  /** The same for RTCP on its own port (with rtcp-mux it rides the RTP flow: always "userspace" here). */
+  rtcpForwarding: "userspace" | "kernel";
   /** RTP packets and payload bytes from this endpoint, whoever forwarded them (kernel: RTP + muxed RTCP). */
   packets: number;
   bytes: number;

@@ -115,6 +115,7 @@ export class MediaRelay implements MediaController {
   #kernel: KernelFlowHost & { forwarder: NftForwarder | undefined };
   #opening: Promise<NftForwarder | undefined>;
   #refreshing: Promise<void> | undefined;
+  #nextRefresh: Promise<void> | undefined;
   #sweeping = false;
   #lastRefresh = 0;
   /** Kernel counters are read by the sweep at most this often (query and delete read them too). */
@@ -185,12 +186,29 @@ export class MediaRelay implements MediaController {
     return this.#kernel.forwarder?.settled() ?? Promise.resolve();
   }
 
-  /** Reads the kernel's counters into the installed flows' sides (one `nft` call shared by concurrent readers). */
+  /**
+   * Reads the kernel's counters into the installed flows' sides. Concurrent readers share one
+   * `nft` call, but a reader never gets counts read before it asked: when a read is already
+   * running (it may have listed the counters before this caller's packets passed), the caller
+   * waits for the next one, which all callers arriving meanwhile share.
+   */
   #refreshKernel(): Promise<void> {
     const fw = this.#kernel.forwarder;
     if (fw === undefined || this.#kernel.installed.size === 0) return Promise.resolve();
+    if (this.#refreshing === undefined) {
+      this.#refreshing = this.#readCounters(fw);
+      return this.#refreshing;
+    }
+    this.#nextRefresh ??= this.#refreshing.then(() => {
+      this.#nextRefresh = undefined;
+      return this.#refreshKernel();
+    });
+    return this.#nextRefresh;
+  }
+
+  #readCounters(fw: NftForwarder): Promise<void> {
     this.#lastRefresh = performance.now();
-    this.#refreshing ??= fw
+    return fw
       .counters()
       .then(
         (counters) => {
@@ -202,7 +220,6 @@ export class MediaRelay implements MediaController {
       .finally(() => {
         this.#refreshing = undefined;
       });
-    return this.#refreshing;
   }
 
   async offer(callId: string, fromTag: string, sdp: string, opts?: MediaOptions): Promise<string> {

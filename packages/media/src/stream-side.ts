@@ -370,6 +370,7 @@ export class StreamSide {
       rtcpMux: this.rtcpMux,
       telephoneEventPt: this.telephoneEventPt < 0 ? null : this.telephoneEventPt,
       forwarding: this.rtpFlow?.installed === true ? "kernel" : "userspace",
+      rtcpForwarding: this.rtcpFlow?.installed === true ? "kernel" : "userspace",
       packets: this.packets + this.kernelRtpPackets,
       bytes: this.bytes + this.kernelRtpBytes,
       userspacePackets: this.packets + this.rtcpPackets,

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { type MediaOptions, MediaRelay, type StreamStats } from "../src/index.js";
 import { Endpoint, mPorts, phoneSdp, portRange, rtcpRr, rtp, sleep, until } from "./helpers.js";
 
-async function eventually(cond: () => Promise<boolean>, ms = 2000): Promise<boolean> {
+async function eventually(cond: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (!(await cond()) && Date.now() < end) await sleep(10);
   return cond();
@@ -208,7 +208,10 @@ test("RTCP on its own ports gets its own kernel flow; with rtcp-mux it rides the
     await rtcpB.send(rtcpRr(2), c.toB + 1);
     await rtcpB.waitFor(1);
     await rtcpA.waitFor(1);
-    await sleep(100); // installation of the RTCP flow
+    assert.ok(
+      await eventually(async () => (await stream(c.relay, 0)).rtcpForwarding === "kernel"),
+      "RTCP flow not installed",
+    );
     for (let i = 0; i < 3; i++) await rtcpA.send(rtcpRr(1), c.toA + 1);
     await rtcpB.waitFor(4);
     assert.is(rtcpB.received[3]!.from.port, c.toB + 1);
@@ -234,12 +237,14 @@ test("RTCP on its own ports gets its own kernel flow; with rtcp-mux it rides the
 });
 
 test("media timeout reads the kernel's counters: a kernel-forwarded call stays, a silent one ends", async () => {
-  const c = await call({ mediaTimeoutMs: 1000 });
+  // 2 s: the timeout must outlast the flow's installation (an nft run), which takes most of a
+  // second when the machine is loaded
+  const c = await call({ mediaTimeoutMs: 2000 });
   const ended: string[] = [];
   c.relay.delegate = { onMediaTimeout: (id) => ended.push(id) };
   try {
     await latchBoth(c);
-    const until_ = Date.now() + 2200; // more than twice the timeout
+    const until_ = Date.now() + 4400; // more than twice the timeout
     let seq = 2;
     while (Date.now() < until_) {
       await c.a.send(rtp(seq, seq * 160), c.toA);
@@ -248,7 +253,7 @@ test("media timeout reads the kernel's counters: a kernel-forwarded call stays, 
     }
     assert.equal(ended, [], "kept alive by packets only the kernel saw");
     assert.is((await stream(c.relay, 0)).userspacePackets, 1);
-    assert.ok(await until(() => ended.length === 1, 3000), "silent call not timed out");
+    assert.ok(await until(() => ended.length === 1, 6000), "silent call not timed out");
   } finally {
     await c.done();
   }
