@@ -130,7 +130,8 @@ test("every status the switch generates carries a To tag, the same on retransmis
     cseq: 1,
   };
   await sendTwice(caller, options, 200);
-  await sendTwice(caller, { ...options, method: "SUBSCRIBE", callId: callId() }, 405);
+  // No Event header: the notifier refuses it 489 (RFC 6665 §8.2.2), with a To tag like any other.
+  await sendTwice(caller, { ...options, method: "SUBSCRIBE", callId: callId() }, 489);
 
   // Registrar: challenge, wrong password, too short, accepted.
   await sendTwice(callee, register(callee, "201"), 401);

@@ -12,7 +12,7 @@ import {
 import type { Logger } from "pino";
 
 export const ALLOWED_METHODS =
-  "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, PRACK";
+  "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, PRACK, SUBSCRIBE";
 
 /**
  * Requests handled by the switch itself (OPTIONS to the server, REGISTER);
@@ -30,6 +30,8 @@ export interface CoreOptions {
   /** Set once the stack exists (the stack needs the core first). */
   stack?: SipStack;
   proxy?: CallHandler;
+  /** SUBSCRIBE ends here (busy lamps, message waiting): the switch is the notifier. */
+  subscriptions?: { onSubscribe(req: SipRequest, tx: ServerTransactionLike): void };
   /** Told each REGISTER's outcome (metrics). */
   onRegisterOutcome?: (outcome: string) => void;
 }
@@ -42,6 +44,10 @@ export class SwitchCore implements TransactionUser {
       void this.#register(req, tx);
       return;
     }
+    if (req.method === "SUBSCRIBE" && tx !== undefined && this.opts.subscriptions !== undefined) {
+      this.opts.subscriptions.onSubscribe(req, tx);
+      return;
+    }
     if (req.method === "OPTIONS" && tx !== undefined && isForServer(req)) {
       tx.respond(
         createResponse(req, 200, "OK", {
@@ -49,6 +55,7 @@ export class SwitchCore implements TransactionUser {
             ["Allow", ALLOWED_METHODS],
             ["Accept", "application/sdp"],
             ["Supported", "path, outbound"],
+            ["Allow-Events", "dialog, message-summary"],
           ],
         }),
       );

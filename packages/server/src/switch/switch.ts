@@ -2,6 +2,7 @@ import type { AdminApi, NodeMonitor } from "@centrex/admin";
 import type { SourceGuard } from "@centrex/guard";
 import type { MediaController } from "@centrex/media";
 import { Operations } from "@centrex/operations";
+import { LineStates, Notifier } from "@centrex/presence";
 import { MediaAnchor, SipProxy } from "@centrex/proxy";
 import { DigestAuthenticator, ExpirySweeper, NatKeepalive, Registrar } from "@centrex/registrar";
 import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@centrex/sip";
@@ -39,6 +40,7 @@ interface SwitchParts {
   readonly trunk: TrunkService;
   readonly media: MediaController | undefined;
   readonly proxy: SipProxy;
+  readonly notifier: Notifier;
   readonly failover: FailoverService | undefined;
   readonly admin: AdminApi | undefined;
   readonly guard: SourceGuard;
@@ -155,6 +157,17 @@ export class Switch {
     const advertised = advertisedAddress(config);
     const trunk = new TrunkService(config, stack, store, policy.data.plan, advertised, logger);
     const relay = config.media.enabled ? createMediaController(config, logger) : undefined;
+    // Busy lamps follow the proxy's call events; the notifier answers SUBSCRIBE.
+    const lines = new LineStates();
+    const notifier = new Notifier({
+      stack,
+      store,
+      authenticator,
+      lines,
+      ...(advertised !== undefined && { advertisedAddress: advertised }),
+      logger,
+    });
+    core.opts.subscriptions = notifier;
     const proxy = new SipProxy({
       stack,
       store,
@@ -162,7 +175,7 @@ export class Switch {
       ...(relay !== undefined && { media: new MediaAnchor(relay, {}, logger) }),
       policy,
       // The record first (awaited before the BYE is answered), then the log line and metrics.
-      events: teeCallEvents(callRecorder(ledger, logger), callLog(logger), metrics.calls),
+      events: teeCallEvents(callRecorder(ledger, logger), callLog(logger), metrics.calls, lines),
       trunk: trunk.trunk,
       pstnGuard: new FraudGuard(store, config, logger, new Operations(store, { plan: policy.data.plan })),
       ...(support !== undefined && { support }),
@@ -266,6 +279,7 @@ export class Switch {
         trunk,
         media: relay,
         proxy,
+        notifier,
         failover,
         admin,
         guard,
@@ -286,6 +300,7 @@ export class Switch {
     p.sweeper.stop();
     p.keepalive?.stop();
     await p.trunk.stop().catch((err) => this.logger.warn({ err }, "trunk stop failed"));
+    p.notifier.close();
     await p.stack.close(graceMs);
     await p.kernelBans?.close();
     await p.media?.close();
