@@ -89,8 +89,22 @@ export class Operations {
 
   // ------------------------------------------------------------------ audit
 
-  async #record(actor: Actor, action: string, customer: Customer | null, detail: Record<string, unknown>) {
-    await this.store.audit.append({
+  /**
+   * Runs one change — the reads it decides on, its writes and its audit entry — as one store
+   * transaction: a failure at any step (a constraint, the disk) leaves the store as it was.
+   */
+  #change<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return this.store.transaction(fn);
+  }
+
+  async #record(
+    tx: Store,
+    actor: Actor,
+    action: string,
+    customer: Customer | null,
+    detail: Record<string, unknown>,
+  ) {
+    await tx.audit.append({
       actor,
       action,
       customerId: customer?.id ?? null,
@@ -119,11 +133,9 @@ export class Operations {
   // ------------------------------------------------------------------ customers
 
   /** The customer with this domain, or not_found naming it. */
-  async customer(domain: string): Promise<Customer> {
+  async customer(domain: string, s: Store = this.store): Promise<Customer> {
     const c =
-      typeof domain === "string"
-        ? await this.store.customers.findByDomain(domain.trim().toLowerCase())
-        : undefined;
+      typeof domain === "string" ? await s.customers.findByDomain(domain.trim().toLowerCase()) : undefined;
     if (c === undefined) throw notFound(`no customer with domain "${String(domain)}"`, "domain");
     return c;
   }
@@ -149,13 +161,15 @@ export class Operations {
 
   async addCustomer(actor: Actor, input: { name: string; domain: string }): Promise<CustomerView> {
     this.#actor(actor);
-    const c = await storeCall(
-      () => this.store.customers.create({ name: input.name, domain: input.domain }),
-      {},
-      { name: input.name, domain: input.domain },
-    );
-    await this.#record(actor, "customer.add", c, { after: { name: c.name, domain: c.domain } });
-    return customerView(c, await this.store.policies.get(c.id));
+    return this.#change(async (tx) => {
+      const c = await storeCall(
+        () => tx.customers.create({ name: input.name, domain: input.domain }),
+        {},
+        { name: input.name, domain: input.domain },
+      );
+      await this.#record(tx, actor, "customer.add", c, { after: { name: c.name, domain: c.domain } });
+      return customerView(c, await tx.policies.get(c.id));
+    });
   }
 
   /** Name, telecom-professional class (rule 7) and phone delivery date (rule 8, billing start). */
@@ -165,8 +179,6 @@ export class Operations {
     patch: { name?: string; telecomProfessional?: boolean; deliveryDate?: string | null },
   ): Promise<CustomerView> {
     this.#actor(actor);
-    const c = await this.customer(domain);
-    const p = await this.store.policies.get(c.id);
     if (
       patch.name === undefined &&
       patch.telecomProfessional === undefined &&
@@ -176,61 +188,69 @@ export class Operations {
     if (patch.deliveryDate != null && !isDay(patch.deliveryDate))
       throw invalid("deliveryDate", `deliveryDate "${patch.deliveryDate}" is not a date YYYY-MM-DD`);
     if (patch.name !== undefined) validName(patch.name);
-    const before = { name: c.name, telecomProfessional: p.telecomProfessional, deliveryDate: p.deliveryDate };
-    const updated =
-      patch.name === undefined
-        ? c
-        : await storeCall(
-            () => this.store.customers.update(c.id, { name: patch.name! }),
-            {},
-            { name: patch.name },
-          );
-    const policy =
-      patch.telecomProfessional === undefined && patch.deliveryDate === undefined
-        ? p
-        : await storeCall(() =>
-            this.store.policies.update(c.id, {
-              ...(patch.telecomProfessional !== undefined && {
-                telecomProfessional: patch.telecomProfessional,
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const p = await tx.policies.get(c.id);
+      const before = {
+        name: c.name,
+        telecomProfessional: p.telecomProfessional,
+        deliveryDate: p.deliveryDate,
+      };
+      const updated =
+        patch.name === undefined
+          ? c
+          : await storeCall(() => tx.customers.update(c.id, { name: patch.name! }), {}, { name: patch.name });
+      const policy =
+        patch.telecomProfessional === undefined && patch.deliveryDate === undefined
+          ? p
+          : await storeCall(() =>
+              tx.policies.update(c.id, {
+                ...(patch.telecomProfessional !== undefined && {
+                  telecomProfessional: patch.telecomProfessional,
+                }),
+                ...(patch.deliveryDate !== undefined && { deliveryDate: patch.deliveryDate }),
               }),
-              ...(patch.deliveryDate !== undefined && { deliveryDate: patch.deliveryDate }),
-            }),
-          );
-    const after = {
-      name: updated.name,
-      telecomProfessional: policy.telecomProfessional,
-      deliveryDate: policy.deliveryDate,
-    };
-    await this.#record(actor, "customer.update", c, { before, after });
-    return customerView(updated, policy);
+            );
+      const after = {
+        name: updated.name,
+        telecomProfessional: policy.telecomProfessional,
+        deliveryDate: policy.deliveryDate,
+      };
+      await this.#record(tx, actor, "customer.update", c, { before, after });
+      return customerView(updated, policy);
+    });
   }
 
   /** Deletes the customer and what it owns; its call records and audit entries stay (rule 12). */
   async removeCustomer(actor: Actor, domain: string): Promise<void> {
     this.#actor(actor);
-    const c = await this.customer(domain);
-    const before = {
-      name: c.name,
-      domain: c.domain,
-      extensions: await this.store.extensions.countByCustomer(c.id),
-      numbers: (await this.store.numbers.listByCustomer(c.id)).map((n) => n.e164),
-    };
-    await storeCall(() => this.store.customers.delete(c.id));
-    await this.#record(actor, "customer.remove", c, { before });
+    await this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const before = {
+        name: c.name,
+        domain: c.domain,
+        extensions: await tx.extensions.countByCustomer(c.id),
+        numbers: (await tx.numbers.listByCustomer(c.id)).map((n) => n.e164),
+      };
+      await storeCall(() => tx.customers.delete(c.id));
+      await this.#record(tx, actor, "customer.remove", c, { before });
+    });
   }
 
   /** Rule 17: termination after a suspension; the customer stays (records, invoices) but gets no service. */
   async terminateCustomer(actor: Actor, domain: string): Promise<CustomerView> {
     this.#actor(actor);
-    const c = await this.customer(domain);
-    if (c.status === "terminated")
-      throw new OperationError("conflict", `${c.domain} is already terminated`, "status");
-    const u = await storeCall(() => this.store.customers.update(c.id, { status: "terminated" }));
-    await this.#record(actor, "customer.terminate", c, {
-      before: { status: c.status },
-      after: { status: "terminated" },
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      if (c.status === "terminated")
+        throw new OperationError("conflict", `${c.domain} is already terminated`, "status");
+      const u = await storeCall(() => tx.customers.update(c.id, { status: "terminated" }));
+      await this.#record(tx, actor, "customer.terminate", c, {
+        before: { status: c.status },
+        after: { status: "terminated" },
+      });
+      return customerView(u, await tx.policies.get(c.id));
     });
-    return customerView(u, await this.store.policies.get(c.id));
   }
 
   // ------------------------------------------------------------------ suspension (rules 16, 17)
@@ -242,34 +262,36 @@ export class Operations {
     if (req.pstn !== undefined && req.pstn !== "partial" && req.pstn !== "total")
       throw invalid("pstn", `pstn must be partial or total, got "${String(req.pstn)}"`);
     const reason = req.reason === undefined ? null : printable(req.reason, "reason", 500);
-    const c = await this.customer(domain);
-    if (c.status === "terminated")
-      throw refused("domain", `${c.domain} is terminated: there is nothing to suspend`);
-    const p = await this.store.policies.get(c.id);
-    const now = this.#clock();
-    const before = { status: c.status, pstn: p.pstnSuspension };
-    let cust = c;
-    if (req.nonPayment === true && c.status !== "suspended")
-      cust = await storeCall(() => this.store.customers.update(c.id, { status: "suspended" }));
-    const policy = await storeCall(() =>
-      this.store.policies.update(c.id, {
-        ...(req.nonPayment === true && {
-          nonPaymentReason: reason,
-          ...(c.status !== "suspended" && { nonPaymentSince: now }),
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      if (c.status === "terminated")
+        throw refused("domain", `${c.domain} is terminated: there is nothing to suspend`);
+      const p = await tx.policies.get(c.id);
+      const now = this.#clock();
+      const before = { status: c.status, pstn: p.pstnSuspension };
+      let cust = c;
+      if (req.nonPayment === true && c.status !== "suspended")
+        cust = await storeCall(() => tx.customers.update(c.id, { status: "suspended" }));
+      const policy = await storeCall(() =>
+        tx.policies.update(c.id, {
+          ...(req.nonPayment === true && {
+            nonPaymentReason: reason,
+            ...(c.status !== "suspended" && { nonPaymentSince: now }),
+          }),
+          ...(req.pstn !== undefined && {
+            pstnSuspension: req.pstn,
+            pstnSuspensionReason: reason,
+            ...(p.pstnSuspension === "none" && { pstnSuspendedAt: now }),
+          }),
         }),
-        ...(req.pstn !== undefined && {
-          pstnSuspension: req.pstn,
-          pstnSuspensionReason: reason,
-          ...(p.pstnSuspension === "none" && { pstnSuspendedAt: now }),
-        }),
-      }),
-    );
-    await this.#record(actor, "customer.suspend", c, {
-      before,
-      after: { status: cust.status, pstn: policy.pstnSuspension },
-      ...(reason !== null && { reason }),
+      );
+      await this.#record(tx, actor, "customer.suspend", c, {
+        before,
+        after: { status: cust.status, pstn: policy.pstnSuspension },
+        ...(reason !== null && { reason }),
+      });
+      return customerView(cust, policy);
     });
-    return customerView(cust, policy);
   }
 
   /** Lifts every suspension (or only the one named). */
@@ -279,27 +301,27 @@ export class Operations {
     which: { nonPayment?: boolean; pstn?: boolean } = {},
   ): Promise<CustomerView> {
     this.#actor(actor);
-    const c = await this.customer(domain);
-    const p = await this.store.policies.get(c.id);
-    const all = which.nonPayment !== true && which.pstn !== true;
-    const liftPayment = (all || which.nonPayment === true) && c.status === "suspended";
-    const liftPstn = (all || which.pstn === true) && p.pstnSuspension !== "none";
-    if (!liftPayment && !liftPstn)
-      throw new OperationError("conflict", `${c.domain} is not suspended`, "domain");
-    const cust = liftPayment
-      ? await storeCall(() => this.store.customers.update(c.id, { status: "active" }))
-      : c;
-    const policy = await storeCall(() =>
-      this.store.policies.update(c.id, {
-        ...(liftPayment && { nonPaymentSince: null, nonPaymentReason: null }),
-        ...(liftPstn && { pstnSuspension: "none", pstnSuspensionReason: null, pstnSuspendedAt: null }),
-      }),
-    );
-    await this.#record(actor, "customer.resume", c, {
-      before: { status: c.status, pstn: p.pstnSuspension },
-      after: { status: cust.status, pstn: policy.pstnSuspension },
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const p = await tx.policies.get(c.id);
+      const all = which.nonPayment !== true && which.pstn !== true;
+      const liftPayment = (all || which.nonPayment === true) && c.status === "suspended";
+      const liftPstn = (all || which.pstn === true) && p.pstnSuspension !== "none";
+      if (!liftPayment && !liftPstn)
+        throw new OperationError("conflict", `${c.domain} is not suspended`, "domain");
+      const cust = liftPayment ? await storeCall(() => tx.customers.update(c.id, { status: "active" })) : c;
+      const policy = await storeCall(() =>
+        tx.policies.update(c.id, {
+          ...(liftPayment && { nonPaymentSince: null, nonPaymentReason: null }),
+          ...(liftPstn && { pstnSuspension: "none", pstnSuspensionReason: null, pstnSuspendedAt: null }),
+        }),
+      );
+      await this.#record(tx, actor, "customer.resume", c, {
+        before: { status: c.status, pstn: p.pstnSuspension },
+        after: { status: cust.status, pstn: policy.pstnSuspension },
+      });
+      return customerView(cust, policy);
     });
-    return customerView(cust, policy);
   }
 
   // ------------------------------------------------------------------ extensions
@@ -313,8 +335,8 @@ export class Operations {
     return out;
   }
 
-  async #extension(c: Customer, number: string) {
-    const e = await this.store.extensions.find(c.id, number);
+  async #extension(s: Store, c: Customer, number: string) {
+    const e = await s.extensions.find(c.id, number);
     if (e === undefined) throw notFound(`no extension "${number}" in ${c.domain}`, "number");
     return e;
   }
@@ -325,29 +347,31 @@ export class Operations {
     input: { number: string; password?: string; displayName?: string; enabled?: boolean },
   ): Promise<ExtensionView> {
     this.#actor(actor);
-    const c = await this.customer(domain);
-    if (input.password !== undefined) strongPassword(input.password, input.number, c.domain);
-    const e = await storeCall(
-      () =>
-        this.store.extensions.create({
-          customerId: c.id,
-          number: input.number,
-          ...(input.password !== undefined && { password: input.password }),
-          ...(input.displayName !== undefined && { displayName: input.displayName }),
-          ...(input.enabled !== undefined && { enabled: input.enabled }),
-        }),
-      {},
-      { number: input.number, displayName: input.displayName },
-    );
-    await this.#record(actor, "extension.add", c, {
-      after: {
-        number: e.number,
-        displayName: e.displayName,
-        enabled: e.enabled,
-        password: e.hasPassword ? "set" : "none",
-      },
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      if (input.password !== undefined) strongPassword(input.password, input.number, c.domain);
+      const e = await storeCall(
+        () =>
+          tx.extensions.create({
+            customerId: c.id,
+            number: input.number,
+            ...(input.password !== undefined && { password: input.password }),
+            ...(input.displayName !== undefined && { displayName: input.displayName }),
+            ...(input.enabled !== undefined && { enabled: input.enabled }),
+          }),
+        {},
+        { number: input.number, displayName: input.displayName },
+      );
+      await this.#record(tx, actor, "extension.add", c, {
+        after: {
+          number: e.number,
+          displayName: e.displayName,
+          enabled: e.enabled,
+          password: e.hasPassword ? "set" : "none",
+        },
+      });
+      return { ...e, registered: 0 };
     });
-    return { ...e, registered: 0 };
   }
 
   async updateExtension(
@@ -359,51 +383,58 @@ export class Operations {
     this.#actor(actor);
     if (patch.displayName === undefined && patch.enabled === undefined)
       throw invalid("displayName", "nothing to change: give displayName or enabled");
-    const c = await this.customer(domain);
-    const e = await this.#extension(c, number);
-    const u = await storeCall(
-      () => this.store.extensions.update(e.id, patch),
-      {},
-      { displayName: patch.displayName },
-    );
-    await this.#record(
-      actor,
-      patch.enabled === undefined
-        ? "extension.update"
-        : patch.enabled
-          ? "extension.enable"
-          : "extension.disable",
-      c,
-      {
-        number: e.number,
-        before: { displayName: e.displayName, enabled: e.enabled },
-        after: { displayName: u.displayName, enabled: u.enabled },
-      },
-    );
-    return { ...u, registered: await this.store.locations.count(u.id, this.#clock()) };
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const e = await this.#extension(tx, c, number);
+      const u = await storeCall(
+        () => tx.extensions.update(e.id, patch),
+        {},
+        { displayName: patch.displayName },
+      );
+      await this.#record(
+        tx,
+        actor,
+        patch.enabled === undefined
+          ? "extension.update"
+          : patch.enabled
+            ? "extension.enable"
+            : "extension.disable",
+        c,
+        {
+          number: e.number,
+          before: { displayName: e.displayName, enabled: e.enabled },
+          after: { displayName: u.displayName, enabled: u.enabled },
+        },
+      );
+      return { ...u, registered: await tx.locations.count(u.id, this.#clock()) };
+    });
   }
 
   /** Sets the SIP password; the audit entry says it changed, never what it is. */
   async setExtensionPassword(actor: Actor, domain: string, number: string, password: string): Promise<void> {
     this.#actor(actor);
-    const c = await this.customer(domain);
-    const e = await this.#extension(c, number);
-    strongPassword(password, e.number, c.domain);
-    await storeCall(() => this.store.extensions.setPassword(e.id, password));
-    await this.#record(actor, "extension.passwd", c, { number: e.number });
+    await this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const e = await this.#extension(tx, c, number);
+      strongPassword(password, e.number, c.domain);
+      await storeCall(() => tx.extensions.setPassword(e.id, password));
+      await this.#record(tx, actor, "extension.passwd", c, { number: e.number });
+    });
   }
 
   async removeExtension(actor: Actor, domain: string, number: string): Promise<void> {
     this.#actor(actor);
-    const c = await this.customer(domain);
-    const e = await this.#extension(c, number);
-    const routed = (await this.store.numbers.listByCustomer(c.id))
-      .filter((n) => n.target?.kind === "extension" && n.target.id === e.id)
-      .map((n) => n.e164);
-    await storeCall(() => this.store.extensions.delete(e.id));
-    await this.#record(actor, "extension.remove", c, {
-      before: { number: e.number, displayName: e.displayName },
-      ...(routed.length > 0 && { unroutedNumbers: routed }),
+    await this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const e = await this.#extension(tx, c, number);
+      const routed = (await tx.numbers.listByCustomer(c.id))
+        .filter((n) => n.target?.kind === "extension" && n.target.id === e.id)
+        .map((n) => n.e164);
+      await storeCall(() => tx.extensions.delete(e.id));
+      await this.#record(tx, actor, "extension.remove", c, {
+        before: { number: e.number, displayName: e.displayName },
+        ...(routed.length > 0 && { unroutedNumbers: routed }),
+      });
     });
   }
 
@@ -413,18 +444,18 @@ export class Operations {
     const c = await this.customer(domain);
     const out: NumberView[] = [];
     for (const n of await this.store.numbers.listByCustomer(c.id))
-      out.push({ ...n, target: await this.#describe(n.target) });
+      out.push({ ...n, target: await this.#describe(this.store, n.target) });
     return out;
   }
 
-  async #describe(t: NumberTarget | null): Promise<NumberView["target"]> {
+  async #describe(s: Store, t: NumberTarget | null): Promise<NumberView["target"]> {
     if (t === null) return null;
-    const row =
-      t.kind === "extension" ? await this.store.extensions.get(t.id) : await this.store.ringGroups.get(t.id);
+    const row = t.kind === "extension" ? await s.extensions.get(t.id) : await s.ringGroups.get(t.id);
     return { kind: t.kind, id: t.id, number: row.number };
   }
 
   async #target(
+    s: Store,
     c: Customer,
     t: { kind: "extension" | "group"; number: string } | undefined,
   ): Promise<NumberTarget | null> {
@@ -433,8 +464,8 @@ export class Operations {
       throw invalid("target.kind", `target kind must be extension or group, got "${String(t.kind)}"`);
     const row =
       t.kind === "extension"
-        ? await this.store.extensions.find(c.id, t.number)
-        : await this.store.ringGroups.find(c.id, t.number);
+        ? await s.extensions.find(c.id, t.number)
+        : await s.ringGroups.find(c.id, t.number);
     if (row === undefined) throw notFound(`no ${t.kind} "${t.number}" in ${c.domain}`, "target.number");
     return { kind: t.kind, id: row.id };
   }
@@ -447,34 +478,39 @@ export class Operations {
   ): Promise<NumberView> {
     this.#actor(actor);
     const e164 = checkDid(this.plan, input.e164);
-    const c = await this.customer(domain);
-    const target = await this.#target(c, input.target);
-    const n = await storeCall(
-      () => this.store.numbers.create({ e164, customerId: c.id, target, isMain: input.main === true }),
-      {},
-      { e164 },
-    );
-    const view = { ...n, target: await this.#describe(n.target) };
-    await this.#record(actor, "did.add", c, {
-      after: {
-        e164: n.e164,
-        target: view.target === null ? null : `${view.target.kind} ${view.target.number}`,
-        main: n.isMain,
-      },
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const target = await this.#target(tx, c, input.target);
+      const n = await storeCall(
+        () => tx.numbers.create({ e164, customerId: c.id, target, isMain: input.main === true }),
+        {},
+        { e164 },
+      );
+      const view = { ...n, target: await this.#describe(tx, n.target) };
+      await this.#record(tx, actor, "did.add", c, {
+        after: {
+          e164: n.e164,
+          target: view.target === null ? null : `${view.target.kind} ${view.target.number}`,
+          main: n.isMain,
+        },
+      });
+      return view;
     });
-    return view;
   }
 
   async removeNumber(actor: Actor, domain: string, e164: string): Promise<void> {
     this.#actor(actor);
     checkE164(e164, "e164");
-    const c = await this.customer(domain);
-    const n = await this.store.numbers.findByE164(e164);
-    if (n === undefined || n.customerId !== c.id) throw notFound(`${c.domain} has no number ${e164}`, "e164");
-    const t = await this.#describe(n.target);
-    await storeCall(() => this.store.numbers.delete(n.id));
-    await this.#record(actor, "did.remove", c, {
-      before: { e164: n.e164, target: t === null ? null : `${t.kind} ${t.number}`, main: n.isMain },
+    await this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const n = await tx.numbers.findByE164(e164);
+      if (n === undefined || n.customerId !== c.id)
+        throw notFound(`${c.domain} has no number ${e164}`, "e164");
+      const t = await this.#describe(tx, n.target);
+      await storeCall(() => tx.numbers.delete(n.id));
+      await this.#record(tx, actor, "did.remove", c, {
+        before: { e164: n.e164, target: t === null ? null : `${t.kind} ${t.number}`, main: n.isMain },
+      });
     });
   }
 
@@ -488,13 +524,15 @@ export class Operations {
   async setFallback(actor: Actor, domain: string, e164: string | null): Promise<CustomerPolicy> {
     this.#actor(actor);
     const number = e164 === null ? null : checkFallback(this.plan, e164);
-    const c = await this.customer(domain);
-    const before = (await this.store.policies.get(c.id)).fallbackNumber;
-    const p = await storeCall(() => this.store.policies.update(c.id, { fallbackNumber: number }), {
-      fallbackNumber: "e164",
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const before = (await tx.policies.get(c.id)).fallbackNumber;
+      const p = await storeCall(() => tx.policies.update(c.id, { fallbackNumber: number }), {
+        fallbackNumber: "e164",
+      });
+      await this.#record(tx, actor, "policy.fallback", c, { before, after: number });
+      return p;
     });
-    await this.#record(actor, "policy.fallback", c, { before, after: number });
-    return p;
   }
 
   /** Rule 15: emergency calls are routed only once the customer declared where it is. */
@@ -506,24 +544,26 @@ export class Operations {
   ): Promise<CustomerPolicy> {
     this.#actor(actor);
     const loc = checkEmergencyLocation(department, commune);
-    const c = await this.customer(domain);
-    const old = await this.store.policies.get(c.id);
-    const p = await storeCall(
-      () =>
-        this.store.policies.update(c.id, {
-          emergencyDepartment: loc.department,
-          emergencyCommune: loc.commune,
-        }),
-      { emergencyDepartment: "department", emergencyCommune: "commune" },
-    );
-    await this.#record(actor, "policy.emergency", c, {
-      before:
-        old.emergencyDepartment === null
-          ? null
-          : { department: old.emergencyDepartment, commune: old.emergencyCommune },
-      after: loc,
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const old = await tx.policies.get(c.id);
+      const p = await storeCall(
+        () =>
+          tx.policies.update(c.id, {
+            emergencyDepartment: loc.department,
+            emergencyCommune: loc.commune,
+          }),
+        { emergencyDepartment: "department", emergencyCommune: "commune" },
+      );
+      await this.#record(tx, actor, "policy.emergency", c, {
+        before:
+          old.emergencyDepartment === null
+            ? null
+            : { department: old.emergencyDepartment, commune: old.emergencyCommune },
+        after: loc,
+      });
+      return p;
     });
-    return p;
   }
 
   /**
@@ -538,17 +578,23 @@ export class Operations {
   ): Promise<CustomerPolicy> {
     this.#actor(actor);
     const klass: DestinationClass = checkClass(cls);
-    const c = await this.customer(domain);
-    const stored = await this.store.policies.get(c.id);
-    const change = barringChange(this.plan, stored, klass, access, actor, this.#clock());
-    if (change.to === "pin" && change.from === "barred" && (await this.store.pins.list(c.id)).length === 0)
-      throw refused(
-        "access",
-        `${c.domain} has no PIN code: add one (pin add) before opening ${klass} with PIN protection`,
-      );
-    const p = await storeCall(() => this.store.policies.update(c.id, { barringOverrides: change.overrides }));
-    await this.#record(actor, "policy.barring", c, { class: klass, before: change.from, after: change.to });
-    return p;
+    return this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const stored = await tx.policies.get(c.id);
+      const change = barringChange(this.plan, stored, klass, access, actor, this.#clock());
+      if (change.to === "pin" && change.from === "barred" && (await tx.pins.list(c.id)).length === 0)
+        throw refused(
+          "access",
+          `${c.domain} has no PIN code: add one (pin add) before opening ${klass} with PIN protection`,
+        );
+      const p = await storeCall(() => tx.policies.update(c.id, { barringOverrides: change.overrides }));
+      await this.#record(tx, actor, "policy.barring", c, {
+        class: klass,
+        before: change.from,
+        after: change.to,
+      });
+      return p;
+    });
   }
 
   // ------------------------------------------------------------------ PIN codes (rule 18)
@@ -575,9 +621,16 @@ export class Operations {
     if ((await this.store.pins.list(c.id)).some((p) => p.label === l))
       throw new OperationError("conflict", `${c.domain} already has a PIN "${l}"`, "label");
     await this.#refuseReusedCode(c, code);
-    const p = await storeCall(() => this.store.pins.create(c.id, l, code), { pin: "code" });
-    await this.#record(actor, "pin.add", c, { label: p.label });
-    return p;
+    // Hashed (scrypt, libuv pool) before the transaction, which may wait on the store only.
+    const hashed = await storeCall(() => this.store.pins.hash(code), { pin: "code" });
+    return this.#change(async (tx) => {
+      const again = await this.customer(domain, tx);
+      if ((await tx.pins.list(again.id)).some((x) => x.label === l))
+        throw new OperationError("conflict", `${again.domain} already has a PIN "${l}"`, "label");
+      const p = await storeCall(() => tx.pins.create(again.id, l, hashed), { pin: "code" });
+      await this.#record(tx, actor, "pin.add", again, { label: p.label });
+      return p;
+    });
   }
 
   async changePin(actor: Actor, domain: string, label: string, code: string) {
@@ -587,99 +640,119 @@ export class Operations {
     const p = (await this.store.pins.list(c.id)).find((x) => x.label === label);
     if (p === undefined) throw notFound(`${c.domain} has no PIN "${label}"`, "label");
     await this.#refuseReusedCode(c, code, label);
-    const u = await storeCall(() => this.store.pins.change(p.id, code), { pin: "code" });
-    await this.#record(actor, "pin.change", c, { label: p.label });
-    return u;
+    const hashed = await storeCall(() => this.store.pins.hash(code), { pin: "code" });
+    return this.#change(async (tx) => {
+      const u = await storeCall(() => tx.pins.change(p.id, hashed), { pin: "code" });
+      await this.#record(tx, actor, "pin.change", c, { label: p.label });
+      return u;
+    });
   }
 
   async removePin(actor: Actor, domain: string, label: string): Promise<void> {
     this.#actor(actor);
-    const c = await this.customer(domain);
-    const p = (await this.store.pins.list(c.id)).find((x) => x.label === label);
-    if (p === undefined) throw notFound(`${c.domain} has no PIN "${label}"`, "label");
-    await storeCall(() => this.store.pins.delete(p.id));
-    await this.#record(actor, "pin.remove", c, { label: p.label });
+    await this.#change(async (tx) => {
+      const c = await this.customer(domain, tx);
+      const p = (await tx.pins.list(c.id)).find((x) => x.label === label);
+      if (p === undefined) throw notFound(`${c.domain} has no PIN "${label}"`, "label");
+      await storeCall(() => tx.pins.delete(p.id));
+      await this.#record(tx, actor, "pin.remove", c, { label: p.label });
+    });
   }
 
   // ------------------------------------------------------------------ carriers
 
-  async #carrier(name: string): Promise<Carrier> {
-    const c = typeof name === "string" ? await this.store.carriers.findByName(name) : undefined;
+  async #carrier(s: Store, name: string): Promise<Carrier> {
+    const c = typeof name === "string" ? await s.carriers.findByName(name) : undefined;
     if (c === undefined) throw notFound(`no carrier "${String(name)}"`, "name");
     return c;
   }
 
-  async #carrierView(c: Carrier, health?: readonly CarrierHealth[]): Promise<CarrierView> {
-    return carrierView(c, await this.store.carriers.listRoutes(c.id), health);
+  async #carrierView(s: Store, c: Carrier, health?: readonly CarrierHealth[]): Promise<CarrierView> {
+    return carrierView(c, await s.carriers.listRoutes(c.id), health);
   }
 
   /** Carriers with their routes and their state on each running node. */
   async listCarriers(): Promise<CarrierView[]> {
     const out: CarrierView[] = [];
     const health = await this.store.carriers.health();
-    for (const c of await this.store.carriers.list()) out.push(await this.#carrierView(c, health));
+    for (const c of await this.store.carriers.list())
+      out.push(await this.#carrierView(this.store, c, health));
     return out;
   }
 
   async showCarrier(name: string): Promise<CarrierView> {
-    return this.#carrierView(await this.#carrier(name), await this.store.carriers.health());
+    return this.#carrierView(
+      this.store,
+      await this.#carrier(this.store, name),
+      await this.store.carriers.health(),
+    );
   }
 
   async addCarrier(actor: Actor, input: NewCarrierRequest): Promise<CarrierView> {
     this.#actor(actor);
     const { password: _secret, ...shown } = input;
-    const c = await storeCall(() => this.store.carriers.create(input), {}, shown);
-    const view = await this.#carrierView(c);
-    await this.#record(actor, "carrier.add", null, { after: auditable(view) });
-    return view;
+    return this.#change(async (tx) => {
+      const c = await storeCall(() => tx.carriers.create(input), {}, shown);
+      const view = await this.#carrierView(tx, c);
+      await this.#record(tx, actor, "carrier.add", null, { after: auditable(view) });
+      return view;
+    });
   }
 
   async updateCarrier(actor: Actor, name: string, patch: CarrierUpdate): Promise<CarrierView> {
     this.#actor(actor);
     if (Object.values(patch).every((v) => v === undefined))
       throw invalid("name", `nothing to change on carrier "${name}"`);
-    const c = await this.#carrier(name);
-    const before = auditable(await this.#carrierView(c));
     const { password: _secret, ...shown } = patch;
-    const u = await storeCall(() => this.store.carriers.update(c.id, patch), {}, shown);
-    const view = await this.#carrierView(u);
-    await this.#record(actor, "carrier.update", null, { name: c.name, before, after: auditable(view) });
-    return view;
+    return this.#change(async (tx) => {
+      const c = await this.#carrier(tx, name);
+      const before = auditable(await this.#carrierView(tx, c));
+      const u = await storeCall(() => tx.carriers.update(c.id, patch), {}, shown);
+      const view = await this.#carrierView(tx, u);
+      await this.#record(tx, actor, "carrier.update", null, { name: c.name, before, after: auditable(view) });
+      return view;
+    });
   }
 
   async removeCarrier(actor: Actor, name: string): Promise<void> {
     this.#actor(actor);
-    const c = await this.#carrier(name);
-    const before = auditable(await this.#carrierView(c));
-    await storeCall(() => this.store.carriers.delete(c.id));
-    await this.#record(actor, "carrier.remove", null, { before });
+    await this.#change(async (tx) => {
+      const c = await this.#carrier(tx, name);
+      const before = auditable(await this.#carrierView(tx, c));
+      await storeCall(() => tx.carriers.delete(c.id));
+      await this.#record(tx, actor, "carrier.remove", null, { before });
+    });
   }
 
   /** Lets a carrier take destinations starting with `prefix` (E.164 digits, "+" optional; "any" or "" for all). */
   async addCarrierRoute(actor: Actor, name: string, prefix: string): Promise<CarrierView> {
     this.#actor(actor);
     const p = routePrefix(prefix);
-    const c = await this.#carrier(name);
-    if ((await this.store.carriers.listRoutes(c.id)).some((r) => r.prefix === p))
-      throw new OperationError(
-        "conflict",
-        `carrier ${c.name} already takes ${p === "" ? "any destination" : `+${p}`}`,
-        "prefix",
-      );
-    await storeCall(() => this.store.carriers.addRoute(c.id, p));
-    await this.#record(actor, "carrier.route.add", null, { name: c.name, prefix: p });
-    return this.#carrierView(c);
+    return this.#change(async (tx) => {
+      const c = await this.#carrier(tx, name);
+      if ((await tx.carriers.listRoutes(c.id)).some((r) => r.prefix === p))
+        throw new OperationError(
+          "conflict",
+          `carrier ${c.name} already takes ${p === "" ? "any destination" : `+${p}`}`,
+          "prefix",
+        );
+      await storeCall(() => tx.carriers.addRoute(c.id, p));
+      await this.#record(tx, actor, "carrier.route.add", null, { name: c.name, prefix: p });
+      return this.#carrierView(tx, c);
+    });
   }
 
   async removeCarrierRoute(actor: Actor, name: string, prefix: string): Promise<CarrierView> {
     this.#actor(actor);
     const p = routePrefix(prefix);
-    const c = await this.#carrier(name);
-    const r = (await this.store.carriers.listRoutes(c.id)).find((x) => x.prefix === p);
-    if (r === undefined) throw notFound(`carrier ${c.name} has no route "${prefix}"`, "prefix");
-    await storeCall(() => this.store.carriers.removeRoute(r.id));
-    await this.#record(actor, "carrier.route.remove", null, { name: c.name, prefix: p });
-    return this.#carrierView(c);
+    return this.#change(async (tx) => {
+      const c = await this.#carrier(tx, name);
+      const r = (await tx.carriers.listRoutes(c.id)).find((x) => x.prefix === p);
+      if (r === undefined) throw notFound(`carrier ${c.name} has no route "${prefix}"`, "prefix");
+      await storeCall(() => tx.carriers.removeRoute(r.id));
+      await this.#record(tx, actor, "carrier.route.remove", null, { name: c.name, prefix: p });
+      return this.#carrierView(tx, c);
+    });
   }
 }
 

@@ -25,6 +25,7 @@ export {
 } from "./errors.js";
 export type { Migration } from "./migrations.js";
 export { LATEST_SCHEMA_VERSION, MIGRATIONS } from "./migrations.js";
+export { HashedPin } from "./pin-hash.js";
 export type {
   AuditLog,
   CarrierRepository,

@@ -21,6 +21,21 @@ function derive(pin: string, salt: Buffer, n: number, r: number, p: number): Pro
   });
 }
 
+/**
+ * A PIN already hashed, so a write that must run inside a store transaction (which may not
+ * wait on the libuv pool) can be prepared before it: `PinRepository.hash`, then `create`/`change`.
+ */
+export class HashedPin {
+  readonly #hash: string;
+  constructor(hash: string) {
+    this.#hash = hash;
+  }
+  /** The stored form; never the code. */
+  get stored(): string {
+    return this.#hash;
+  }
+}
+
 export async function hashPin(pin: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await derive(pin, salt, N, R, P);

@@ -1,3 +1,4 @@
+import type { HashedPin } from "./pin-hash.js";
 import type {
   AuditEntry,
   AuditEntryInput,
@@ -148,8 +149,10 @@ export interface PolicyRepository {
 
 export interface PinRepository {
   /** `pin` must be exactly 4 digits; only a salted scrypt hash is stored. */
-  create(customerId: number, label: string, pin: string): Promise<Pin>;
-  change(id: number, pin: string): Promise<Pin>;
+  create(customerId: number, label: string, pin: string | HashedPin): Promise<Pin>;
+  change(id: number, pin: string | HashedPin): Promise<Pin>;
+  /** Hashes a code (scrypt, off the event loop) for a later `create`/`change` inside a transaction. */
+  hash(pin: string): Promise<HashedPin>;
   list(customerId: number): Promise<Pin[]>;
   delete(id: number): Promise<void>;
   /** The customer's PIN matching `pin`, or undefined. Runs scrypt off the event loop. */
@@ -202,6 +205,16 @@ export interface Store {
   readonly invoices: InvoiceRepository;
   /** Schema version of the opened database (after migrations). */
   readonly schemaVersion: number;
+  /**
+   * Runs `fn` as one transaction: every write it makes through `tx` commits together,
+   * or none does if it throws (an operator's change and its audit entry, several rows of one
+   * change). `fn` may wait on `tx`'s calls only — nothing else (no PIN hashing: use
+   * `pins.hash` first, no network): the SQLite backend's calls settle at once, so the
+   * transaction holds the connection for less than one turn of the event loop and no other
+   * request's write can land inside it. One that is still open when the event loop turns is
+   * rolled back and rejects with StoreError. Transactions do not nest.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

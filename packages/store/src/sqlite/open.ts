@@ -18,6 +18,7 @@ import { SqlitePhones } from "./phones.js";
 import { SqlitePins } from "./pins.js";
 import { SqlitePolicies } from "./policies.js";
 import { SqliteRingGroups } from "./ring-groups.js";
+import { sqliteTransactions } from "./transaction.js";
 
 /** The raw better-sqlite3 connection behind a SQLite store (replication, online backup). */
 export type SqliteDatabase = Database.Database;
@@ -85,6 +86,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
       cdrs: new SqliteCdrs(ctx),
       invoices: new SqliteInvoices(ctx),
       schemaVersion,
+      transaction: sqliteTransactions(ctx, () => store),
       close: async () => {
         if (db.open) db.close();
       },

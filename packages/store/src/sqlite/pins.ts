@@ -1,5 +1,5 @@
 import { NotFoundError } from "../errors.js";
-import { hashPin, verifyPinHash } from "../pin-hash.js";
+import { HashedPin, hashPin, verifyPinHash } from "../pin-hash.js";
 import type { PinRepository } from "../repositories.js";
 import type { Pin } from "../types.js";
 import { checkId, checkPin, checkText } from "../validate.js";
@@ -43,10 +43,15 @@ export class SqlitePins implements PinRepository {
     this.#delete = db.prepare("DELETE FROM pins WHERE id = ?");
   }
 
-  async create(customerId: number, label: string, pin: string): Promise<Pin> {
+  async hash(pin: string): Promise<HashedPin> {
+    return new HashedPin(await hashPin(checkPin(pin)));
+  }
+
+  // A HashedPin writes without awaiting anything, so it can run inside `Store.transaction`.
+  async create(customerId: number, label: string, pin: string | HashedPin): Promise<Pin> {
     checkId(customerId, "customerId");
     const l = checkText(label, "label", { max: 100 });
-    const hash = await hashPin(checkPin(pin));
+    const hash = pin instanceof HashedPin ? pin.stored : await hashPin(checkPin(pin));
     return sql(() => {
       if (!this.#customerExists.get(customerId)) throw new NotFoundError("customer", customerId);
       const now = this.#ctx.now();
@@ -54,8 +59,8 @@ export class SqlitePins implements PinRepository {
     });
   }
 
-  async change(id: number, pin: string): Promise<Pin> {
-    const hash = await hashPin(checkPin(pin));
+  async change(id: number, pin: string | HashedPin): Promise<Pin> {
+    const hash = pin instanceof HashedPin ? pin.stored : await hashPin(checkPin(pin));
     const row = this.#change.get(hash, this.#ctx.now(), id);
     if (!row) throw new NotFoundError("pin", id);
     return toPin(row);
