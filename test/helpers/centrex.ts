@@ -15,6 +15,11 @@ export interface RunningSwitch {
   db: string;
   /** Everything the process logged so far (pino JSON lines). */
   logs(): string;
+  /**
+   * Waits until the logs match `pattern` (the child's stdout arrives through a pipe, so a line
+   * logged before an answer can reach the test after it); false after `ms`.
+   */
+  waitForLog(pattern: RegExp, ms?: number): Promise<boolean>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -68,7 +73,12 @@ export async function startSwitch(
       reject(new Error(`centrex exited with ${code} before starting:\n${out}`));
     });
   });
-  return { child, address, port, db, logs: () => out, stop: (signal) => stop(child, signal) };
+  const waitForLog = async (pattern: RegExp, ms = 5000): Promise<boolean> => {
+    const end = Date.now() + ms;
+    while (!pattern.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return pattern.test(out);
+  };
+  return { child, address, port, db, logs: () => out, waitForLog, stop: (signal) => stop(child, signal) };
 }
 
 /** The `sippPhones` override: keepalive OPTIONS off, written into the test's config file. */

@@ -56,13 +56,21 @@ export class FraudGuard implements PstnGuard {
   }
 
   async #suspend(customerId: number, reason: string): Promise<void> {
+    // Logged when decided: calls are refused from this moment on (the monitor says so), while
+    // the durable suspension below may wait on the store.
     this.#suspended.add(customerId);
-    const c = await this.store.customers.get(customerId);
-    await this.ops.suspend("system:fraud", c.domain, { pstn: "total", reason: `fraud: ${reason}` });
     this.logger.error(
       { event: "fraud-suspension", customerId, reason },
       "PSTN access suspended by fraud detection",
     );
+    try {
+      const c = await this.store.customers.get(customerId);
+      await this.ops.suspend("system:fraud", c.domain, { pstn: "total", reason: `fraud: ${reason}` });
+    } catch (err) {
+      // The monitor keeps refusing this customer's PSTN calls in memory; only the durable
+      // record (visible to the operator, kept across a restart) is missing.
+      this.logger.error({ err, customerId }, "fraud suspension not recorded in the store");
+    }
   }
 
   #alert(event: FraudEvent): void {
