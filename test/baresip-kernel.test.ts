@@ -94,8 +94,10 @@ test("kernel path: both tones cross, the relay's sockets see only the first pack
   for (const leg of legs) {
     // 4 s of 20 ms packetisation: ~200 packets from each phone, all but the first few in the kernel.
     assert.ok(leg.kernelPackets >= 150, `leg ${leg.tag}: only ${leg.kernelPackets} packets in the kernel`);
+    // The flow is installed by one `nft` run after both sources latched: ~100 ms on a quiet
+    // machine (≤ 5 packets), up to ~600 ms seen on a loaded one. At most the first second.
     assert.ok(
-      leg.userspacePackets <= 10,
+      leg.userspacePackets <= 50,
       `leg ${leg.tag}: ${leg.userspacePackets} packets reached the relay's sockets`,
     );
     assert.ok(leg.packets >= leg.kernelPackets, "the call's packet count includes the kernel's");
