@@ -56,6 +56,8 @@ export interface PhoneOptions {
   maxLifetimeSeconds?: number;
   /** `host:port` of the DNS server baresip asks (loopback only). Default: none reachable. */
   dnsServer?: string;
+  /** More modules to load, e.g. `mwi.so` (subscribes to message-summary for each account). */
+  modules?: readonly string[];
 }
 
 export interface RegisterOptions {
@@ -66,6 +68,8 @@ export interface RegisterOptions {
   outboundProxy: string;
   /** Registration interval asked for (s). */
   regint?: number;
+  /** More account parameters (`key=value`). */
+  params?: readonly string[];
   /** `auto` answers incoming calls at once (default), `manual` lets them ring. */
   answermode?: "auto" | "manual" | "early";
   timeoutMs?: number;
@@ -182,6 +186,7 @@ export class BaresipPhone {
         "module\t\t\taufile.so",
         "module\t\t\taubridge.so",
         "module\t\t\tsndfile.so",
+        ...(opts.modules ?? []).map((m) => `module_app\t\t${m}`),
         "module_tmp\t\tuuid.so",
         "module_tmp\t\taccount.so",
         "module_app\t\tmenu.so",
@@ -266,6 +271,7 @@ export class BaresipPhone {
       `answermode=${opts.answermode ?? "auto"}`,
       `regint=${opts.regint ?? 300}`,
       "audio_codecs=PCMU,PCMA",
+      ...(opts.params ?? []),
     ].join(";");
     const from = this.events.length;
     const r = await this.command("uanew", params);
@@ -277,6 +283,12 @@ export class BaresipPhone {
   async dial(uri: string): Promise<void> {
     const r = await this.command("dial", uri);
     if (!r.ok) throw new BaresipError(`${this.name}: dial ${uri} refused: ${r.data}`);
+  }
+
+  /** Sends keys in the call as RFC 4733 telephone-events (menu's `sndcode`). */
+  async sendKeys(keys: string): Promise<void> {
+    const r = await this.command("sndcode", keys);
+    if (!r.ok) throw new BaresipError(`${this.name}: sndcode ${keys} refused: ${r.data}`);
   }
 
   async hangup(): Promise<void> {

@@ -19,3 +19,4 @@ export { MediaAnchor } from "./media-anchor.js";
 export { fixNatedContact } from "./nat.js";
 export { type ProxyOptions, type PstnGuard, SipProxy } from "./proxy.js";
 export { PstnCall, type PstnCallOwner } from "./pstn-call.js";
+export { type VoicemailRoute, type VoicemailRouter, voicemailBinding } from "./voicemail-route.js";

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { CallEventSink } from "./call-events.js";
 import type { CallPolicy } from "./call-policy.js";
 import type { MediaAnchor } from "./media-anchor.js";
+import type { VoicemailRouter } from "./voicemail-route.js";
 
 export interface ProxyOptions {
   readonly stack: SipStack;
@@ -22,6 +23,8 @@ export interface ProxyOptions {
   readonly trunk?: Trunk;
   /** Fraud detection on PSTN calls: a call it does not admit is refused (emergency calls never ask). */
   readonly pstnGuard?: PstnGuard;
+  /** The voicemail: its feature codes and mailboxes; none = those codes are ordinary numbers. */
+  readonly voicemail?: VoicemailRouter;
   /** How long a call may ring before the caller gets 480 (ms); default 60 s. */
   readonly ringTimeoutMs?: number;
   /** Challenge initial requests from phones with 407 (production); a bench may turn it off. */

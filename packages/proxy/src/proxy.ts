@@ -21,6 +21,7 @@ import { fixNatedContact } from "./nat.js";
 import type { Cancellable, ProxyContext } from "./proxy-context.js";
 import type { ProxyOptions } from "./proxy-options.js";
 import { PstnRouter } from "./pstn-routing.js";
+import { type VoicemailRoute, voicemailBinding } from "./voicemail-route.js";
 
 export type { ProxyOptions, PstnGuard } from "./proxy-options.js";
 
@@ -144,6 +145,11 @@ export class SipProxy implements ForkOwner, ProxyContext {
     const dialled = requestUser(req, caller.domain);
     if (req.method === "INVITE") tx.respond(createResponse(req, 100, "Trying"));
     const now = (this.o.clock ?? Date.now)();
+    const mailbox = await this.o.voicemail?.dialled(caller.customerId, caller.extension, dialled);
+    if (mailbox !== undefined) {
+      await this.#routeVoicemail(req, tx, mf, caller, dialled, mailbox, now);
+      return;
+    }
     const callee = await this.#locateCallee(req, tx, caller, dialled);
     if (callee === undefined) return; // handed over (PSTN) or refused
     let bindings: Binding[] = [];
@@ -171,6 +177,29 @@ export class SipProxy implements ForkOwner, ProxyContext {
       );
     }
     await this.#fork(req, tx, mf, bindings);
+  }
+
+  /** A call to the voicemail's own user agent: an internal call, anchored and recorded like any. */
+  async #routeVoicemail(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    mf: number,
+    caller: Caller,
+    dialled: string,
+    route: VoicemailRoute,
+    now: number,
+  ): Promise<void> {
+    if (req.method === "INVITE") {
+      this.dialogs.started(
+        req.callId,
+        req.from.params.get("tag") ?? "",
+        partyOf(req, caller),
+        dialled,
+        { direction: "internal", destinationClass: "internal", called: dialled },
+        { customerId: caller.customerId, uri: `voicemail:${route.mailbox}` },
+      );
+    }
+    await this.#fork(req, tx, mf, [voicemailBinding(route, now)]);
   }
 
   /** Forwards a request to every binding in parallel (record-routed, media anchored). */

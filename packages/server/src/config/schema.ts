@@ -87,6 +87,22 @@ const nodeConfigSchema = z.strictObject({
       authenticateCalls: z.boolean().default(true),
     })
     .prefault({}),
+  voicemail: z
+    .strictObject({
+      /** Answer the voicemail feature codes (*98, *97*<ext>) and the "voicemail:<ext>" target. */
+      enabled: z.boolean().default(true),
+      /** Folder of the mailboxes; default `voicemail/` beside the database. */
+      dir: z.string().min(1).optional(),
+      /** Messages older than this are deleted (days). */
+      retentionDays: z.number().int().min(1).max(3650).default(30),
+      /** A mailbox holding this many messages refuses new ones (486 Mailbox full). */
+      maxMessages: z.number().int().min(1).max(10_000).default(100),
+      /** Longest message or greeting recorded (seconds). */
+      maxMessageSeconds: z.number().int().min(5).max(3600).default(120),
+      /** Address of the voicemail's own SIP and RTP sockets (the relay faces the phones). */
+      address: z.string().min(1).default("127.0.0.1"),
+    })
+    .prefault({}),
   media: z
     .strictObject({
       /** Anchor every call's RTP in the relay (phones behind NAT need it). */

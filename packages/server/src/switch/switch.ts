@@ -29,6 +29,7 @@ import { type ProvisioningParts, startProvisioning } from "./provisioning.js";
 import { loadOrCreateSecret } from "./secret.js";
 import { createSourceGuard, enforceInKernel } from "./security.js";
 import { TrunkService } from "./trunk.js";
+import { startVoicemail, type VoicemailParts } from "./voicemail.js";
 
 /** A running softswitch node: the composition of every package. */
 /** The running pieces of a node, stopped in reverse order of start. */
@@ -41,6 +42,7 @@ interface SwitchParts {
   readonly media: MediaController | undefined;
   readonly proxy: SipProxy;
   readonly notifier: Notifier;
+  readonly voicemail: VoicemailParts | undefined;
   readonly failover: FailoverService | undefined;
   readonly admin: AdminApi | undefined;
   readonly guard: SourceGuard;
@@ -168,6 +170,7 @@ export class Switch {
       logger,
     });
     core.opts.subscriptions = notifier;
+    const voicemail = await startVoicemail(config, store, notifier, logger);
     const proxy = new SipProxy({
       stack,
       store,
@@ -179,6 +182,7 @@ export class Switch {
       trunk: trunk.trunk,
       pstnGuard: new FraudGuard(store, config, logger, new Operations(store, { plan: policy.data.plan })),
       ...(support !== undefined && { support }),
+      ...(voicemail !== undefined && { voicemail: voicemail.router }),
       ringTimeoutMs: config.proxy.ringTimeoutMs,
       authenticateCalls: config.proxy.authenticateCalls,
       ...(advertised !== undefined && { advertisedAddress: advertised }),
@@ -231,6 +235,7 @@ export class Switch {
       } catch (err) {
         await failover?.stop().catch(() => undefined);
         await stack.close(0).catch(() => undefined);
+        await voicemail?.stop().catch(() => undefined);
         await relay?.close();
         await store.close();
         throw err;
@@ -280,6 +285,7 @@ export class Switch {
         media: relay,
         proxy,
         notifier,
+        voicemail,
         failover,
         admin,
         guard,
@@ -302,6 +308,7 @@ export class Switch {
     await p.trunk.stop().catch((err) => this.logger.warn({ err }, "trunk stop failed"));
     p.notifier.close();
     await p.stack.close(graceMs);
+    await p.voicemail?.stop();
     await p.kernelBans?.close();
     await p.media?.close();
     await p.store.close();
