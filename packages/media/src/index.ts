@@ -21,6 +21,7 @@ export {
   SdpParseError,
   UnknownCallError,
 } from "./errors.js";
+export { ownerComment, ownerStatement, removeStaleTables, staleTables } from "./nft-owner.js";
 export { MediaNodePool, type MediaNodePoolOptions } from "./node-pool.js";
 export { type BoundPair, bindPair, PortPool } from "./port-pool.js";
 export { MediaRelay, type MediaRelayOptions } from "./relay.js";

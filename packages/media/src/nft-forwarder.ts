@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { Logger } from "pino";
+import { ownerStatement, removeStaleTables } from "./nft-owner.js";
 
 /** One direction's endpoint of a kernel-forwarded flow: the phone and the relay port facing it. */
 export interface FlowEnd {
@@ -93,6 +94,9 @@ export class NftForwarder {
     const nft = options.nft ?? "nft";
     const table = `centrex_${options.portMin}_${options.portMax}`;
     const f = new NftForwarder(table, source, nft, options.logger);
+    const stale = await removeStaleTables(nft);
+    if (stale.length > 0)
+      options.logger?.info({ tables: stale }, "removed nftables tables of exited centrex processes");
     await runNft(nft, `table ip ${table}\ndelete table ip ${table}\n`).catch(() => {});
     try {
       await runNft(nft, ruleset(table, options.portMin, options.portMax));
@@ -288,6 +292,7 @@ function ruleset(table: string, min: number, max: number): string {
   const ports = `${min}-${max}`;
   const classify = `udp dport ${ports} ct zone set ip saddr . udp sport . udp dport map @zones ct timeout set "rtp_flow" accept`;
   return `table ip ${table} {
+  ${ownerStatement()}
   ct timeout rtp_flow { protocol udp; l3proto ip; policy = { unreplied: 10, replied: 10 }; }
   map zones { typeof ip saddr . udp sport . udp dport : ct zone; flags timeout; counter; }
   map dst_of { typeof ip saddr . udp sport . udp dport : ip daddr . udp dport; flags timeout; }

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { isIPv6 } from "node:net";
+import { ownerStatement, removeStaleTables } from "@centrex/media";
 import type { Logger } from "pino";
 
 /**
@@ -24,6 +25,9 @@ export class KernelBans {
     const unique = [...new Set(ports)].sort((a, b) => a - b);
     if (unique.length === 0) return undefined;
     const table = `centrex_guard_${unique[0]}`;
+    const stale = await removeStaleTables();
+    if (stale.length > 0)
+      logger.info({ tables: stale }, "removed nftables tables of exited centrex processes");
     try {
       await runNft(`table inet ${table}\ndelete table inet ${table}\n${ruleset(table, unique)}`);
     } catch (err) {
@@ -86,6 +90,7 @@ export class KernelBans {
 function ruleset(table: string, ports: readonly number[]): string {
   const p = ports.join(", ");
   return `table inet ${table} {
+  ${ownerStatement()}
   set ban4 { type ipv4_addr; flags timeout; size 65536; }
   set ban6 { type ipv6_addr; flags timeout; size 65536; }
   chain input {
