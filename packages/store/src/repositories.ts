@@ -68,7 +68,10 @@ export interface ExtensionRepository {
   update(id: number, patch: ExtensionPatch): Promise<Extension>;
   /** Stores HA1 (MD5 and SHA-256) of `number:domain:password`; the password itself is not kept. */
   setPassword(id: number, password: string): Promise<void>;
-  /** Hot path (every REGISTER and INVITE challenge): one indexed lookup, no cache. */
+  /**
+   * Hot path (every REGISTER and INVITE challenge): served from memory, dropped on any change to
+   * an extension or customer row, by this process or another (the CLI), before the next lookup.
+   */
   findCredentials(domain: string, number: string): Promise<ExtensionCredentials | undefined>;
   delete(id: number): Promise<void>;
 }
@@ -100,6 +103,11 @@ export interface LocationRepository {
    * Inserts or refreshes the binding keyed by (aor, contact). When `instanceId` and `regId`
    * are both set (RFC 5626 outbound), a binding of the same aor with the same pair but another
    * contact is replaced: a phone that re-registers through a new NAT mapping keeps one flow.
+   *
+   * Durability: a new binding, or one whose flow (Call-ID, source, transport, q, instance…)
+   * changed, is committed before the promise resolves. A refresh that only moves the expiry
+   * and CSeq of an existing binding resolves at once and is written behind, batched within a
+   * fraction of a second (a crash before that leaves the previous expiry).
    */
   upsert(input: BindingInput): Promise<Binding>;
   get(aor: number, contact: string): Promise<Binding | undefined>;
@@ -107,7 +115,7 @@ export interface LocationRepository {
   remove(aor: number, contact: string): Promise<boolean>;
   /** Removes all bindings of an aor (REGISTER with `Contact: *`); resolves to the removed rows. */
   removeAll(aor: number): Promise<Binding[]>;
-  /** Bindings not expired at `now`, highest q first. Hot path (every call to an extension). */
+  /** Bindings not expired at `now`, highest q first. Hot path (every call to an extension): from memory. */
   current(aor: number, now: number): Promise<Binding[]>;
   /** Deletes every binding expired at `now` (expiresAt <= now) and returns them: one periodic sweep. */
   purgeExpired(now: number): Promise<Binding[]>;

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { ChangeFeed } from "./change-feed.js";
 import type { GroupCommit } from "./group-commit.js";
 
 /*
@@ -12,6 +13,10 @@ export interface Ctx {
   readonly now: () => number;
   /** Hot-path writes batched into one transaction per event-loop turn (see group-commit.ts). */
   readonly group: GroupCommit;
+  /** Rows changed behind the in-memory caches' back (see change-feed.ts). */
+  readonly feed: ChangeFeed;
+  /** Run (synchronously) before the connection closes: write-behind batches. */
+  readonly beforeClose: (() => void)[];
 }
 
 export const bool = (v: unknown): boolean => v === 1 || v === 1n;

@@ -12,6 +12,9 @@ import { checkId, checkInternalNumber, checkPassword, checkText } from "../valid
 import { bool, type Ctx, int, type Stmt } from "./context.js";
 import { sql } from "./sql-errors.js";
 
+/** Bound on each lookup map (negative entries included): past it, it starts over. */
+const CREDENTIALS_CACHED = 100_000;
+
 interface Row {
   id: number;
   customer_id: number;
@@ -57,6 +60,10 @@ export class SqliteExtensions implements ExtensionRepository {
   readonly #domainByExt: Stmt<[number], { domain: string; number: string }>;
   readonly #credentials: Stmt<[string, string], CredRow>;
   readonly #delete: Stmt<[number]>;
+  /** (domain, number) → credentials, or null for "no such extension". */
+  readonly #cached = new Map<string, ExtensionCredentials | null>();
+  /** (customer id, number) → extension, or null; dropped with `#cached`. */
+  readonly #found = new Map<string, Extension | null>();
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
@@ -82,6 +89,11 @@ export class SqliteExtensions implements ExtensionRepository {
        WHERE c.domain = ? AND e.number = ?`,
     );
     this.#delete = db.prepare("DELETE FROM extensions WHERE id = ?");
+    ctx.feed.on((table) => {
+      if (table === "bindings") return;
+      this.#cached.clear();
+      this.#found.clear();
+    });
   }
 
   async create(input: NewExtension): Promise<Extension> {
@@ -119,9 +131,18 @@ export class SqliteExtensions implements ExtensionRepository {
     return toExtension(row);
   }
 
+  /** Hot path (the callee of every internal call): from memory, like `findCredentials`. */
   async find(customerId: number, number: string): Promise<Extension | undefined> {
-    const row = this.#find.get(customerId, number);
-    return row ? toExtension(row) : undefined;
+    this.#ctx.feed.sync();
+    const key = `${customerId}\n${number}`;
+    let e = this.#found.get(key);
+    if (e === undefined) {
+      const row = this.#find.get(customerId, number);
+      e = row ? toExtension(row) : null;
+      if (this.#found.size >= CREDENTIALS_CACHED) this.#found.clear();
+      this.#found.set(key, e);
+    }
+    return e ?? undefined;
   }
 
   async listByCustomer(customerId: number): Promise<Extension[]> {
@@ -165,9 +186,28 @@ export class SqliteExtensions implements ExtensionRepository {
     );
   }
 
+  /**
+   * From memory: one SQLite read per (domain, number) until an extension or customer row
+   * changes — on this connection (TEMP triggers) or another (`PRAGMA data_version`, read here
+   * first) — then the whole map is dropped: a password change, a disabled extension or a
+   * suspended customer counts on the very next REGISTER or INVITE. Unknown users are remembered
+   * too (a scanner's guesses cost one read each), up to CREDENTIALS_CACHED entries.
+   */
   async findCredentials(domain: string, number: string): Promise<ExtensionCredentials | undefined> {
-    const r = this.#credentials.get(domain.toLowerCase(), number);
-    if (!r) return undefined;
+    this.#ctx.feed.sync();
+    const key = `${domain.toLowerCase()}\n${number}`;
+    let c = this.#cached.get(key);
+    if (c === undefined) {
+      c = this.#readCredentials(domain.toLowerCase(), number);
+      if (this.#cached.size >= CREDENTIALS_CACHED) this.#cached.clear();
+      this.#cached.set(key, c);
+    }
+    return c ?? undefined;
+  }
+
+  #readCredentials(domain: string, number: string): ExtensionCredentials | null {
+    const r = this.#credentials.get(domain, number);
+    if (!r) return null;
     return {
       extensionId: r.id,
       customerId: r.customer_id,

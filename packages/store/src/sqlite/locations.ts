@@ -2,6 +2,7 @@ import { NotFoundError, ValidationError } from "../errors.js";
 import type { LocationRepository } from "../repositories.js";
 import type { Binding, BindingInput, BindingTransport } from "../types.js";
 import { checkContactUri, checkId, checkInteger, checkOneOf, checkText } from "../validate.js";
+import type { ChangedTable } from "./change-feed.js";
 import type { Ctx, Stmt } from "./context.js";
 
 const TRANSPORTS: readonly BindingTransport[] = ["udp", "tcp", "tls", "ws", "wss"];
@@ -30,6 +31,8 @@ interface Row {
 /** Statement parameters: the row's columns (keyed by AOR rather than extension id) and the time. */
 type Params = Omit<Row, "id" | "extension_id" | "updated_at"> & { aor: number; now: number };
 
+const NO_PATH: readonly string[] = Object.freeze([]);
+
 const toBinding = (r: Row): Binding => ({
   id: r.id,
   aor: r.extension_id,
@@ -47,7 +50,7 @@ const toBinding = (r: Row): Binding => ({
   instanceId: r.instance_id,
   regId: r.reg_id,
   userAgent: r.user_agent,
-  path: JSON.parse(r.path) as string[],
+  path: r.path === "[]" ? NO_PATH : (JSON.parse(r.path) as string[]),
   updatedAt: r.updated_at,
 });
 
@@ -82,19 +85,53 @@ function params(b: BindingInput, now: number): Params {
   };
 }
 
+/** A pending write-behind refresh: only the expiry and CSeq of an existing row move. */
+interface Refresh {
+  readonly aor: number;
+  readonly contact: string;
+  readonly callId: string;
+  readonly expiresAt: number;
+  readonly cseq: number;
+  readonly now: number;
+}
+
+/** How long refreshes are held before their batch is written (one transaction, one fsync). */
+const WRITE_BEHIND_MS = 200;
+
+/**
+ * Bindings served from memory (Kamailio's usrloc model), SQLite the durable copy.
+ *
+ * - Reads (`get`, `current`, `count`: every REGISTER and every call to an extension) are map
+ *   lookups. An AOR is loaded from SQLite on first use (an empty list is cached too) and
+ *   dropped when a row of it changes behind the cache's back: another connection's commit (the
+ *   CLI; `PRAGMA data_version`, checked before each read) or a write on this connection that is
+ *   not the cache's own (replication sink, admin API cascades; TEMP triggers), see change-feed.ts.
+ * - Writes that matter after a crash — a new binding, a changed contact/flow, a removal — are
+ *   durable (committed, fsynced) before the promise resolves, as before.
+ * - A refresh that only moves the expiry (same contact, Call-ID and flow) is answered from
+ *   memory and written behind, batched: losing it in a crash leaves the binding with its previous
+ *   expiry, which the phone's next refresh fixes. The batch is an UPDATE of the existing row, so
+ *   it never resurrects a binding removed meanwhile.
+ */
 export class SqliteLocations implements LocationRepository {
   readonly #ctx: Ctx;
   readonly #upsert: Stmt<[Params], Row>;
-  readonly #dropOtherFlow: Stmt<[number, string, number, string]>;
+  readonly #dropOtherFlow: Stmt<[number, string, number, string], Row>;
   readonly #extExists: Stmt<[number], { id: number }>;
-  readonly #get: Stmt<[number, string], Row>;
+  readonly #ofAor: Stmt<[number], Row>;
+  readonly #refresh: Stmt<[number, number, number, number, string, string]>;
   readonly #remove: Stmt<[number, string]>;
   readonly #removeAll: Stmt<[number], Row>;
-  readonly #current: Stmt<[number, number], Row>;
   readonly #purge: Stmt<[number], Row>;
-  readonly #count: Stmt<[number, number], { n: number }>;
   readonly #countAll: Stmt<[number], { n: number }>;
   readonly #page: Stmt<[number, number, number], Row>;
+  /** AOR → all its rows (expired ones too, until purged). */
+  readonly #cache = new Map<number, Binding[]>();
+  /** AOR → contact → pending refresh. */
+  #behind = new Map<number, Map<string, Refresh>>();
+  #behindTimer: NodeJS.Timeout | undefined;
+  /** Bumped whenever an entry is dropped for an outside change: an in-flight write then does not install its stale view. */
+  #generation = 0;
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
@@ -114,62 +151,229 @@ export class SqliteLocations implements LocationRepository {
        RETURNING *`,
     );
     this.#dropOtherFlow = db.prepare(
-      "DELETE FROM bindings WHERE extension_id = ? AND instance_id = ? AND reg_id = ? AND contact <> ?",
+      "DELETE FROM bindings WHERE extension_id = ? AND instance_id = ? AND reg_id = ? AND contact <> ? RETURNING *",
     );
     this.#extExists = db.prepare("SELECT id FROM extensions WHERE id = ?");
-    this.#get = db.prepare("SELECT * FROM bindings WHERE extension_id = ? AND contact = ?");
+    this.#ofAor = db.prepare("SELECT * FROM bindings WHERE extension_id = ?");
+    this.#refresh = db.prepare(
+      `UPDATE bindings SET expires_at = ?, cseq = ?, updated_at = ?
+       WHERE extension_id = ? AND contact = ? AND call_id = ?`,
+    );
     this.#remove = db.prepare("DELETE FROM bindings WHERE extension_id = ? AND contact = ?");
     this.#removeAll = db.prepare("DELETE FROM bindings WHERE extension_id = ? RETURNING *");
-    this.#current = db.prepare(
-      "SELECT * FROM bindings WHERE extension_id = ? AND expires_at > ? ORDER BY q DESC, updated_at DESC",
-    );
     this.#purge = db.prepare("DELETE FROM bindings WHERE expires_at <= ? RETURNING *");
-    this.#count = db.prepare("SELECT count(*) AS n FROM bindings WHERE extension_id = ? AND expires_at > ?");
     this.#countAll = db.prepare("SELECT count(*) AS n FROM bindings WHERE expires_at > ?");
     this.#page = db.prepare("SELECT * FROM bindings WHERE expires_at > ? AND id > ? ORDER BY id LIMIT ?");
+    ctx.feed.on((table, key) => this.#onChange(table, key));
+    ctx.beforeClose.push(() => this.#flushBehindNow());
   }
 
   async upsert(input: BindingInput): Promise<Binding> {
     const p = params(input, this.#ctx.now());
-    return this.#ctx.group.run(() => {
-      if (!this.#extExists.get(p.aor)) throw new NotFoundError("extension", p.aor);
-      if (p.instance_id !== null && p.reg_id !== null) {
-        this.#dropOtherFlow.run(p.aor, p.instance_id, p.reg_id, p.contact);
-      }
-      return toBinding(this.#upsert.get(p)!);
-    });
+    const refreshed = this.#tryRefresh(p);
+    if (refreshed !== undefined) return refreshed;
+    const gen = this.#generation;
+    const feed = this.#ctx.feed;
+    const { row, dropped } = await this.#ctx.group.run(() =>
+      feed.quietly(() => {
+        if (!this.#extExists.get(p.aor)) throw new NotFoundError("extension", p.aor);
+        const dropped =
+          p.instance_id !== null && p.reg_id !== null
+            ? this.#dropOtherFlow.all(p.aor, p.instance_id, p.reg_id, p.contact)
+            : [];
+        return { row: this.#upsert.get(p)!, dropped };
+      }),
+    );
+    const b = toBinding(row);
+    // Committed: patch the cached AOR (unless something outside changed it meanwhile: then it reloads).
+    const list = gen === this.#generation ? this.#cache.get(p.aor) : undefined;
+    if (list !== undefined) {
+      const next = list.filter(
+        (x) => x.contact !== b.contact && !dropped.some((d) => d.contact === x.contact),
+      );
+      next.push(b);
+      this.#cache.set(p.aor, next);
+    }
+    this.#cancelBehind(p.aor, p.contact);
+    for (const d of dropped) this.#cancelBehind(p.aor, d.contact);
+    return b;
   }
 
   async get(aor: number, contact: string): Promise<Binding | undefined> {
-    const row = this.#get.get(aor, contact);
-    return row ? toBinding(row) : undefined;
+    return this.#of(aor).find((b) => b.contact === contact);
   }
 
   async remove(aor: number, contact: string): Promise<boolean> {
-    return this.#remove.run(aor, contact).changes > 0;
+    this.#cancelBehind(aor, contact);
+    const removed = this.#ctx.feed.quietly(() => this.#remove.run(aor, contact).changes > 0);
+    const list = this.#cache.get(aor);
+    if (list !== undefined)
+      this.#cache.set(
+        aor,
+        list.filter((b) => b.contact !== contact),
+      );
+    return removed;
   }
 
   async removeAll(aor: number): Promise<Binding[]> {
-    return this.#removeAll.all(aor).map(toBinding);
+    this.#behind.delete(aor);
+    const rows = this.#ctx.feed.quietly(() => this.#removeAll.all(aor));
+    this.#cache.set(aor, []);
+    return rows.map(toBinding);
   }
 
   async current(aor: number, now: number): Promise<Binding[]> {
-    return this.#current.all(aor, now).map(toBinding);
+    const out: Binding[] = [];
+    for (const b of this.#of(aor)) if (b.expiresAt > now) out.push(b);
+    if (out.length > 1) out.sort(byPreference);
+    return out;
   }
 
   async purgeExpired(now: number): Promise<Binding[]> {
-    return this.#purge.all(now).map(toBinding);
+    // Pending refreshes first: a binding refreshed in memory must not be purged on its old expiry.
+    this.#flushBehindNow();
+    const rows = this.#ctx.feed.quietly(() => this.#purge.all(now));
+    for (const r of rows) {
+      const list = this.#cache.get(r.extension_id);
+      if (list !== undefined)
+        this.#cache.set(
+          r.extension_id,
+          list.filter((b) => b.contact !== r.contact),
+        );
+    }
+    return rows.map(toBinding);
   }
 
   async count(aor: number, now: number): Promise<number> {
-    return this.#count.get(aor, now)!.n;
+    let n = 0;
+    for (const b of this.#of(aor)) if (b.expiresAt > now) n++;
+    return n;
   }
 
   async countAll(now: number): Promise<number> {
+    this.#flushBehindNow();
     return this.#countAll.get(now)!.n;
   }
 
   async page(now: number, afterId: number, limit: number): Promise<Binding[]> {
+    this.#flushBehindNow();
     return this.#page.all(now, afterId, limit).map(toBinding);
   }
+
+  /** The AOR's rows, from memory, loaded once from SQLite (with pending refreshes laid over). */
+  #of(aor: number): Binding[] {
+    this.#ctx.feed.sync();
+    let list = this.#cache.get(aor);
+    if (list === undefined) {
+      const pending = this.#behind.get(aor);
+      list = this.#ofAor.all(aor).map((r) => {
+        const b = toBinding(r);
+        const p = pending?.get(b.contact);
+        return p !== undefined && p.callId === b.callId
+          ? { ...b, expiresAt: p.expiresAt, cseq: p.cseq, updatedAt: p.now }
+          : b;
+      });
+      this.#cache.set(aor, list);
+    }
+    return list;
+  }
+
+  /** A refresh that only moves the expiry: answered from memory, written behind. */
+  #tryRefresh(p: Params): Binding | undefined {
+    this.#ctx.feed.sync();
+    const list = this.#cache.get(p.aor);
+    if (list === undefined) return undefined;
+    const i = list.findIndex((b) => b.contact === p.contact);
+    if (i < 0) return undefined;
+    const old = list[i]!;
+    if (!sameFlow(old, p)) return undefined;
+    const b: Binding = { ...old, expiresAt: p.expires_at, cseq: p.cseq, updatedAt: p.now };
+    const next = list.slice();
+    next[i] = b;
+    this.#cache.set(p.aor, next);
+    let pending = this.#behind.get(p.aor);
+    if (pending === undefined) {
+      pending = new Map();
+      this.#behind.set(p.aor, pending);
+    }
+    pending.set(p.contact, {
+      aor: p.aor,
+      contact: p.contact,
+      callId: p.call_id,
+      expiresAt: p.expires_at,
+      cseq: p.cseq,
+      now: p.now,
+    });
+    this.#behindTimer ??= setTimeout(() => this.#flushBehind(), WRITE_BEHIND_MS).unref();
+    return b;
+  }
+
+  #cancelBehind(aor: number, contact: string): void {
+    const pending = this.#behind.get(aor);
+    if (pending === undefined) return;
+    pending.delete(contact);
+    if (pending.size === 0) this.#behind.delete(aor);
+  }
+
+  #takeBehind(): Refresh[] {
+    if (this.#behindTimer !== undefined) {
+      clearTimeout(this.#behindTimer);
+      this.#behindTimer = undefined;
+    }
+    const out: Refresh[] = [];
+    for (const m of this.#behind.values()) for (const r of m.values()) out.push(r);
+    this.#behind = new Map();
+    return out;
+  }
+
+  #writeRefreshes(batch: readonly Refresh[]): void {
+    this.#ctx.feed.quietly(() => {
+      for (const r of batch) this.#refresh.run(r.expiresAt, r.cseq, r.now, r.aor, r.contact, r.callId);
+    });
+  }
+
+  /** The timer's batch, through the group commit (shares the turn's transaction and fsync). */
+  #flushBehind(): void {
+    this.#behindTimer = undefined;
+    const batch = this.#takeBehind();
+    if (batch.length === 0) return;
+    // A failure (disk full) loses only expiry moves; the bindings stay with their previous expiry.
+    this.#ctx.group.run(() => this.#writeRefreshes(batch)).catch(() => undefined);
+  }
+
+  /** Synchronously, before a read of SQLite itself (sweep, keepalive walk, count) and at close. */
+  #flushBehindNow(): void {
+    if (this.#behind.size === 0) return;
+    const batch = this.#takeBehind();
+    this.#ctx.db.transaction(() => this.#writeRefreshes(batch)).immediate();
+  }
+
+  #onChange(table: ChangedTable, key: number | null): void {
+    if (table === "customers" || table === "extensions") return; // deletions cascade to bindings, reported as such
+    this.#generation++;
+    if (table === "bindings" && key !== null) this.#cache.delete(key);
+    else this.#cache.clear();
+  }
+}
+
+function sameFlow(b: Binding, p: Params): boolean {
+  return (
+    b.callId === p.call_id &&
+    b.q === p.q &&
+    b.transport === p.transport &&
+    b.sourceAddress === p.source_address &&
+    b.sourcePort === p.source_port &&
+    b.localAddress === p.local_address &&
+    b.localPort === p.local_port &&
+    b.connectionId === p.connection_id &&
+    b.instanceId === p.instance_id &&
+    b.regId === p.reg_id &&
+    b.userAgent === p.user_agent &&
+    JSON.stringify(b.path) === p.path
+  );
+}
+
+/** `current()`'s order: highest q first, then the most recently refreshed. */
+function byPreference(a: Binding, b: Binding): number {
+  return b.q - a.q || b.updatedAt - a.updatedAt;
 }

@@ -7,6 +7,7 @@ import { SqliteAuditLog } from "./audit.js";
 import { SqliteCarriers } from "./carriers.js";
 import { SqliteInvoices } from "./cdr-invoices.js";
 import { SqliteCdrs } from "./cdrs.js";
+import { ChangeFeed } from "./change-feed.js";
 import type { Ctx } from "./context.js";
 import { SqliteCustomers } from "./customers.js";
 import { SqliteExtensions } from "./extensions.js";
@@ -57,9 +58,11 @@ const isFile = (path: string): boolean => path !== "" && path !== ":memory:" && 
  * method's promise exists the data is on disk: awaiting it before sending the SIP response
  * (a REGISTER's 200, an admin API's 201) means a crash right after cannot lose it.
  *
- * Sharing: WAL lets the server read while a CLI process writes the same file; each statement
- * reads the latest committed state, so nothing here caches tenant data and another process's
- * change is visible on the next lookup.
+ * Sharing: WAL lets the server read while a CLI process writes the same file. Bindings and
+ * credentials are served from memory (locations.ts, extensions.ts), but dropped as soon as a row
+ * they copy changes — on another connection (`PRAGMA data_version`, read before each cached
+ * lookup) or on this one outside the cache (TEMP triggers) — so another process's change is
+ * visible on the next lookup, as without the caches (change-feed.ts).
  */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Store {
   const fresh = isFile(path) && !existsSync(path);
@@ -71,7 +74,13 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
     const schemaVersion = migrate(db, MIGRATIONS);
-    const ctx: Ctx = { db, now: opts.now ?? Date.now, group: new GroupCommit(db) };
+    const ctx: Ctx = {
+      db,
+      now: opts.now ?? Date.now,
+      group: new GroupCommit(db),
+      feed: new ChangeFeed(db),
+      beforeClose: [],
+    };
     const store: Store = {
       customers: new SqliteCustomers(ctx),
       extensions: new SqliteExtensions(ctx),
@@ -88,7 +97,9 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
       schemaVersion,
       transaction: sqliteTransactions(ctx, () => store),
       close: async () => {
-        if (db.open) db.close();
+        if (!db.open) return;
+        for (const f of ctx.beforeClose) f();
+        db.close();
       },
     };
     handles.set(store, db);

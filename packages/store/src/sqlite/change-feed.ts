@@ -1,0 +1,82 @@
+import type Database from "better-sqlite3";
+import type { Stmt } from "./context.js";
+
+/** A table whose rows the in-memory caches copy; `"*"`: anything, written by another connection. */
+export type ChangedTable = "bindings" | "extensions" | "customers" | "*";
+
+/** `key`: the binding's extension id for `bindings`, otherwise null. */
+export type ChangeListener = (table: ChangedTable, key: number | null) => void;
+
+const WATCHED: readonly [table: Exclude<ChangedTable, "*">, key: string][] = [
+  ["bindings", "extension_id"],
+  ["extensions", "NULL"],
+  ["customers", "NULL"],
+];
+
+/**
+ * Tells the in-memory caches (locations, credentials) that rows they copy changed behind
+ * their back, so the store stays the one source of truth:
+ *
+ * - on THIS connection (the admin API in-process, the replication sink applying the primary's
+ *   rows, a cascade from deleting a customer): TEMP triggers — which exist only for this
+ *   connection — call a JS function per changed row, synchronously inside the statement;
+ * - on ANOTHER connection (the `centrex` CLI, another process): `PRAGMA data_version` changes
+ *   after each of its commits; `sync()` reads it (one cheap statement) before a cache answers.
+ *
+ * A cache's own writes run inside `quietly()`: it already knows what it wrote.
+ */
+export class ChangeFeed {
+  readonly #dataVersion: Stmt<[], number>;
+  readonly #listeners: ChangeListener[] = [];
+  #version: number;
+  #quiet = 0;
+
+  constructor(db: Database.Database) {
+    db.function("centrex_row_changed", { deterministic: false }, (table: unknown, key: unknown) => {
+      if (this.#quiet === 0) this.#emit(table as ChangedTable, typeof key === "number" ? key : null);
+      return null;
+    });
+    for (const [table, key] of WATCHED) {
+      for (const [event, row] of [
+        ["INSERT", "NEW"],
+        ["UPDATE", "NEW"],
+        ["DELETE", "OLD"],
+      ] as const) {
+        const k = key === "NULL" ? "NULL" : `${row}.${key}`;
+        db.exec(
+          `CREATE TEMP TRIGGER IF NOT EXISTS centrex_cache_${table}_${event.toLowerCase()}
+             AFTER ${event} ON main.${table} BEGIN SELECT centrex_row_changed('${table}', ${k}); END`,
+        );
+      }
+    }
+    this.#dataVersion = db.prepare<[], number>("PRAGMA data_version").pluck();
+    this.#version = this.#dataVersion.get()!;
+  }
+
+  on(listener: ChangeListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Reports `"*"` if another connection committed since the last call. */
+  sync(): void {
+    const v = this.#dataVersion.get()!;
+    if (v !== this.#version) {
+      this.#version = v;
+      this.#emit("*", null);
+    }
+  }
+
+  /** Runs a cache's own write without reporting it back to the caches. */
+  quietly<T>(fn: () => T): T {
+    this.#quiet++;
+    try {
+      return fn();
+    } finally {
+      this.#quiet--;
+    }
+  }
+
+  #emit(table: ChangedTable, key: number | null): void {
+    for (const l of this.#listeners) l(table, key);
+  }
+}
