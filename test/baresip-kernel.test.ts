@@ -84,6 +84,8 @@ test("kernel path: both tones cross, the relay's sockets see only the first pack
     ],
   });
   switches.add(sw);
+  // The relay opens its table while the switch starts; the line may follow "started".
+  await sw.sw.waitForLog(/kernel forwarding (on|unavailable)/, 10_000);
   assert.match(
     sw.sw.logs(),
     /kernel forwarding on/,
