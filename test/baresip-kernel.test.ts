@@ -120,6 +120,7 @@ test("kernel path unavailable (no nft): one log line, userspace forwards, both t
     env: { ...process.env, PATH: path },
   });
   switches.add(sw);
+  await sw.sw.waitForLog(/kernel forwarding (on|unavailable)/, 10_000);
   const lines = sw.sw.logs().match(/kernel forwarding unavailable, forwarding in userspace: [^"]*/g) ?? [];
   assert.is(lines.length, 1, sw.sw.logs());
   assert.match(lines[0]!, /nft/);
