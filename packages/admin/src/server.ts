@@ -1,6 +1,6 @@
 import type { LedgerKey, TariffBook } from "@centrex/billing";
 import { loadNumberingPlan, type NumberingPlan } from "@centrex/dialplan";
-import { Operations } from "@centrex/operations";
+import { type BanControl, Operations } from "@centrex/operations";
 import type { Store } from "@centrex/store";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
@@ -9,7 +9,7 @@ import { CONSOLE_HTML } from "./console-page.js";
 import type { RouteContext } from "./context.js";
 import { sendError, toErrorReply } from "./errors.js";
 import { collectOpenApi } from "./openapi.js";
-import type { PhoneOperations } from "./phone-operations.js";
+import type { PhoneService } from "./phone-service.js";
 import { auditRoutes } from "./routes/audit.js";
 import { billingRoutes } from "./routes/billing.js";
 import { carrierRoutes } from "./routes/carriers.js";
@@ -18,7 +18,7 @@ import { extensionRoutes } from "./routes/extensions.js";
 import { MONITORING_ROUTES, monitoringRoutes, type NodeMonitor } from "./routes/monitoring.js";
 import { phoneRoutes } from "./routes/phones.js";
 import { policyRoutes } from "./routes/policy.js";
-import { type BanControl, securityRoutes } from "./routes/security.js";
+import { securityRoutes } from "./routes/security.js";
 import { errors } from "./schemas.js";
 import { TokenAttempts } from "./token-attempts.js";
 
@@ -37,7 +37,7 @@ export interface AdminApiOptions {
   /** The numbering plan the switch runs (class defaults for rule 19); default: the shipped French plan. */
   readonly numberingPlan?: NumberingPlan;
   /** Enables the phone inventory and resync routes (injected by the switch). */
-  readonly phones?: PhoneOperations;
+  readonly phones?: PhoneService;
   readonly logger?: Logger;
   /** Largest request body accepted, bytes (default 64 KiB). */
   readonly bodyLimit?: number;
@@ -134,7 +134,11 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
     reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(CONSOLE_HTML),
   );
 
-  const ops = new Operations(opts.store, { plan: opts.numberingPlan ?? loadNumberingPlan() });
+  const ops = new Operations(opts.store, {
+    plan: opts.numberingPlan ?? loadNumberingPlan(),
+    ...(opts.phones !== undefined && { phones: opts.phones.inventory }),
+    ...(opts.bans !== undefined && { bans: opts.bans }),
+  });
   const ctx: RouteContext = { store: opts.store, ops, ledgerKey: opts.ledgerKey, tariffs: opts.tariffs };
   customerRoutes(app, ctx);
   extensionRoutes(app, ctx);
@@ -142,7 +146,7 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   carrierRoutes(app, ctx);
   auditRoutes(app, ctx);
   billingRoutes(app, ctx);
-  if (opts.bans !== undefined) securityRoutes(app, opts.bans, opts.store);
+  if (opts.bans !== undefined) securityRoutes(app, ctx);
   if (opts.phones !== undefined) phoneRoutes(app, ctx, opts.phones);
   return app;
 }

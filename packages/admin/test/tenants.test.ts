@@ -167,4 +167,41 @@ test("an unexpected failure is a 500 JSON error without a stack, and the server 
   }
 });
 
+test("GET /audit?customer=D never shows a deleted customer of the same domain; includeDeleted and customerId do", async () => {
+  const h = await harness();
+  try {
+    const D = "new.example";
+    const old = (await h.call("POST", "/customers", { body: { name: "Old", domain: D } })).json;
+    await h.call("POST", `/customers/${D}/suspend`, { body: { nonPayment: true, reason: "unpaid" } });
+    assert.is((await h.call("DELETE", `/customers/${D}`)).status, 204);
+    const fresh = (await h.call("POST", "/customers", { body: { name: "New", domain: D } })).json;
+    assert.ok(fresh.id > old.id, "ids are not reused");
+
+    const mine = await h.call("GET", `/audit?customer=${D}`);
+    assert.is(mine.status, 200);
+    assert.equal(
+      mine.json.map((e: { customerId: number; action: string }) => [e.customerId, e.action]),
+      [[fresh.id, "customer.add"]],
+    );
+    const all = await h.call("GET", `/audit?customer=${D}&includeDeleted=true`);
+    assert.equal(
+      all.json.map((e: { customerId: number; action: string }) => [e.customerId, e.action]),
+      [
+        [fresh.id, "customer.add"],
+        [old.id, "customer.remove"],
+        [old.id, "customer.suspend"],
+        [old.id, "customer.add"],
+      ],
+    );
+    const byId = await h.call("GET", `/audit?customerId=${old.id}`);
+    assert.equal(
+      byId.json.map((e: { action: string }) => e.action),
+      ["customer.remove", "customer.suspend", "customer.add"],
+    );
+    assert.is((await h.call("GET", "/audit?customerId=0")).status, 400);
+  } finally {
+    await h.done();
+  }
+});
+
 test.run();

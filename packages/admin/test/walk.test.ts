@@ -149,6 +149,8 @@ test("bad input on every route family: 4xx naming the field and value, the store
       ["POST", "/carriers/op1/routes", { prefix: "33x" }, 400, "prefix", /prefix/],
       ["DELETE", "/carriers/op1/routes/44", undefined, 404, "prefix", /"44"/],
       ["GET", "/audit?customer=nobody.test", undefined, 404, "domain", /nobody\.test/],
+      ["GET", `/audit?customer=${D}&customerId=1`, undefined, 400, "customerId", /not both/],
+      ["GET", "/audit?includeDeleted=true", undefined, 400, "includeDeleted", /domain/],
     ];
     for (const [method, path, body, status, field, re] of cases) {
       const r = await h.call(method, path, body === undefined ? {} : { body });

@@ -4,16 +4,20 @@
  * service terms' rules before writing and appends one audit entry per change.
  */
 
+export type { Actor } from "./audit-entry.js";
+export type { BanControl, BanView } from "./ban-operations.js";
+export { BanOperations, banView } from "./ban-operations.js";
 export type { OperationErrorKind } from "./errors.js";
 export { OperationError } from "./errors.js";
 export type {
-  Actor,
   CarrierUpdate,
   NewCarrierRequest,
   OperationsOptions,
   SuspendRequest,
 } from "./operations.js";
 export { Operations } from "./operations.js";
+export type { PhoneKeys, PhoneView, ResyncView } from "./phone-operations.js";
+export { PhoneOperations } from "./phone-operations.js";
 export type { BarringRequest } from "./rules.js";
 export { BARRING_REQUESTS } from "./rules.js";
 export type {

@@ -1,5 +1,6 @@
 import type { DestinationClass, NumberingPlan } from "@centrex/dialplan";
 import { checkPasswordStrength, WeakPasswordError } from "@centrex/guard";
+import type { PhoneInventory } from "@centrex/provisioning";
 import type {
   AuditEntry,
   Carrier,
@@ -12,7 +13,10 @@ import type {
   NumberTarget,
   Store,
 } from "@centrex/store";
+import { type Actor, appendAudit, checkActor } from "./audit-entry.js";
+import { type BanControl, BanOperations } from "./ban-operations.js";
 import { invalid, notFound, OperationError, refused, storeCall } from "./errors.js";
+import { PhoneOperations } from "./phone-operations.js";
 import {
   type BarringRequest,
   barringChange,
@@ -35,13 +39,14 @@ import {
   type NumberView,
 } from "./views.js";
 
-/** Who asks for a change: "cli:<os user>", "api:<token name>", "system:fraud"… Recorded as is. */
-export type Actor = string;
-
 export interface OperationsOptions {
   /** The numbering plan in force: default access of each class (rule 19), number classes (rules 3, 22). */
   readonly plan: NumberingPlan;
   readonly clock?: () => number;
+  /** The desk-phone inventory (catalog and provisioning key of this node): enables `phones`. */
+  readonly phones?: PhoneInventory;
+  /** The running switch's ban list: enables `bans` (only inside the switch; the CLI asks its API). */
+  readonly bans?: BanControl;
 }
 
 export interface SuspendRequest {
@@ -79,12 +84,18 @@ export type CarrierUpdate = Omit<CarrierPatch, "name">;
 export class Operations {
   readonly store: Store;
   readonly plan: NumberingPlan;
+  /** Desk phones: add, move, remove, resync (each audited). */
+  readonly phones: PhoneOperations;
+  /** Sources the running switch refuses to answer: ban, lift (each audited). */
+  readonly bans: BanOperations;
   readonly #clock: () => number;
 
   constructor(store: Store, opts: OperationsOptions) {
     this.store = store;
     this.plan = opts.plan;
     this.#clock = opts.clock ?? Date.now;
+    this.phones = new PhoneOperations(store, opts.phones);
+    this.bans = new BanOperations(store, opts.bans);
   }
 
   // ------------------------------------------------------------------ audit
@@ -97,37 +108,51 @@ export class Operations {
     return this.store.transaction(fn);
   }
 
-  async #record(
+  #record(
     tx: Store,
     actor: Actor,
     action: string,
     customer: Customer | null,
     detail: Record<string, unknown>,
-  ) {
-    await tx.audit.append({
-      actor,
-      action,
-      customerId: customer?.id ?? null,
-      detail: customer === null ? detail : { customer: customer.domain, ...detail },
-    });
+  ): Promise<void> {
+    return appendAudit(tx, actor, action, customer, detail);
   }
 
   #actor(actor: Actor): Actor {
-    if (typeof actor !== "string" || actor.trim() === "" || actor.length > 200)
-      throw invalid(
-        "actor",
-        `who made the change must be named (1 to 200 characters), got "${String(actor)}"`,
-      );
-    return actor;
+    return checkActor(actor);
   }
 
-  /** The audit trail, newest first; `customer` (a domain) narrows it to that customer's entries. */
-  async audit(q: { customer?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+  /**
+   * The audit trail, newest first. `customer` (a domain) narrows it to the customer that has
+   * that domain now — never a deleted one's entries, since ids are not reused; with
+   * `includeDeleted`, to every customer that ever had the domain (entries keep the domain they
+   * were made under). `customerId` narrows it to one customer, deleted or not.
+   */
+  async audit(
+    q: { customer?: string; customerId?: number; includeDeleted?: boolean; limit?: number } = {},
+  ): Promise<AuditEntry[]> {
     const limit = q.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
       throw invalid("limit", `limit must be 1 to 10000, got "${String(q.limit)}"`);
-    const customerId = q.customer === undefined ? undefined : (await this.customer(q.customer)).id;
-    return this.store.audit.list({ limit, ...(customerId !== undefined && { customerId }) });
+    if (q.customer !== undefined && q.customerId !== undefined)
+      throw invalid("customerId", "give a customer domain or a customer id, not both");
+    if (q.includeDeleted === true && q.customer === undefined)
+      throw invalid("includeDeleted", "includeDeleted needs a customer domain");
+    if (q.customerId !== undefined) {
+      if (!Number.isSafeInteger(q.customerId) || q.customerId < 1)
+        throw invalid(
+          "customerId",
+          `customerId must be a positive whole number, got "${String(q.customerId)}"`,
+        );
+      return this.store.audit.list({ limit, customerId: q.customerId });
+    }
+    if (q.customer === undefined) return this.store.audit.list({ limit });
+    if (q.includeDeleted === true) {
+      if (typeof q.customer !== "string" || q.customer.trim() === "")
+        throw invalid("customer", `customer must be a domain, got "${String(q.customer)}"`);
+      return this.store.audit.list({ limit, domain: q.customer.trim().toLowerCase() });
+    }
+    return this.store.audit.list({ limit, customerId: (await this.customer(q.customer)).id });
   }
 
   // ------------------------------------------------------------------ customers

@@ -102,7 +102,7 @@ test("every change family is audited with its actor and before/after; no secret 
   }
 });
 
-test("a customer re-created after a delete gets a new id: its audit history starts empty", async () => {
+test("a customer re-created after a delete gets a new id: its audit history starts empty; the deleted one's stays findable", async () => {
   const f = await fixture();
   try {
     const { ops } = f;
@@ -125,6 +125,34 @@ test("a customer re-created after a delete gets a new id: its audit history star
       ["customer.add"],
     );
     await rejects(() => ops.audit({ customer: "nobody.pbx.test" }), "not_found", "domain");
+
+    // The deleted customer's history is still there for the operator: by its id, or by the
+    // domain with includeDeleted (both customers that had it, each entry with its own id).
+    assert.equal(
+      (await ops.audit({ customerId: gone.id })).map((e) => e.action),
+      ["customer.remove", "customer.suspend", "customer.add"],
+    );
+    assert.equal(
+      (await ops.audit({ customer: "gone.pbx.test", includeDeleted: true })).map((e) => [
+        e.customerId,
+        e.action,
+      ]),
+      [
+        [again.id, "customer.add"],
+        [gone.id, "customer.remove"],
+        [gone.id, "customer.suspend"],
+        [gone.id, "customer.add"],
+      ],
+    );
+    await ops.removeCustomer("cli:b", "gone.pbx.test");
+    assert.is(
+      (await ops.audit({ customer: "gone.pbx.test", includeDeleted: true })).length,
+      6,
+      "no live customer needed",
+    );
+    await rejects(() => ops.audit({ customer: "x.test", customerId: 1 }), "invalid", "customerId");
+    await rejects(() => ops.audit({ includeDeleted: true }), "invalid", "includeDeleted");
+    await rejects(() => ops.audit({ customerId: 0 }), "invalid", "customerId");
     await rejects(() => ops.addCustomer(" ", { name: "X", domain: "x.pbx.test" }), "invalid", "actor");
   } finally {
     await f.done();

@@ -44,7 +44,7 @@ export interface MovedPhone {
 }
 
 export class PhoneInventory {
-  readonly #sealKey: SealKey | (() => SealKey);
+  #sealKey: SealKey | (() => SealKey);
 
   /** `sealKey` may be a loader: called only once a change is valid (nothing written before). */
   constructor(
@@ -56,7 +56,17 @@ export class PhoneInventory {
   }
 
   #key(): SealKey {
-    return typeof this.#sealKey === "function" ? this.#sealKey() : this.#sealKey;
+    // Loaded once: an inventory made by `on` shares it (a loader may create the key file).
+    if (typeof this.#sealKey === "function") this.#sealKey = this.#sealKey();
+    return this.#sealKey;
+  }
+
+  /**
+   * The same inventory (catalog, provisioning key) working on `store` — a store transaction's,
+   * so a change and its audit entry commit together. Its calls wait on the store only.
+   */
+  on(store: Store): PhoneInventory {
+    return new PhoneInventory(store, this.catalog, () => this.#key());
   }
 
   #mac(mac: string): string {

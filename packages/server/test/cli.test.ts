@@ -165,10 +165,39 @@ test("good input: every family changes the store and writes one audit row, witho
   await audited("extension.remove", ["extension", "remove", D, "202"]);
   await audited("pin.remove", ["pin", "remove", D, "boss"]);
   await audited("carrier.remove", ["carrier", "remove", "op1"]);
+  // Desk phones go through the operations layer too (one transaction with the audit row).
+  const phone = await audited("phone.add", [
+    "phone",
+    "add",
+    D,
+    "80:5E:C0:12:34:56",
+    "--model",
+    "T46S",
+    "--extension",
+    "201",
+  ]);
+  assert.equal(phone.detail, {
+    customer: D,
+    after: { mac: "805ec0123456", model: "T46S", lines: ["201"], blf: [] },
+    newPasswords: ["201"],
+  });
+  await audited("phone.move", [
+    "phone",
+    "move",
+    "805ec0123456",
+    "--extension",
+    "201",
+    "--blf",
+    "201",
+    "--by",
+    "Mme Durand",
+  ]);
+  await audited("phone.remove", ["phone", "remove", "805ec0123456"]);
   await audited("customer.add", ["customer", "add", "Beta", "--domain", "beta.pbx.test"]);
   await audited("customer.terminate", ["customer", "terminate", "beta.pbx.test"]);
   await audited("customer.remove", ["customer", "remove", "beta.pbx.test"]);
-  const trail = await withDb((q) => JSON.stringify(q("SELECT * FROM audit_log")));
+  // What an entry says (not its time stamps: a millisecond time can contain "4821" by chance).
+  const trail = await withDb((q) => JSON.stringify(q("SELECT actor, action, detail FROM audit_log")));
   for (const secret of [PW, "zz9-Red-heron-lake", "4821", "9090", "trunk-secret-xyz"])
     assert.not.ok(trail.includes(secret), `${secret} in the audit log`);
 });
@@ -188,6 +217,51 @@ test("--json on every list and show parses, and says what the text says", async 
   const trail = JSON.parse(await ok("audit", "--customer", D, "--limit", "5", "--json"));
   assert.is(trail.length, 5);
   assert.is(trail[0].action, "did.add");
+  // A weak password stored before the policy (only the store can still hold one): the report
+  // names the extension, exit 1 (a check found a fault), and --json says the same.
+  const store = openSqliteStore(db);
+  try {
+    const c = await store.customers.findByDomain(D);
+    await store.extensions.setPassword((await store.extensions.find(c!.id, "201"))!.id, "12345678");
+  } finally {
+    await store.close();
+  }
+  const weak = await run(["extension", "weak-passwords", D, "--json", "--db", db]);
+  assert.is(weak.code, 1, weak.stderr);
+  assert.equal(JSON.parse(weak.stdout), [{ domain: D, extension: "201" }]);
+  const weakText = await run(["extension", "weak-passwords", "--db", db]);
+  assert.match(weakText.stdout, /^201@acme\.pbx\.test\tweak .*\n1 weak password found\n$/);
+  await ok("extension", "passwd", D, "201", "--password", PW);
+  assert.equal(JSON.parse(await ok("extension", "weak-passwords", "--json")), []);
+});
+
+test("a deleted customer's history stays findable; --customer never mixes it with a new one of that domain", async () => {
+  const G = "gone.pbx.test";
+  await ok("customer", "add", "Gone", "--domain", G);
+  const oldId = (JSON.parse(await ok("customer", "show", G, "--json")) as { customer: { id: number } })
+    .customer.id;
+  await ok("suspend", G, "--non-payment", "--reason", "unpaid");
+  await ok("customer", "remove", G);
+  await ok("customer", "add", "Gone again", "--domain", G);
+  const actions = (out: string) =>
+    (JSON.parse(out) as AuditEntry[]).map((e) => [e.customerId === oldId ? "old" : "new", e.action]);
+  assert.equal(actions(await ok("audit", "--customer", G, "--json")), [["new", "customer.add"]]);
+  assert.equal(actions(await ok("audit", "--customer", G, "--include-deleted", "--json")), [
+    ["new", "customer.add"],
+    ["old", "customer.remove"],
+    ["old", "customer.suspend"],
+    ["old", "customer.add"],
+  ]);
+  assert.equal(actions(await ok("audit", "--customer-id", String(oldId), "--json")), [
+    ["old", "customer.remove"],
+    ["old", "customer.suspend"],
+    ["old", "customer.add"],
+  ]);
+  assert.match(
+    await ok("audit", "--customer-id", String(oldId), "--limit", "1"),
+    new RegExp(`\tcustomer #${oldId}\t`),
+  );
+  await ok("customer", "remove", G);
 });
 
 test("bad input: exit 2, one line naming the flag or field and the value, nothing written", async () => {
@@ -239,6 +313,17 @@ test("bad input: exit 2, one line naming the flag or field and the value, nothin
     [["carrier", "route", "op9", "33x"], /prefix must be E\.164 digits .* got "33x"/],
     [["carrier", "remove", "op9"], /no carrier "op9"/],
     [["audit", "--limit", "0"], /--limit: expected 1 to 10000, got "0"/],
+    [["audit", "--customer-id", "x1"], /--customer-id: expected a customer id .* got "x1"/],
+    [["audit", "--customer", D, "--customer-id", "1"], /--customer and --customer-id: give one, not both/],
+    [["audit", "--include-deleted"], /--include-deleted: give --customer DOMAIN too/],
+    [["audit", "--customer", "nobody.test"], /no customer with domain "nobody.test"/],
+    [
+      ["phone", "add", D, "80:5e:c0:12:34:57", "--model", "T99X", "--extension", "201"],
+      /unknown model "T99X"/,
+    ],
+    [["phone", "move", "80:5e:c0:12:34:57", "--extension", "201"], /no phone with MAC 805ec0123457/],
+    [["phone", "remove", "zz"], /malformed MAC/],
+    [["extension", "weak-passwords", "nobody.test"], /no customer with domain "nobody.test"/],
     [["bogus"], /unknown command 'bogus'/],
     [["customer", "add", "X"], /required option '--domain <domain>'/],
     [["customer", "list", "--colour"], /unknown option '--colour'/],

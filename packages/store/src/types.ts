@@ -318,6 +318,11 @@ export interface AuditEntry {
 
 export interface AuditQuery {
   customerId?: number;
+  /**
+   * Entries naming this customer domain (`detail.customer`), whatever the customer's id: a
+   * deleted customer's history, and its successor's of the same domain. Not indexed (a scan).
+   */
+  domain?: string;
   since?: number;
   limit?: number;
 }

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { RouteContext } from "../context.js";
-import type { PhoneOperations } from "../phone-operations.js";
+import type { PhoneService } from "../phone-service.js";
 import { domainParams, errors } from "../schemas.js";
 
 const phoneSchema = {
@@ -47,22 +47,12 @@ const resyncSchema = {
   },
 } as const;
 
-async function audit(
-  ctx: RouteContext,
-  req: FastifyRequest,
-  action: string,
-  customerId: number | null,
-  detail: unknown,
-): Promise<void> {
-  await ctx.store.audit.append({ actor: req.actor, action, customerId, detail });
-}
-
-/** The phone inventory (provisioning) and remote resync (check-sync NOTIFY). */
-export function phoneRoutes(app: FastifyInstance, ctx: RouteContext, phones: PhoneOperations): void {
+/** The phone inventory (provisioning) and remote resync (check-sync NOTIFY), through the operations layer. */
+export function phoneRoutes(app: FastifyInstance, ctx: RouteContext, phones: PhoneService): void {
   app.get<{ Params: { domain: string } }>(
     "/customers/:domain/phones",
     { schema: { params: domainParams, response: { 200: { type: "array", items: phoneSchema }, ...errors } } },
-    async (req) => phones.list(req.params.domain),
+    async (req) => ctx.ops.phones.list(req.params.domain),
   );
 
   app.post<{
@@ -97,17 +87,16 @@ export function phoneRoutes(app: FastifyInstance, ctx: RouteContext, phones: Pho
         },
       },
     },
-    async (req, reply) => {
-      const added = await phones.add({ domain: req.params.domain, ...req.body });
-      await audit(ctx, req, "phone.add", await phones.customerOf(added.phone.mac), {
-        mac: added.phone.mac,
-        model: added.phone.model,
-        lines: added.phone.lines,
-        blf: added.phone.blf,
-        newPasswords: added.newPasswords,
-      });
-      return reply.code(201).send(added);
-    },
+    async (req, reply) =>
+      reply.code(201).send(
+        await ctx.ops.phones.add(req.actor, {
+          domain: req.params.domain,
+          mac: req.body.mac,
+          model: req.body.model,
+          extensions: req.body.extensions,
+          ...(req.body.blf !== undefined && { blf: req.body.blf }),
+        }),
+      ),
   );
 
   app.post<{ Params: { mac: string }; Body: { extensions: string[]; blf?: string[] } }>(
@@ -130,40 +119,18 @@ export function phoneRoutes(app: FastifyInstance, ctx: RouteContext, phones: Pho
         },
       },
     },
-    async (req) => {
-      const moved = await phones.move(req.params.mac, req.body);
-      await audit(ctx, req, "phone.move", await phones.customerOf(moved.phone.mac), {
-        mac: moved.phone.mac,
-        lines: moved.phone.lines,
-        blf: moved.phone.blf,
-        newPasswords: moved.newPasswords,
-      });
-      return moved;
-    },
+    async (req) => ctx.ops.phones.move(req.actor, req.params.mac, req.body),
   );
 
   app.delete<{ Params: { mac: string } }>(
     "/phones/:mac",
     { schema: { params: macParams, response: { 200: phoneSchema, ...errors } } },
-    async (req) => {
-      const customerId = await phones.customerOf(req.params.mac);
-      const removed = await phones.remove(req.params.mac);
-      await audit(ctx, req, "phone.remove", customerId, { mac: removed.mac, model: removed.model });
-      return removed;
-    },
+    async (req) => ctx.ops.phones.remove(req.actor, req.params.mac),
   );
 
   app.post<{ Params: { mac: string } }>(
     "/phones/:mac/resync",
     { schema: { params: macParams, response: { 200: resyncSchema, ...errors } } },
-    async (req) => {
-      const result = await phones.resync(req.params.mac);
-      await audit(ctx, req, "phone.resync", await phones.customerOf(result.mac), {
-        mac: result.mac,
-        event: result.event,
-        outcomes: result.attempts.map((a) => a.outcome),
-      });
-      return result;
-    },
+    async (req) => ctx.ops.phones.resync(req.actor, req.params.mac, (phone) => phones.resync(phone)),
   );
 }

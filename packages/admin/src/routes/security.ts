@@ -1,15 +1,6 @@
-import type { Ban } from "@centrex/guard";
-import type { Store } from "@centrex/store";
 import type { FastifyInstance } from "fastify";
-import { ApiError } from "../errors.js";
+import type { RouteContext } from "../context.js";
 import { errors } from "../schemas.js";
-
-/** What the routes need of the SIP side's guard. */
-export interface BanControl {
-  list(): Ban[];
-  clear(address?: string): number;
-  banManually(address: string, minutes: number, detail?: string): Ban;
-}
 
 const banSchema = {
   type: "object",
@@ -29,66 +20,30 @@ const addressParams = {
   properties: { address: { type: "string", minLength: 2, maxLength: 45 } },
 } as const;
 
-function view(b: Ban) {
-  return { ...b, since: new Date(b.since).toISOString(), until: new Date(b.until).toISOString() };
-}
-
-function checkAddress(address: string): void {
-  if (!/^[0-9a-fA-F.:]+$/.test(address)) {
-    throw new ApiError(400, "invalid", `not an IP address: ${address}`, "address");
-  }
-}
+const cleared = {
+  200: { type: "object", properties: { cleared: { type: "integer" } } },
+  ...errors,
+} as const;
 
 /**
  * Sources the SIP side refuses to answer: GET lists the bans in force, DELETE lifts one (or
- * all), POST bans by hand. Changes are audited.
+ * all), POST bans by hand. Changes go through the operations layer (checks, audit).
  */
-export function securityRoutes(app: FastifyInstance, bans: BanControl, store: Store): void {
+export function securityRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get(
     "/security/bans",
     { schema: { response: { 200: { type: "array", items: banSchema }, ...errors } } },
-    async () => bans.list().map(view),
+    async () => ctx.ops.bans.list(),
   );
 
-  app.delete(
-    "/security/bans",
-    {
-      schema: {
-        response: { 200: { type: "object", properties: { cleared: { type: "integer" } } }, ...errors },
-      },
-    },
-    async (req) => {
-      const cleared = bans.clear();
-      await store.audit.append({
-        actor: req.actor,
-        action: "security.ban-clear",
-        customerId: null,
-        detail: { cleared },
-      });
-      return { cleared };
-    },
-  );
+  app.delete("/security/bans", { schema: { response: cleared } }, async (req) => ({
+    cleared: await ctx.ops.bans.clear(req.actor),
+  }));
 
   app.delete<{ Params: { address: string } }>(
     "/security/bans/:address",
-    {
-      schema: {
-        params: addressParams,
-        response: { 200: { type: "object", properties: { cleared: { type: "integer" } } }, ...errors },
-      },
-    },
-    async (req) => {
-      checkAddress(req.params.address);
-      const cleared = bans.clear(req.params.address);
-      if (cleared === 0) throw new ApiError(404, "not_found", `no ban on ${req.params.address}`);
-      await store.audit.append({
-        actor: req.actor,
-        action: "security.ban-clear",
-        customerId: null,
-        detail: { address: req.params.address },
-      });
-      return { cleared };
-    },
+    { schema: { params: addressParams, response: cleared } },
+    async (req) => ({ cleared: await ctx.ops.bans.clear(req.actor, req.params.address) }),
   );
 
   app.post<{ Params: { address: string }; Body: { minutes: number } }>(
@@ -105,16 +60,7 @@ export function securityRoutes(app: FastifyInstance, bans: BanControl, store: St
         response: { 201: banSchema, ...errors },
       },
     },
-    async (req, reply) => {
-      checkAddress(req.params.address);
-      const ban = bans.banManually(req.params.address, req.body.minutes);
-      await store.audit.append({
-        actor: req.actor,
-        action: "security.ban",
-        customerId: null,
-        detail: { address: ban.address, minutes: req.body.minutes },
-      });
-      return reply.code(201).send(view(ban));
-    },
+    async (req, reply) =>
+      reply.code(201).send(await ctx.ops.bans.add(req.actor, req.params.address, req.body.minutes)),
   );
 }

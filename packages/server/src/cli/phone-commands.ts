@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Operations, PhoneView } from "@centrex/operations";
 import {
   defaultSealKeyPath,
   loadSealKey,
@@ -6,7 +7,7 @@ import {
   PhoneInventory,
   ProvisioningError,
 } from "@centrex/provisioning";
-import type { Phone, Store } from "@centrex/store";
+import type { Store } from "@centrex/store";
 import type { Command } from "commander";
 import { print } from "./output.js";
 import {
@@ -20,7 +21,7 @@ import {
   jsonOption,
   output,
   reportExpected,
-  withStore,
+  withOps,
 } from "./store-command.js";
 
 /*
@@ -60,8 +61,13 @@ async function inventoryOf(store: Store, o: DbOptions): Promise<PhoneInventory> 
   return new PhoneInventory(store, catalog, key);
 }
 
-async function audit(store: Store, o: ChangeOptions, action: string, customerId: number, detail: unknown) {
-  await store.audit.append({ actor: cliActor(o), action, customerId, detail });
+/** The operations layer with this node's phone inventory: every phone change checked, in one transaction, audited. */
+function withPhones(o: DbOptions, fn: (ops: Operations) => Promise<void>): Promise<void> {
+  return withOps(
+    o,
+    (ops) => cli(() => fn(ops)),
+    async (store) => ({ phones: await inventoryOf(store, o) }),
+  );
 }
 
 /** Provisioning's input errors are the CLI's usage errors: one line, exit 2. */
@@ -74,9 +80,9 @@ async function cli<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function describe(p: Phone, domain: string): string {
-  const blf = p.blf.length === 0 ? "" : `\tblf ${p.blf.map((k) => k.number).join(",")}`;
-  return `${p.mac}\t${p.model}\t${domain}\tlines ${p.lines.map((k) => k.number).join(",") || "-"}${blf}`;
+function describe(p: PhoneView): string {
+  const blf = p.blf.length === 0 ? "" : `\tblf ${p.blf.join(",")}`;
+  return `${p.mac}\t${p.model}\t${p.domain}\tlines ${p.lines.join(",") || "-"}${blf}`;
 }
 
 function keyOptions(cmd: Command): Command {
@@ -94,73 +100,59 @@ export function registerPhoneCommands(program: Command): void {
   const phone = program.command("phone").description("desk phones: inventory, provisioning, remote resync");
 
   keyOptions(
-    dbOptions(phone.command("add <domain> <mac>").description("add a phone to a customer's inventory")),
+    changeOptions(phone.command("add <domain> <mac>").description("add a phone to a customer's inventory")),
   )
     .requiredOption("--model <model>", "phone model (e.g. T46S, VVX450, D785, GRP2614)")
-    .action((domain: string, mac: string, o: DbOptions & KeyOptions & { model: string }) =>
-      withStore(o, (store) =>
-        cli(async () => {
-          const added = await (await inventoryOf(store, o)).add({
-            domain,
-            mac,
-            model: o.model,
-            extensions: o.extension,
-            blf: o.blf,
-          });
-          const c = await store.customers.get(added.phone.customerId);
-          await audit(store, o, "phone.add", c.id, {
-            mac: added.phone.mac,
-            model: added.phone.model,
-            newPasswords: added.newPasswords,
-          });
-          print(`phone ${describe(added.phone, c.domain)}`);
-          print(`provisioning user ${added.phone.mac} password ${added.credential} (shown once)`);
-          for (const n of added.newPasswords)
-            print(`extension ${n}@${c.domain}: new SIP password set; the phone receives it by provisioning`);
-        }),
-      ),
+    .action((domain: string, mac: string, o: ChangeOptions & KeyOptions & { model: string }) =>
+      withPhones(o, async (ops) => {
+        const added = await ops.phones.add(cliActor(o), {
+          domain,
+          mac,
+          model: o.model,
+          extensions: o.extension,
+          blf: o.blf,
+        });
+        const p = added.phone;
+        print(`phone ${describe(p)}`);
+        print(`provisioning user ${p.mac} password ${added.credential} (shown once)`);
+        for (const n of added.newPasswords)
+          print(`extension ${n}@${p.domain}: new SIP password set; the phone receives it by provisioning`);
+      }),
     );
 
   jsonOption(dbOptions(phone.command("list <domain>").description("list a customer's phones"))).action(
     (domain: string, o: DbOptions & { json?: boolean }) =>
-      withStore(o, (store) =>
-        cli(async () => {
-          const { customer, phones } = await (await inventoryOf(store, o)).list(domain);
-          // The provisioning credential's hash stays in the store, as in the API's answers.
-          const shown = phones.map(({ credentialHash: _hash, ...p }) => p);
-          output(o, shown, () => {
-            for (const p of phones) print(describe(p, customer.domain));
-          });
-        }),
-      ),
+      withPhones(o, async (ops) => {
+        // As the API shows them: keys by extension number, never the provisioning credential's hash.
+        const phones = await ops.phones.list(domain);
+        output(o, phones, () => {
+          for (const p of phones) print(describe(p));
+        });
+      }),
   );
 
   changeOptions(phone.command("remove <mac>").description("remove a phone from the inventory")).action(
     (mac: string, o: ChangeOptions) =>
-      withStore(o, (store) =>
-        cli(async () => {
-          const p = await (await inventoryOf(store, o)).remove(mac);
-          await audit(store, o, "phone.remove", p.customerId, { mac: p.mac, model: p.model });
-          print(`phone ${p.mac} removed`);
-        }),
-      ),
+      withPhones(o, async (ops) => {
+        const p = await ops.phones.remove(cliActor(o), mac);
+        print(`phone ${p.mac} removed`);
+      }),
   );
 
   keyOptions(
-    dbOptions(phone.command("move <mac>").description("point a phone's keys at other extensions")),
-  ).action((mac: string, o: DbOptions & KeyOptions) =>
-    withStore(o, (store) =>
-      cli(async () => {
-        const moved = await (await inventoryOf(store, o)).move(mac, {
-          extensions: o.extension,
-          ...(o.blf.length > 0 && { blf: o.blf }),
-        });
-        const c = await store.customers.get(moved.phone.customerId);
-        print(`phone ${describe(moved.phone, c.domain)}`);
-        for (const n of moved.newPasswords)
-          print(`extension ${n}@${c.domain}: new SIP password set; the phone receives it by provisioning`);
-      }),
-    ),
+    changeOptions(phone.command("move <mac>").description("point a phone's keys at other extensions")),
+  ).action((mac: string, o: ChangeOptions & KeyOptions) =>
+    withPhones(o, async (ops) => {
+      const moved = await ops.phones.move(cliActor(o), mac, {
+        extensions: o.extension,
+        ...(o.blf.length > 0 && { blf: o.blf }),
+      });
+      print(`phone ${describe(moved.phone)}`);
+      for (const n of moved.newPasswords)
+        print(
+          `extension ${n}@${moved.phone.domain}: new SIP password set; the phone receives it by provisioning`,
+        );
+    }),
   );
 
   phone

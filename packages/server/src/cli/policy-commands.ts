@@ -216,20 +216,37 @@ export function registerPolicyCommands(program: Command): void {
       program
         .command("audit")
         .description("the audit log of changes, newest first: who, when, what, before and after")
-        .option("--customer <domain>", "only this customer's entries")
+        .option("--customer <domain>", "only the entries of the customer that has this domain now")
+        .option(
+          "--include-deleted",
+          "with --customer: also the entries of deleted customers that had the domain",
+        )
+        .option("--customer-id <id>", "only this customer's entries, by id (a deleted customer's too)")
         .option("--limit <n>", "at most this many entries (1-10000)", "50"),
     ),
-  ).action((o: ListOptions & { customer?: string; limit: string }) =>
-    withOps(o, async (ops) => {
-      if (!/^[1-9][0-9]{0,4}$/.test(o.limit))
-        throw new CliError(`--limit: expected 1 to 10000, got "${o.limit}"`);
-      const list = await ops.audit({
-        limit: Number(o.limit),
-        ...(o.customer !== undefined && { customer: o.customer }),
-      });
-      output(o, list, () => {
-        for (const e of list) print(`${when(e.at)}\t${e.actor}\t${e.action}\t${JSON.stringify(e.detail)}`);
-      });
-    }),
+  ).action(
+    (o: ListOptions & { customer?: string; customerId?: string; includeDeleted?: boolean; limit: string }) =>
+      withOps(o, async (ops) => {
+        if (!/^[1-9][0-9]{0,4}$/.test(o.limit))
+          throw new CliError(`--limit: expected 1 to 10000, got "${o.limit}"`);
+        if (o.customerId !== undefined && !/^[1-9][0-9]{0,14}$/.test(o.customerId))
+          throw new CliError(`--customer-id: expected a customer id (a whole number), got "${o.customerId}"`);
+        if (o.customerId !== undefined && o.customer !== undefined)
+          throw new CliError("--customer and --customer-id: give one, not both");
+        if (o.includeDeleted === true && o.customer === undefined)
+          throw new CliError("--include-deleted: give --customer DOMAIN too");
+        const list = await ops.audit({
+          limit: Number(o.limit),
+          ...(o.customer !== undefined && { customer: o.customer }),
+          ...(o.customerId !== undefined && { customerId: Number(o.customerId) }),
+          ...(o.includeDeleted === true && { includeDeleted: true }),
+        });
+        output(o, list, () => {
+          for (const e of list)
+            print(
+              `${when(e.at)}\t${e.actor}\t${e.action}\t${e.customerId === null ? "-" : `customer #${e.customerId}`}\t${JSON.stringify(e.detail)}`,
+            );
+        });
+      }),
   );
 }

@@ -70,32 +70,37 @@ export function registerSecurityCommands(program: Command): void {
 
   const ext = program.commands.find((c) => c.name() === "extension");
   if (ext === undefined) throw new Error("register the extension commands first");
-  dbOptions(
-    ext
-      .command("weak-passwords [domain]")
-      .description(
-        "report extensions whose password is a common or keypad one (checked against the stored HA1)",
-      ),
-  ).action((domain: string | undefined, o: DbOptions) =>
+  jsonOption(
+    dbOptions(
+      ext
+        .command("weak-passwords [domain]")
+        .description(
+          "report extensions whose password is a common or keypad one (checked against the stored HA1); exit 1 if any",
+        ),
+    ),
+  ).action((domain: string | undefined, o: DbOptions & { json?: boolean }) =>
     withStore(o, async (store) => {
       const customers =
         domain === undefined ? await store.customers.list() : [await customerByDomain(store, domain)];
-      let weak = 0;
+      const weak: { domain: string; extension: string }[] = [];
       for (const c of customers) {
         for (const e of await store.extensions.listByCustomer(c.id)) {
           const creds = await store.extensions.findCredentials(c.domain, e.number);
           const ha1 = creds?.ha1Md5;
           if (ha1 == null) continue;
-          const hit = weakCandidates(e.number).find((p) => md5Ha1(e.number, c.domain, p) === ha1);
-          if (hit === undefined) continue;
-          weak++;
-          print(
-            `${e.number}@${c.domain}\tweak (a common or keypad password): change it with extension passwd`,
-          );
+          if (weakCandidates(e.number).some((p) => md5Ha1(e.number, c.domain, p) === ha1))
+            weak.push({ domain: c.domain, extension: e.number });
         }
       }
-      print(`${weak} weak password${weak === 1 ? "" : "s"} found`);
-      if (weak > 0) process.exitCode = 1;
+      // Which password matched is not said: the report names whom to fix, not how to log in.
+      output(o, weak, () => {
+        for (const w of weak)
+          print(
+            `${w.extension}@${w.domain}\tweak (a common or keypad password): change it with extension passwd`,
+          );
+        print(`${weak.length} weak password${weak.length === 1 ? "" : "s"} found`);
+      });
+      if (weak.length > 0) process.exitCode = 1;
     }),
   );
 }

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import type { Operations } from "@centrex/operations";
+import type { Operations, OperationsOptions } from "@centrex/operations";
 import { openSqliteStore, type Store, StoreError } from "@centrex/store";
 import type { Command } from "commander";
 import { EXIT_USAGE, printError, printJson } from "./output.js";
@@ -119,8 +119,15 @@ export function cliActor(o: ChangeOptions): string {
   return by ? `cli:${login} for ${by}` : `cli:${login}`;
 }
 
-/** Like withStore, with the operations layer (rules + audit) every tenant change goes through. */
-export async function withOps(o: DbOptions, fn: (ops: Operations) => Promise<void>): Promise<void> {
+/**
+ * Like withStore, with the operations layer (rules + audit) every tenant change goes through;
+ * `parts` adds what some families need (the phone inventory).
+ */
+export async function withOps(
+  o: DbOptions,
+  fn: (ops: Operations) => Promise<void>,
+  parts?: (store: Store) => Promise<Partial<OperationsOptions>>,
+): Promise<void> {
   await withStore(o, async (store) => {
     const [{ Operations }, { loadNumberingPlan }] = await Promise.all([
       import("@centrex/operations"),
@@ -131,7 +138,8 @@ export async function withOps(o: DbOptions, fn: (ops: Operations) => Promise<voi
       const { loadConfigFile } = await import("../config/load.js");
       planPath = loadConfigFile(o.config).dialplan.numberingPlan;
     }
-    await fn(new Operations(store, { plan: loadNumberingPlan(planPath) }));
+    const extra = parts === undefined ? {} : await parts(store);
+    await fn(new Operations(store, { ...extra, plan: loadNumberingPlan(planPath) }));
   });
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type AdminApi, type NodeMonitor, type PhoneOperations, startAdminApi } from "@centrex/admin";
+import { type AdminApi, type NodeMonitor, type PhoneService, startAdminApi } from "@centrex/admin";
 import { loadLedgerKey, parseTariffBook } from "@centrex/billing";
 import type { NumberingPlan } from "@centrex/dialplan";
 import type { SourceGuard } from "@centrex/guard";
@@ -15,7 +15,7 @@ export async function startAdmin(
   logger: Logger,
   numberingPlan: NumberingPlan,
   guard?: SourceGuard,
-  phones?: PhoneOperations,
+  phones?: PhoneService,
   monitor?: NodeMonitor,
 ): Promise<AdminApi | undefined> {
   const a = config.admin;

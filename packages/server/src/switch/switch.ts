@@ -24,7 +24,7 @@ import { checkHealth } from "./health.js";
 import { KernelBans } from "./kernel-bans.js";
 import { createMediaController } from "./media.js";
 import { createSwitchMetrics } from "./metrics.js";
-import { phoneOperations } from "./phone-api.js";
+import { phoneService } from "./phone-api.js";
 import { type ProvisioningParts, startProvisioning } from "./provisioning.js";
 import { loadOrCreateSecret } from "./secret.js";
 import { createSourceGuard, enforceInKernel } from "./security.js";
@@ -261,7 +261,7 @@ export class Switch {
       logger,
       policy.data.plan,
       guard,
-      phoneOperations(store, provisioning.inventory, provisioning.resync),
+      phoneService(provisioning.inventory, provisioning.resync),
       monitor,
     );
 

@@ -24,6 +24,7 @@ const toEntry = (r: Row): AuditEntry => ({
 
 interface ListParams {
   customer_id: number | null;
+  domain: string | null;
   since: number;
   limit: number;
 }
@@ -42,7 +43,9 @@ export class SqliteAuditLog implements AuditLog {
     );
     this.#list = db.prepare(
       `SELECT * FROM audit_log
-       WHERE (@customer_id IS NULL OR customer_id = @customer_id) AND at >= @since
+       WHERE (@customer_id IS NULL OR customer_id = @customer_id)
+         AND (@domain IS NULL OR json_extract(detail, '$.customer') = @domain)
+         AND at >= @since
        ORDER BY at DESC, id DESC LIMIT @limit`,
     );
   }
@@ -62,6 +65,7 @@ export class SqliteAuditLog implements AuditLog {
     return this.#list
       .all({
         customer_id: query.customerId ?? null,
+        domain: query.domain ?? null,
         since: query.since ?? 0,
         limit: checkInteger(query.limit ?? 100, "limit", 1, 10_000),
       })
