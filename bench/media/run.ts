@@ -5,11 +5,12 @@
 //   npx tsx bench/media/run.ts --sweep 250,500,1000,1500,2000 --seconds 5     # capacity + charts
 //   npx tsx bench/media/run.ts --clinic flame --calls 300 --seconds 10        # userspace relay profile
 // options: --targets centrex,centrex-kernel,rtpengine[,centrex-workers]  --core 1  --gen-core 0
+//          --workers N (for centrex-workers, default 2)  --netns (run in a namespace of its own)
 //          --no-rt (no SCHED_FIFO)  --out DIR (charts and JSON; default bench/media/results)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { RemoteMediaController } from "@centrex/media";
@@ -36,6 +37,8 @@ const GEN_CORE = opt("gen-core", "0");
 const RT = !flag("no-rt");
 const RT_RELAYS = flag("rt-relays");
 const OUT = opt("out", join(HERE, "results"));
+/** Worker processes of the `centrex-workers` target. */
+const WORKERS = Math.min(8, Math.max(1, Number(opt("workers", "2"))));
 const GEN_PORT = 52_000;
 /** A run whose generator was late by more than this at p99 measured the generator, not the relay. */
 const LATE_LIMIT_MS = 1;
@@ -134,7 +137,7 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers"): Promise<R
     String(base + 5999),
     "--kernel",
     kind === "kernel" ? "auto" : "off",
-    ...(kind === "workers" ? ["--workers", "2"] : []),
+    ...(kind === "workers" ? ["--workers", String(WORKERS)] : []),
   ];
   const cmd =
     CLINIC === "flame"
@@ -173,7 +176,7 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers"): Promise<R
   const names = {
     userspace: "centrex userspace",
     kernel: "centrex kernel (nftables)",
-    workers: "centrex userspace, 2 workers",
+    workers: `centrex userspace, ${WORKERS} worker${WORKERS === 1 ? "" : "s"}`,
   };
   return {
     name: names[kind],
@@ -317,6 +320,8 @@ interface Result {
   /** CPU seconds during the send window: the relay's processes, and the softirq threads. */
   relayCpu: number;
   softirqCpu: number;
+  /** The machine's 1-minute load average at the end of the step (it is shared: others' jobs count). */
+  load1: number;
   loss: number;
   behind: boolean;
 }
@@ -388,6 +393,7 @@ async function runStep(gen: string, relay: Relay, calls: number): Promise<Result
     gen: g,
     relayCpu,
     softirqCpu,
+    load1: loadavg()[0]!,
     loss: g.sent === 0 ? 1 : (g.sent - g.received) / g.sent,
     behind: g.latenessMs.p99 > LATE_LIMIT_MS,
   };
@@ -436,7 +442,7 @@ async function main(): Promise<void> {
         if (t !== "direct") passed.set(t, ok);
         process.stderr.write(
           `  → ${r.target} ${calls} calls: loss ${f(r.loss * 100, 3)} %, p99 ${f(r.gen.latencyMs.p99, 3)} ms, ` +
-            `${f(cpuPerPacket(r, base))} µs/pkt, generator late p99 ${f(r.gen.latenessMs.p99, 3)} ms${r.behind ? " FELL BEHIND" : ""}\n`,
+            `${f(cpuPerPacket(r, base))} µs/pkt, generator late p99 ${f(r.gen.latenessMs.p99, 3)} ms${r.behind ? " FELL BEHIND" : ""}, load ${f(r.load1)}\n`,
         );
       }
     } finally {
@@ -448,8 +454,8 @@ async function main(): Promise<void> {
 
 function report(results: Result[], baselines: Map<number, Result>): void {
   const rows = [
-    "| relay | calls | fwd pkt/s | loss | reord. | latency p50 / p99 / max (ms) | added p99 (ms) | relay CPU-s | CPU µs/pkt | generator late p50 / p99 / max (ms) |",
-    "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
+    "| relay | calls | fwd pkt/s | loss | reord. | latency p50 / p99 / max (ms) | added p99 (ms) | relay CPU-s | CPU µs/pkt | generator late p50 / p99 / max (ms) | load avg |",
+    "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: |",
   ];
   for (const r of results) {
     const base = baselines.get(r.calls);
@@ -459,7 +465,7 @@ function report(results: Result[], baselines: Map<number, Result>): void {
       `| ${r.target} | ${r.calls} | ${Math.round(g.received / g.seconds)} | ${f(r.loss * 100, 3)} % | ${g.reordered} | ` +
         `${f(g.latencyMs.p50, 3)} / ${f(g.latencyMs.p99, 3)} / ${f(g.latencyMs.max, 1)} | ${isBase ? "–" : f(addedP99(r, base), 3)} | ` +
         `${f(r.relayCpu)} | ${isBase ? "–" : f(cpuPerPacket(r, base))} | ` +
-        `${f(g.latenessMs.p50, 3)} / ${f(g.latenessMs.p99, 3)} / ${f(g.latenessMs.max, 2)}${r.behind ? " **FELL BEHIND**" : ""} |`,
+        `${f(g.latenessMs.p50, 3)} / ${f(g.latenessMs.p99, 3)} / ${f(g.latenessMs.max, 2)}${r.behind ? " **FELL BEHIND**" : ""} | ${f(r.load1)} |`,
     );
   }
   const capacity: string[] = [];
@@ -482,7 +488,10 @@ function report(results: Result[], baselines: Map<number, Result>): void {
         `${late > 0 ? ` — generator late (p99 > ${LATE_LIMIT_MS} ms) in ${late} of these steps` : ""}`,
     );
   }
-  const header = `${SECONDS} s per step, relay pinned to core ${RELAY_CORE}, generator (C, sendmmsg/recvmmsg) on core ${GEN_CORE}${RT ? ", generator SCHED_FIFO" : ""}${RT_RELAYS ? ", relays SCHED_FIFO" : ""}, 172-byte RTP every 20 ms each way`;
+  const ns = process.env.CENTREX_BENCH_NETNS
+    ? ` in network namespace ${process.env.CENTREX_BENCH_NETNS} (lo only)`
+    : " on the host's loopback";
+  const header = `${SECONDS} s per step${ns}, relay pinned to core ${RELAY_CORE}, generator (C, sendmmsg/recvmmsg) on core ${GEN_CORE}${RT ? ", generator SCHED_FIFO" : ""}${RT_RELAYS ? ", relays SCHED_FIFO" : ""}, 172-byte RTP every 20 ms each way`;
   const text = `${header}\n\n${rows.join("\n")}\n\nCapacity (largest load of the sweep with loss < 0.1 % and added p99 < ${ADDED_P99_LIMIT_MS} ms):\n${capacity.join("\n")}\n`;
   console.log(`\n${text}`);
   writeFileSync(join(OUT, "results.json"), `${JSON.stringify({ header, results }, null, 2)}\n`);
@@ -519,4 +528,35 @@ function report(results: Result[], baselines: Map<number, Result>): void {
   }
 }
 
-await main();
+/**
+ * `--netns`: the whole bench again inside a network namespace of its own with only `lo` up.
+ * The host's loopback passes every packet through every nftables table on the machine (on this
+ * shared one, other engineers' test switches' ban and forwarding tables): a cost both relays pay
+ * on each send and receive that says nothing about either.
+ */
+function inNetns(): boolean {
+  if (!flag("netns") || process.env.CENTREX_BENCH_NETNS) return false;
+  const ns = `centrex-media-bench-${process.pid}`;
+  const ip = (...a: string[]): void => {
+    const r = spawnSync("ip", a, { stdio: "inherit" });
+    if (r.status !== 0) throw new Error(`ip ${a.join(" ")} failed`);
+  };
+  ip("netns", "add", ns);
+  try {
+    ip("-n", ns, "link", "set", "lo", "up");
+    const r = spawnSync(
+      "ip",
+      ["netns", "exec", ns, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+      {
+        stdio: "inherit",
+        env: { ...process.env, CENTREX_BENCH_NETNS: ns },
+      },
+    );
+    process.exitCode = r.status ?? 1;
+  } finally {
+    spawnSync("ip", ["netns", "del", ns]);
+  }
+  return true;
+}
+
+if (!inNetns()) await main();
