@@ -18,6 +18,7 @@ import { passwordOf } from "./helpers/passwords.js";
 // (RFC 4733), and sees the lamp go off.
 const DOMAIN = "pbx.test";
 const TONE = 1000;
+const OWNER_TONE = 2000;
 const phones = new Set<BaresipPhone>();
 let switchUp: Promise<BaresipSwitch> | undefined;
 
@@ -118,5 +119,61 @@ test("a message left with a 1 kHz tone is played back to the owner, who deletes 
   });
   assert.ok(intro.rms > 0.02, `the prompt before the message is silence (rms ${intro.rms})`);
 });
+
+test("the owner records a greeting with key 5 and #; the next caller hears it; the voicemail hangs up itself", async () => {
+  const { sw, proxy } = await pbx();
+  const a = await BaresipPhone.start({ name: "A2", tone: TONE });
+  const b = await BaresipPhone.start({ name: "B2", tone: OWNER_TONE });
+  phones.add(a).add(b);
+  assert.is(
+    (await a.register({ aor: `sip:201@${DOMAIN}`, password: passwordOf("201"), outboundProxy: proxy })).type,
+    "REGISTER_OK",
+  );
+  assert.is(
+    (await b.register({ aor: `sip:202@${DOMAIN}`, password: passwordOf("202"), outboundProxy: proxy })).type,
+    "REGISTER_OK",
+  );
+
+  // "You have no new messages", the end menu (5 cuts it short), the greeting prompt and tone.
+  await b.dial(`sip:*98@${DOMAIN}`);
+  await b.waitFor("CALL_ESTABLISHED", 10_000);
+  await sleep(2000);
+  await b.sendKeys("5");
+  await sleep(3600 + 2500); // then 2.5 s of B's own tone is the greeting
+  await b.sendKeys("#");
+  // "Greeting saved. Goodbye." and the voicemail's BYE: B never hangs up.
+  await b.waitFor("CALL_CLOSED", 10_000);
+
+  await a.dial(`sip:*97*202@${DOMAIN}`);
+  await a.waitFor("CALL_ESTABLISHED", 10_000);
+  await sleep(3000);
+  await a.hangup(); // before the record tone's end: no message is left
+  await a.waitFor("CALL_CLOSED", 5000);
+  const greeting = longestTone(a.recordedWav(), OWNER_TONE);
+  assert.ok(
+    greeting.seconds >= 1.5,
+    `A should hear B's ${OWNER_TONE} Hz greeting: longest run ${greeting.seconds} s`,
+  );
+  const box = join(dirname(sw.db), "voicemail");
+  const files = readdirSync(box, { recursive: true }).map(String);
+  assert.ok(
+    files.some((f) => f.endsWith("greeting.wav")),
+    `greeting kept: ${files.join(", ")}`,
+  );
+  assert.is(
+    files.filter((f) => /\d+-[0-9a-f]+\.wav$/.test(f)).length,
+    0,
+    "a hang-up during the greeting leaves no message",
+  );
+  await waitForLog(sw.logs, '"event":"voicemail-empty"', 5000);
+});
+
+async function waitForLog(logs: () => string, needle: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!logs().includes(needle)) {
+    if (Date.now() > deadline) throw new Error(`no ${needle} in the switch's log within ${ms} ms`);
+    await sleep(50);
+  }
+}
 
 test.run();

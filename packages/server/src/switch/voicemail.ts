@@ -9,11 +9,23 @@ import type { CentrexConfig } from "../config/schema.js";
 /** The voicemail of a node: its user agent, the proxy's view of it, and the retention sweep. */
 export interface VoicemailParts {
   readonly service: VoicemailService;
-  readonly router: VoicemailRouter;
+  readonly router: VoicemailRouter & VoicemailDeposit;
   stop(): Promise<void>;
 }
 
 const SWEEP_MS = 3_600_000;
+
+/**
+ * Where a call forwarded to "voicemail" goes (no answer, busy, unreachable): the URI the
+ * forwarding rules send the INVITE to, or undefined when the box cannot take a message
+ * (no such extension, box full — the caller then gets the forwarding's own refusal).
+ */
+export interface VoicemailDeposit {
+  depositUri(
+    box: { readonly customerId: number; readonly extension: string },
+    cause: string,
+  ): Promise<string | undefined>;
+}
 
 /**
  * Starts the voicemail service, tells the notifier how full each mailbox is and
@@ -57,7 +69,7 @@ export async function startVoicemail(
     mailbox,
     ...service.target(kind, customerId, mailbox),
   });
-  const router: VoicemailRouter = {
+  const router: VoicemailRouter & VoicemailDeposit = {
     async dialled(customerId, callerExtension, dialled) {
       const code = parseVoicemailCode(dialled);
       if (code === undefined) return undefined;
@@ -67,6 +79,19 @@ export async function startVoicemail(
       return route("deposit", customerId, code.extension);
     },
     deposit: (customerId, extension) => route("deposit", customerId, extension),
+    async depositUri(box, cause) {
+      const ext = await store.extensions.find(box.customerId, box.extension);
+      if (ext === undefined) return undefined;
+      const { newMessages, oldMessages } = await mailboxes.counts(box.customerId, box.extension);
+      if (newMessages + oldMessages >= c.maxMessages) {
+        logger.warn(
+          { event: "voicemail-full", customerId: box.customerId, extension: box.extension, cause },
+          "mailbox full",
+        );
+        return undefined;
+      }
+      return service.target("deposit", box.customerId, box.extension).contact;
+    },
   };
   return {
     service,
