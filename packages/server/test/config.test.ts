@@ -121,6 +121,20 @@ test("the advertised address: configured, else a specific listener's, else an ex
   const wildcard = advertisedAddress(validateConfig({}));
   // Never the wildcard itself: phones would send their answers nowhere.
   assert.ok(wildcard !== undefined && wildcard !== "0.0.0.0" && wildcard.length > 0);
+  // A pair with a service address on a wildcard listener: whichever node is active holds it.
+  const pair = (serviceAddress: Record<string, string>) =>
+    advertisedAddress(
+      validateConfig({
+        failover: {
+          role: "standby",
+          secret: "s".repeat(16),
+          peer: { name: "b", host: "192.0.2.2" },
+          serviceAddress,
+        },
+      }),
+    );
+  assert.is(pair({ ipv4: "192.0.2.10/24", ipv6: "2001:db8::10/64" }), "192.0.2.10");
+  assert.is(pair({ ipv6: "2001:db8::10/64" }), "2001:db8::10");
 });
 
 test.run();
