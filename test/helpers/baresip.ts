@@ -32,6 +32,8 @@ export interface BaresipEvent {
   peeruri?: string;
   id?: string;
   param?: string;
+  /** When the test received it (ms since the epoch). */
+  receivedAt?: number;
   [key: string]: unknown;
 }
 
@@ -420,7 +422,7 @@ export class BaresipPhone {
       return;
     }
     if (m.event === true) {
-      const e = m as unknown as BaresipEvent;
+      const e = { ...(m as unknown as BaresipEvent), receivedAt: Date.now() };
       this.events.push(e);
       for (const w of this.#waiters) {
         if (w.match(e)) {

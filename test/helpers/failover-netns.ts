@@ -19,7 +19,8 @@ function ip(...args: string[]): void {
 }
 
 /**
- * `PREFIX-ph` with bridge `lan` (the phones' 10.99.0.1/24, fd99::1/64), `PREFIX-a` and
+ * `PREFIX-ph` with bridge `lan` (the phones' 10.99.0.1/24, fd99::1/64, and a carrier's
+ * 10.99.0.4/24), `PREFIX-a` and
  * `PREFIX-b` with `lan0` at 10.99.0.2 / 10.99.0.3 (fd99::2 / fd99::3). Every namespace has lo up.
  */
 export function createPairNetns(prefix: string): PairNetns {
@@ -37,6 +38,8 @@ export function createPairNetns(prefix: string): PairNetns {
     ip("-n", names.phones, "link", "set", "lan", "up");
     ip("-n", names.phones, "addr", "add", "10.99.0.1/24", "dev", "lan");
     ip("-n", names.phones, "addr", "add", "fd99::1/64", "dev", "lan", "nodad");
+    // A carrier on the same LAN (its own address: the switch knows carriers by address).
+    ip("-n", names.phones, "addr", "add", "10.99.0.4/24", "dev", "lan");
     for (const [node, n, host] of [
       ["a", names.a, 2],
       ["b", names.b, 3],
