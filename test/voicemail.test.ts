@@ -139,7 +139,7 @@ test("the owner records a greeting with key 5 and #; the next caller hears it; t
   await b.waitFor("CALL_ESTABLISHED", 10_000);
   await sleep(2000);
   await b.sendKeys("5");
-  await sleep(3600 + 2500); // then 2.5 s of B's own tone is the greeting
+  await sleep(3600 + 3500); // then ~3.5 s of B's own tone is the greeting
   await b.sendKeys("#");
   // "Greeting saved. Goodbye." and the voicemail's BYE: B never hangs up.
   await b.waitFor("CALL_CLOSED", 10_000);

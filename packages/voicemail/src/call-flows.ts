@@ -87,9 +87,9 @@ export async function retrieveFlow(ctx: FlowContext): Promise<void> {
           silence(300),
         ]),
   );
+  // Keys pressed ahead (during a prompt) are kept: a user who knows the menu need not wait.
   for (const msg of messages) {
     if (media.closed) return;
-    media.clearKeys();
     let outcome = await media.play(await mailboxes.audio(msg), { interruptible: true });
     if (outcome.kind === "done")
       outcome = await media.play(concat([silence(300), prompts.get("message-menu")]), {
@@ -113,7 +113,6 @@ export async function retrieveFlow(ctx: FlowContext): Promise<void> {
     }
   }
   if (media.closed) return;
-  media.clearKeys();
   const end = await media.play(prompts.get("end-menu"), { interruptible: true });
   if (end.kind === "closed") return;
   const key = end.kind === "key" ? end.key : await media.nextKey(ctx.keyTimeoutMs);
