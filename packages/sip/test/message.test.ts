@@ -323,6 +323,60 @@ test("createResponse copies Via/From/To/Call-ID/CSeq and adds the To tag", () =>
   assert.is(reasonPhrase(499), "Client Error");
 });
 
+test("createResponse writes the message object with its bytes: it reads back as the same message parsed", () => {
+  const m = req(INVITE);
+  const cases: SipResponse[] = [
+    createResponse(m, 401, undefined, {
+      headers: [["WWW-Authenticate", 'Digest realm="a.pbx.test", nonce="n"']],
+    }),
+    createResponse(m, 200, "OK", {
+      headers: [
+        ["Contact", "<sip:201@127.0.0.1:5070>;expires=3600"],
+        ["Contact", "<sip:201@127.0.0.2:5070>;expires=60;q=0.5"],
+        ["Date", "Sat, 05 Dec 2026 13:00:00 GMT"],
+      ],
+      body: Buffer.from(SDP),
+      contentType: "application/sdp",
+    }),
+    // Non-ASCII (a display name, a reason phrase): byte offsets differ from character offsets.
+    createResponse(req(Buffer.from(INVITE.toString().replace("To: Bob", 'To: "Bébé"'))), 180, "Sonne à côté"),
+  ];
+  for (const r of cases) {
+    const again = parseMessage(r.toBuffer()) as SipResponse;
+    assert.is(r.status, again.status);
+    assert.is(r.reason, again.reason);
+    assert.equal(r.getAll("via"), again.getAll("via"));
+    for (const h of [
+      "from",
+      "to",
+      "call-id",
+      "cseq",
+      "contact",
+      "content-type",
+      "content-length",
+      "www-authenticate",
+    ]) {
+      assert.equal(r.getAll(h), again.getAll(h), h);
+    }
+    assert.equal(
+      r.contact.map((c) => c.uri.raw),
+      again.contact.map((c) => c.uri.raw),
+    );
+    assert.is(r.to.params.get("tag"), again.to.params.get("tag"));
+    assert.is(r.body.toString("latin1"), again.body.toString("latin1"));
+    assert.equal(r.cseq, again.cseq);
+    // Edits re-serialise from the written offsets.
+    const edited = r.clone();
+    edited.set("server", "centrex");
+    const back = parseMessage(edited.toBuffer()) as SipResponse;
+    assert.is(back.get("server"), "centrex");
+    assert.is(back.get("to"), again.get("to"));
+    assert.is(back.body.toString("latin1"), again.body.toString("latin1"));
+  }
+  assert.is(cases[2]?.reason, "Sonne à côté");
+  assert.is(cases[2]?.to.displayName, "Bébé");
+});
+
 test("createResponse tags every response but a 100 (§8.2.6.2): one tag per request, stable", () => {
   const m = req(INVITE);
   const busy = createResponse(m, 486);

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { SipParseError } from "./errors.js";
 import { headerKey } from "./header-names.js";
+import { SipResponseImpl } from "./message.js";
+import { bytesOf, HeadWriter } from "./outgoing.js";
 import { parseMessage, scanPartial } from "./parse.js";
 import { reasonPhrase } from "./reason-phrases.js";
 import type { SipRequest, SipResponse } from "./types.js";
@@ -76,6 +78,31 @@ export function isAckOfLocalResponse(ack: SipRequest): boolean {
   return tag === responseTag(topVia, ack.get("from"), ack.get("call-id"), `${ack.cseq.seq} INVITE`);
 }
 
+function writeHead(
+  status: number,
+  reason: string,
+  vias: readonly string[],
+  from: string | undefined,
+  to: string | undefined,
+  callId: string | undefined,
+  cseq: string | undefined,
+  toTag: string | undefined,
+  opts: ResponseOptions | undefined,
+  bodyLength: number,
+): HeadWriter {
+  const w = new HeadWriter(`SIP/2.0 ${status} ${cleanPhrase(reason)}`);
+  for (const v of vias) w.add("Via", v);
+  if (from !== undefined) w.add("From", from);
+  if (to !== undefined) w.add("To", toTag !== undefined && !hasTag(to) ? `${to};tag=${toTag}` : to);
+  if (callId !== undefined) w.add("Call-ID", callId);
+  if (cseq !== undefined) w.add("CSeq", cseq);
+  if (opts?.headers) for (const [n, v] of opts.headers) w.add(n, v);
+  if (opts?.contentType !== undefined) w.add("Content-Type", opts.contentType);
+  w.add("Content-Length", String(bodyLength));
+  w.end();
+  return w;
+}
+
 function build(
   status: number,
   reason: string,
@@ -87,18 +114,14 @@ function build(
   toTag: string | undefined,
   opts: ResponseOptions | undefined,
 ): Buffer {
-  let head = `SIP/2.0 ${status} ${cleanPhrase(reason)}\r\n`;
-  for (const v of vias) head += `Via: ${v}\r\n`;
-  if (from !== undefined) head += `From: ${from}\r\n`;
-  if (to !== undefined) head += `To: ${to}${toTag !== undefined && !hasTag(to) ? `;tag=${toTag}` : ""}\r\n`;
-  if (callId !== undefined) head += `Call-ID: ${callId}\r\n`;
-  if (cseq !== undefined) head += `CSeq: ${cseq}\r\n`;
-  if (opts?.headers) for (const [n, v] of opts.headers) head += `${n}: ${v}\r\n`;
-  const body = opts?.body ?? Buffer.alloc(0);
-  if (opts?.contentType !== undefined) head += `Content-Type: ${opts.contentType}\r\n`;
-  head += `Content-Length: ${body.length}\r\n\r\n`;
-  return body.length > 0 ? Buffer.concat([Buffer.from(head, "utf8"), body]) : Buffer.from(head, "utf8");
+  const body = opts?.body ?? EMPTY;
+  return bytesOf(
+    writeHead(status, reason, vias, from, to, callId, cseq, toTag, opts, body.length).text,
+    body,
+  );
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Build a response to `req` per RFC 3261 §8.2.6: all Via values in order, From, To, Call-ID and
@@ -116,7 +139,8 @@ export function createResponse(
   const callId = req.get("call-id");
   const cseq = req.get("cseq");
   const toTag = opts?.toTag ?? (status > 100 ? responseTag(vias[0], from, callId, cseq) : undefined);
-  const bytes = build(
+  const body = opts?.body ?? EMPTY;
+  const w = writeHead(
     status,
     reason ?? reasonPhrase(status),
     vias,
@@ -126,8 +150,26 @@ export function createResponse(
     cseq,
     toTag,
     opts,
+    body.length,
   );
-  return parseMessage(bytes) as SipResponse;
+  const bytes = bytesOf(w.text, body);
+  // Anything unusual (non-ASCII text, a line break in a given value): the parser's checks and
+  // offsets, as before. Otherwise the message is made from what was just written.
+  if (!w.plain(bytes, body)) return parseMessage(bytes) as SipResponse;
+  const res = new SipResponseImpl(
+    bytes,
+    0,
+    w.startLineEnd,
+    w.table(),
+    w.text.length,
+    bytes.length,
+    status,
+    w.text.slice(12, w.startLineEnd - 2),
+    "SIP/2.0",
+  );
+  res.ascii = true;
+  res.contentLengthCache = body.length;
+  return res;
 }
 
 /**

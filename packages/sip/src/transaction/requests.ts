@@ -1,11 +1,13 @@
 import { parseMessage } from "../message/index.js";
+import { SipRequestImpl } from "../message/message.js";
+import { HeadWriter } from "../message/outgoing.js";
 import type { SipRequest, SipResponse } from "../message/types.js";
 import { TransactionError } from "./errors.js";
 
 /**
  * Requests the transaction layer derives from another one: the ACK of a non-2xx final response
- * (§17.1.1.3) and CANCEL (§9.1). Both are built as text from the original's header values and
- * parsed, so they are ordinary messages for everything downstream.
+ * (§17.1.1.3) and CANCEL (§9.1). Both are written from the original's header values with their
+ * header table (no re-parse), so they are ordinary messages for everything downstream.
  */
 
 function derive(req: SipRequest, method: "ACK" | "CANCEL", to: string): SipRequest {
@@ -14,19 +16,41 @@ function derive(req: SipRequest, method: "ACK" | "CANCEL", to: string): SipReque
   if (via === undefined || from === undefined) {
     throw new TransactionError(`cannot build ${method}: original request has no Via or From`);
   }
-  let text =
-    `${method} ${req.uri.raw} SIP/2.0\r\n` +
-    `Via: ${via}\r\n` +
-    `From: ${from}\r\n` +
-    `To: ${to}\r\n` +
-    `Call-ID: ${req.callId}\r\n` +
-    `CSeq: ${req.cseq.seq} ${method}\r\n`;
-  for (const route of req.getAll("route")) text += `Route: ${route}\r\n`;
-  text += "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
-  const msg = parseMessage(Buffer.from(text, "utf8"));
-  if (msg.kind !== "request") throw new TransactionError(`${method} did not parse as a request`);
+  const uri = req.uri.raw;
+  const w = new HeadWriter(`${method} ${uri} SIP/2.0`);
+  w.add("Via", via);
+  w.add("From", from);
+  w.add("To", to);
+  w.add("Call-ID", req.callId);
+  w.add("CSeq", `${req.cseq.seq} ${method}`);
+  for (const route of req.getAll("route")) w.add("Route", route);
+  w.add("Max-Forwards", "70");
+  w.add("Content-Length", "0");
+  w.end();
+  const bytes = Buffer.from(w.text, "utf8");
+  if (!w.plain(bytes, EMPTY)) {
+    // Non-ASCII or a line break somewhere: let the parser check it, as for a received message.
+    const msg = parseMessage(bytes);
+    if (msg.kind !== "request") throw new TransactionError(`${method} did not parse as a request`);
+    return msg;
+  }
+  const msg = new SipRequestImpl(
+    bytes,
+    0,
+    w.startLineEnd,
+    w.table(),
+    bytes.length,
+    bytes.length,
+    method,
+    uri,
+    "SIP/2.0",
+  );
+  msg.ascii = true;
+  msg.contentLengthCache = 0;
   return msg;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** ACK for a non-2xx final response: same branch as the INVITE, To (with tag) from the response. */
 export function buildAck(invite: SipRequest, res: SipResponse): SipRequest {
