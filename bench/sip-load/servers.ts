@@ -102,8 +102,9 @@ async function waitReady(
 ): Promise<void> {
   const sock = createSocket("udp4");
   let answered = false;
-  sock.on("message", () => {
-    answered = true;
+  // A 503 is the switch still starting (its proxy not wired yet): not ready for calls.
+  sock.on("message", (data: Buffer) => {
+    if (!data.toString("latin1", 0, 12).startsWith("SIP/2.0 503")) answered = true;
   });
   await new Promise<void>((resolve) => sock.bind(0, "127.0.0.1", resolve));
   const local = sock.address().port;

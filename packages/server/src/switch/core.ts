@@ -65,8 +65,13 @@ export class SwitchCore implements TransactionUser {
       this.opts.proxy.onRequest(req, tx, source);
       return;
     }
+    // The stack answers from the moment it is bound; the proxy is wired once the rest of the
+    // start-up (kernel tables, ledger, voicemail) is done, which can take seconds on a busy
+    // host. Until then a call is told to come back (RFC 3261 §21.5.4), not that INVITE is unknown.
     if (tx !== undefined && req.method !== "ACK") {
-      tx.respond(createResponse(req, 501, "Not Implemented", { headers: [["Allow", ALLOWED_METHODS]] }));
+      tx.respond(
+        createResponse(req, 503, "Service Unavailable - Starting", { headers: [["Retry-After", "5"]] }),
+      );
     }
   }
 
