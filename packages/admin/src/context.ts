@@ -14,5 +14,7 @@ declare module "fastify" {
   interface FastifyRequest {
     /** "api:<token name>", set by the auth hook; recorded in the audit log. */
     actor: string;
+    /** A customer administrator's token: its customer's domain (lower case); null for the operator. */
+    customerScope: string | null;
   }
 }

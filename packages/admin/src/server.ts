@@ -5,7 +5,9 @@ import type { Store } from "@centrex/store";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { type ApiToken, TokenCheck } from "./auth.js";
-import { CONSOLE_HTML } from "./console-page.js";
+import { LiveFeed } from "./console/live-feed.js";
+import { type LiveSources, LiveState } from "./console/live-state.js";
+import { CONSOLE_PUBLIC_ROUTES, consoleRoutes } from "./console/routes.js";
 import type { RouteContext } from "./context.js";
 import { sendError, toErrorReply } from "./errors.js";
 import { collectOpenApi } from "./openapi.js";
@@ -19,7 +21,7 @@ import { MONITORING_ROUTES, monitoringRoutes, type NodeMonitor } from "./routes/
 import { phoneRoutes } from "./routes/phones.js";
 import { policyRoutes } from "./routes/policy.js";
 import { securityRoutes } from "./routes/security.js";
-import { errors } from "./schemas.js";
+import { checkCustomerScope } from "./scope.js";
 import { TokenAttempts } from "./token-attempts.js";
 
 export interface AdminApiOptions {
@@ -49,6 +51,10 @@ export interface AdminApiOptions {
   readonly version?: string;
   /** The SIP side's ban list: enables /security/bans. */
   readonly bans?: BanControl;
+  /** Calls, carriers and the failover role for the console's live view (given by the switch). */
+  readonly live?: LiveSources;
+  /** How often the console's live state is read and pushed when it changed, ms (default 1000). */
+  readonly liveIntervalMs?: number;
 }
 
 export interface AdminApi {
@@ -57,8 +63,8 @@ export interface AdminApi {
   close(): Promise<void>;
 }
 
-/** Routes that answer without a token: the health check and the console page (it asks for one). */
-const PUBLIC = new Set([...MONITORING_ROUTES, "GET /", "HEAD /"]);
+/** Routes that answer without a token: the health check and the console's files (the page asks for one). */
+const PUBLIC = new Set([...MONITORING_ROUTES, ...CONSOLE_PUBLIC_ROUTES]);
 
 /** Builds the fastify app without listening (tests may `inject`). */
 export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): FastifyInstance {
@@ -79,6 +85,7 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   const openapi = collectOpenApi(app, { version: opts.version ?? "0.0.0", publicRoutes: PUBLIC });
 
   app.decorateRequest("actor", "");
+  app.decorateRequest("customerScope", null);
   app.addHook("onRequest", async (req, reply) => {
     const path = req.url.split("?", 1)[0];
     if (PUBLIC.has(`${req.method} ${path}`)) return;
@@ -90,8 +97,8 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
         error: { code: "too_many_attempts", message: "too many wrong tokens from this address; retry later" },
       });
     }
-    const name = tokens.check(req.headers.authorization);
-    if (name === undefined) {
+    const holder = tokens.holder(req.headers.authorization);
+    if (holder === undefined) {
       const ban = attempts.failed(source);
       req.log.warn(
         { event: "admin-token-refused", source, method: req.method, url: req.url },
@@ -113,7 +120,11 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
         error: { code: "unauthorized", message: "a valid bearer token is required" },
       });
     }
-    req.actor = `api:${name}`;
+    req.actor = `api:${holder.name}`;
+    if (holder.customer !== undefined) {
+      req.customerScope = holder.customer;
+      checkCustomerScope(req, holder.customer);
+    }
   });
 
   // A request without a body is validated as `{}`: a missing field is then named like any other.
@@ -130,9 +141,6 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   );
 
   monitoringRoutes(app, opts.monitor, openapi);
-  app.get("/", { schema: { response: errors } }, async (_req, reply) =>
-    reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(CONSOLE_HTML),
-  );
 
   const ops = new Operations(opts.store, {
     plan: opts.numberingPlan ?? loadNumberingPlan(),
@@ -140,6 +148,13 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
     ...(opts.bans !== undefined && { bans: opts.bans }),
   });
   const ctx: RouteContext = { store: opts.store, ops, ledgerKey: opts.ledgerKey, tariffs: opts.tariffs };
+  const state = new LiveState(opts.store, opts.live, opts.bans);
+  const feed = new LiveFeed(state, {
+    ...(opts.liveIntervalMs !== undefined && { intervalMs: opts.liveIntervalMs }),
+  });
+  // Open event streams would hold the server's close forever.
+  app.addHook("preClose", async () => feed.close());
+  consoleRoutes(app, ctx, state, feed);
   customerRoutes(app, ctx);
   extensionRoutes(app, ctx);
   policyRoutes(app, ctx);

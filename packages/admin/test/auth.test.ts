@@ -56,8 +56,12 @@ test("the console page is served without a token and has no external assets", as
     const r = await h.call("GET", "/", { token: null });
     assert.is(r.status, 200);
     assert.ok(r.type.startsWith("text/html"));
-    assert.ok(r.text.includes("/customers"));
     assert.not.match(r.text, /(src|href)="https?:/);
+    const js = await h.call("GET", "/console/console.js", { token: null });
+    assert.is(js.status, 200);
+    assert.ok(js.type.startsWith("text/javascript"));
+    assert.ok(js.text.includes('"/customers"'));
+    assert.not.match(js.text, /fetch\(\s*["'`]https?:/);
   } finally {
     await h.done();
   }

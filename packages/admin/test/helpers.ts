@@ -36,6 +36,10 @@ export async function harness(
     tokenMaxFailures?: number;
     bans?: AdminApiOptions["bans"];
     logger?: AdminApiOptions["logger"];
+    /** More tokens (e.g. a customer administrator's) beside alice's and bob's. */
+    tokens?: AdminApiOptions["tokens"];
+    live?: AdminApiOptions["live"];
+    liveIntervalMs?: number;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "centrex-admin-"));
@@ -44,11 +48,8 @@ export async function harness(
     store,
     address: "127.0.0.1",
     port: 0,
-    tokens: [
-      { name: "alice", token: TOKEN },
-      { name: "bob", token: OTHER_TOKEN },
-    ],
     ...extra,
+    tokens: [{ name: "alice", token: TOKEN }, { name: "bob", token: OTHER_TOKEN }, ...(extra.tokens ?? [])],
   });
   return {
     store,

@@ -1,6 +1,5 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CONSOLE_HTML } from "../src/console-page.js";
 import { type Harness, harness } from "./helpers.js";
 
 // Every route family of the operator API, with good input (the change made, one audit row
@@ -172,7 +171,8 @@ test("the console shows every suspension, as the API gives it", async () => {
     await h.call("POST", `/customers/${D}/suspend`, { body: { pstn: "partial", reason: "burst" } });
     const [c] = (await h.call("GET", "/customers")).json;
     // The page's own function, run on the API's answer (the page renders it with textContent).
-    const src = /function statusText\(c\) \{[\s\S]*?\n\}/.exec(CONSOLE_HTML)?.[0];
+    const page = (await h.call("GET", "/console/console.js", { token: null })).text;
+    const src = /function statusText\(c\) \{[\s\S]*?\n\}/.exec(page)?.[0];
     assert.ok(src, "statusText in the console page");
     const statusText = new Function(`${src}; return statusText;`)() as (c: unknown) => string;
     assert.match(statusText(c), /^suspended: pstn-partial since \d{4}-\d\d-\d\d \d\d:\d\dZ \(burst\)$/);

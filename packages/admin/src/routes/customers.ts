@@ -21,7 +21,11 @@ export function customerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get(
     "/customers",
     { schema: { response: { 200: { type: "array", items: customerSchema }, ...errors } } },
-    async () => ops.listCustomers(),
+    // A customer administrator sees its own customer only.
+    async (req) =>
+      (await ops.listCustomers()).filter(
+        (c) => req.customerScope === null || c.domain.toLowerCase() === req.customerScope,
+      ),
   );
 
   app.post<{ Body: { name: string; domain: string } }>(

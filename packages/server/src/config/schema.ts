@@ -243,7 +243,19 @@ const nodeConfigSchema = z.strictObject({
       /** The operator's HTTP API; off until at least one token is configured. */
       address: z.string().min(1).default("127.0.0.1"),
       port: z.number().int().min(0).max(65535).default(8080),
-      tokens: z.array(z.strictObject({ name: z.string().min(1), token: z.string().min(16) })).default([]),
+      /**
+       * Bearer tokens; changes made with one are audited as "api:<name>". A token with `customer`
+       * (a domain) is that customer's administrator's: it sees and changes that customer only.
+       */
+      tokens: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            token: z.string().min(16),
+            customer: z.string().min(1).optional(),
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   store: z
