@@ -1,5 +1,11 @@
 import { readFileSync } from "node:fs";
-import { type AdminApi, type NodeMonitor, type PhoneService, startAdminApi } from "@centrex/admin";
+import {
+  type AdminApi,
+  type LiveSources,
+  type NodeMonitor,
+  type PhoneService,
+  startAdminApi,
+} from "@centrex/admin";
 import { loadLedgerKey, parseTariffBook } from "@centrex/billing";
 import type { NumberingPlan } from "@centrex/dialplan";
 import type { SourceGuard } from "@centrex/guard";
@@ -17,6 +23,7 @@ export async function startAdmin(
   guard?: SourceGuard,
   phones?: PhoneService,
   monitor?: NodeMonitor,
+  live?: LiveSources,
 ): Promise<AdminApi | undefined> {
   const a = config.admin;
   if (a.tokens.length === 0) return undefined;
@@ -37,6 +44,7 @@ export async function startAdmin(
     tokenMaxFailures: config.security.adminMaxFailures,
     ...(guard !== undefined && { bans: guard }),
     ...(monitor !== undefined && { monitor }),
+    ...(live !== undefined && { live }),
     version: packageVersion(),
   });
   logger.info({ event: "admin-started", url: api.url }, "admin API listening");

@@ -99,6 +99,6 @@ function dispositionOf(e: CallEnded): Disposition {
 }
 
 /** A PIN never reaches a record: `*1234` (and an optional `#`) is cut from what was dialled. */
-function withoutPin(dialled: string): string {
+export function withoutPin(dialled: string): string {
   return dialled.replace(/^\*\d{4}#?/, "");
 }

@@ -22,6 +22,7 @@ import { FailoverService } from "./failover/service.js";
 import { FraudGuard } from "./fraud.js";
 import { checkHealth } from "./health.js";
 import { KernelBans } from "./kernel-bans.js";
+import { LiveCalls, liveSources } from "./live-view.js";
 import { createMediaController } from "./media.js";
 import { createSwitchMetrics } from "./metrics.js";
 import { phoneService } from "./phone-api.js";
@@ -171,6 +172,7 @@ export class Switch {
     });
     core.opts.subscriptions = notifier;
     const voicemail = await startVoicemail(config, store, notifier, logger);
+    const liveCalls = new LiveCalls();
     const proxy = new SipProxy({
       stack,
       store,
@@ -178,7 +180,7 @@ export class Switch {
       ...(relay !== undefined && { media: new MediaAnchor(relay, {}, logger) }),
       policy,
       // The record first (awaited before the BYE is answered), then the log line and metrics.
-      events: teeCallEvents(callRecorder(ledger, logger), callLog(logger), metrics.calls, lines),
+      events: teeCallEvents(callRecorder(ledger, logger), callLog(logger), metrics.calls, lines, liveCalls),
       trunk: trunk.trunk,
       pstnGuard: new FraudGuard(store, config, logger, new Operations(store, { plan: policy.data.plan })),
       ...(support !== undefined && { support }),
@@ -263,6 +265,7 @@ export class Switch {
       guard,
       phoneService(provisioning.inventory, provisioning.resync),
       monitor,
+      liveSources(liveCalls, store, trunk.trunk, () => failover),
     );
 
     logger.info(
