@@ -207,7 +207,12 @@ test("the operator works the console: extension, live phones and call, barring, 
     await page.screenshot({ path: join(shots, "operator-live-call.png"), fullPage: true });
     await a.hangup();
     await Promise.all([a.waitFor("CALL_CLOSED", 5000), b.waitFor("CALL_CLOSED", 5000)]);
-    await waitRows(page, "#calls tbody", 0, 5000);
+    await waitRows(page, "#calls tbody", 0, 10_000).catch(async (err) => {
+      const state = await (
+        await fetch(`${api}/console/state`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } })
+      ).text();
+      throw new Error(`${err}\nstate: ${state}\n${s.logs().slice(-3000)}`);
+    });
 
     // PIN codes: a malformed code is refused and named; a good one is added, then changed.
     await page.click(`nav button[data-tab="customer"]`);

@@ -59,7 +59,11 @@ export async function startSwitch(
     out += d;
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`centrex did not start in 20 s:\n${out}`)), 20_000);
+    // A switch that did not start in time is stopped, not left running after the test.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`centrex did not start in 20 s:\n${out}`));
+    }, 20_000);
     const check = () => {
       if (out.includes('"event":"started"')) {
         clearTimeout(timer);
