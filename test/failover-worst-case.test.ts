@@ -14,7 +14,11 @@ import { requireCommand } from "./helpers/processes.js";
 // primary is SIGKILLed 200 ms before the phones' next refresh, so that refresh leaves for the
 // dead node before anything moved — the case that cost 60–85 s before. Every phone must be
 // back, and in a call through the standby, within 10 s; a call to a phone that has not
-// re-registered yet must reach it (bindings are replicated).
+// re-registered yet must reach it (bindings are replicated). At the moment of the kill a SIPp
+// carrier resolves the service name and sends a DID call: its INVITE leaves for the dead node,
+// and its retransmission must ring a not yet re-registered phone through the standby. A call
+// up through the primary when it dies is closed as interrupted in the standby's records; the
+// hang-up after the kill reaches the other phone through the standby, which calls back at once.
 //
 // The scenario runs inside the phones' namespace (helpers/failover-worst-case-scenario.ts):
 // that is where the phones' control sockets and the nodes' addresses are reachable.

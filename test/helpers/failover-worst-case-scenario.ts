@@ -206,7 +206,7 @@ async function main(): Promise<void> {
   const dbB = join(dir, "node-b.db");
   await cliOk("customer", "add", "Acme", "--domain", DOMAIN, "--db", dbA);
   await Promise.all(
-    ["201", "202", "203", "204", "205"].map((ext) =>
+    ["201", "202", "203", "204", "205", "206", "207"].map((ext) =>
       cliOk("extension", "add", DOMAIN, ext, "--password", passwordOf(ext), "--db", dbA),
     ),
   );
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     200,
   );
   await until(
-    async () => (await cliOk("extension", "list", DOMAIN, "--db", dbB).catch(() => "")).includes("205"),
+    async () => (await cliOk("extension", "list", DOMAIN, "--db", dbB).catch(() => "")).includes("207"),
     15_000,
     "the extensions replicated to B",
     200,
@@ -244,7 +244,8 @@ async function main(): Promise<void> {
     ["203", `sip:${SERVICE}:5060`], // A only
   ];
   const dnsServer = `${NODES["node-b"].address}:53`;
-  for (const [ext] of [...ways, ["204"], ["205"]]) {
+  // 206 and 207 (A only) are in a call through A when it dies.
+  for (const [ext] of [...ways, ["204"], ["205"], ["206"], ["207"]]) {
     const p = await BaresipPhone.start({
       name: ext,
       tone: 1000,
@@ -254,7 +255,9 @@ async function main(): Promise<void> {
     });
     phones.push(p);
   }
-  const [p201, p202, p203, p204, p205] = phones as [
+  const [p201, p202, p203, p204, p205, p206, p207] = phones as [
+    BaresipPhone,
+    BaresipPhone,
     BaresipPhone,
     BaresipPhone,
     BaresipPhone,
@@ -267,11 +270,24 @@ async function main(): Promise<void> {
   await addAccount(p204, "204", `sip:${SERVICE}:5060`);
   await nextOk(p204, 0, 15_000);
   await new Promise((r) => setTimeout(r, 1500));
-  await addAccount(p205, "205", `sip:${SERVICE}:5060`);
-  await nextOk(p205, 0, 15_000);
+  await Promise.all([
+    addAccount(p205, "205", `sip:${SERVICE}:5060`),
+    addAccount(p206, "206", `sip:${SERVICE}:5060`),
+    addAccount(p207, "207", `sip:${SERVICE}:5060`),
+  ]);
+  await Promise.all([nextOk(p205, 0, 15_000), nextOk(p206, 0, 15_000), nextOk(p207, 0, 15_000)]);
   step("phones registered");
   await call(p201, p202, "202", 10_000);
   step("first call done");
+  // A call that stays up through the kill.
+  const up206 = p206.events.length;
+  const up207 = p207.events.length;
+  await p206.dial(`sip:207@${DOMAIN}`);
+  const [callUp] = await Promise.all([
+    p206.waitFor("CALL_ESTABLISHED", 10_000, { since: up206 }),
+    p207.waitFor("CALL_ESTABLISHED", 10_000, { since: up207 }),
+  ]);
+  const upCallId = String(callUp.id);
   await Promise.all([touch(VIP4), touch(VIP6)]);
   const macA = macOf(nsA, "lan0");
   const macB = macOf(nsB, "lan0");
@@ -344,6 +360,45 @@ async function main(): Promise<void> {
   assert.is(neighbourMac(nsPhones, VIP4), macB, "the phones now send the shared IPv4 address to B");
   await touch(VIP6);
   assert.is(neighbourMac(nsPhones, VIP6), macB, "and the shared IPv6 address (unsolicited NA)");
+
+  // ---- The call that was up through A: B closed it in its records as interrupted at takeover;
+  // 206 hangs up now (its BYE follows the Record-Route, the service address, to B), and 207
+  // calls 206 back at once.
+  const cdrs = await cliOk(
+    "cdr",
+    "export",
+    "--customer",
+    DOMAIN,
+    "--from",
+    new Date(killedAt).toISOString().slice(0, 10),
+    "--to",
+    new Date().toISOString().slice(0, 10),
+    "--format",
+    "json",
+    "--db",
+    join(dir, "node-b.db"),
+  );
+  const record = (JSON.parse(cdrs) as { call_id: string; disposition: string; node: string }[]).find(
+    (r) => r.call_id === upCallId,
+  );
+  assert.ok(record !== undefined, `the call up at the kill (${upCallId}) is in B's records:\n${cdrs}`);
+  assert.is(record.disposition, "interrupted", "closed as interrupted");
+  assert.is(record.node, "node-b", "in B's own chain (B signs it)");
+  const hungAt = Date.now();
+  const closed206 = p206.events.length;
+  const closed207 = p207.events.length;
+  await p206.hangup();
+  await p206.waitFor("CALL_CLOSED", 5000, { since: closed206 });
+  const bye207 = await p207
+    .waitFor("CALL_CLOSED", 3000, { since: closed207 })
+    .then((e) => String(e.param ?? "closed"))
+    .catch(() => undefined);
+  figure("call-up-at-kill-207-got-bye", bye207 !== undefined ? Date.now() - hungAt : -1);
+  process.stdout.write(`STEP 207 after 206 hung up: ${bye207 ?? "still in the call"}\n`);
+  // The Record-Route named the service address, so B got the BYE and relayed it to 207.
+  assert.ok(bye207 !== undefined, "207 got the BYE through B");
+  await call(p207, p206, "206", 10_000);
+  figure("recall-207-206", Date.now() - hungAt);
 }
 
 let code = 0;
