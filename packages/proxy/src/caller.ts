@@ -37,7 +37,10 @@ export async function identifyCaller(
   return { customerId: auth.credentials.customerId, extension: auth.username, domain };
 }
 
-export function partyOf(req: SipRequest, caller: Caller): CallParty {
+/** Whom a call is placed for and billed to: the caller, or the extension that forwarded it. */
+export type BilledParty = Pick<Caller, "customerId" | "extension">;
+
+export function partyOf(req: SipRequest, caller: BilledParty): CallParty {
   return { customerId: caller.customerId, extension: caller.extension, uri: req.from.uri.raw };
 }
 

@@ -55,6 +55,31 @@ export class DialogTracker {
     this.#sink.onCallStarted?.(start);
   }
 
+  /**
+   * A call forwarded on: its record now names the forwarding extension as the caller (who pays
+   * for a forward to the PSTN) and the new destination; the start time is kept. A call not yet
+   * tracked is started.
+   */
+  forwarded(
+    callId: string,
+    fromTag: string,
+    caller: CallParty,
+    dialled: string,
+    routing: CallRouting,
+    callee?: CallParty,
+  ): void {
+    const c = this.#calls.get(`${callId}\0${fromTag}`);
+    if (c === undefined) {
+      this.started(callId, fromTag, caller, dialled, routing, callee);
+      return;
+    }
+    const { callee: _old, ...rest } = c.start;
+    this.#calls.set(`${callId}\0${fromTag}`, {
+      ...c,
+      start: { ...rest, caller, dialled, routing, ...(callee !== undefined && { callee }) },
+    });
+  }
+
   answered(callId: string, fromTag: string, toTag: string): void {
     const c = this.#calls.get(`${callId}\0${fromTag}`);
     if (c === undefined || c.answeredAt !== undefined) return;

@@ -26,7 +26,15 @@ export interface ForkOwner {
   onForkAnswered(fork: Fork, res: SipResponse, target: TransactionTarget): void;
   /** Every branch failed (or the caller cancelled, or nobody answered in time). */
   onForkFailed(fork: Fork, status: number): void;
+  /**
+   * Asked before a failure is relayed: true when the owner takes the call on
+   * elsewhere (call forwarding), so the fork relays nothing and reports no failure.
+   */
+  divert?(fork: Fork, cause: FailureCause, status: number): boolean;
 }
+
+/** Why nobody took the call, as call forwarding distinguishes it. */
+export type FailureCause = "busy" | "no-answer" | "unreachable" | "other";
 
 /**
  * The response context of one forwarded request (RFC 3261 §16.7): parallel
@@ -39,6 +47,7 @@ export class Fork implements ClientTransactionDelegate {
   readonly #failures: SipResponse[] = [];
   #done = false;
   #answered = false;
+  #timedOut = false;
   #timer: NodeJS.Timeout | undefined;
   /** Responses reach the caller in the order they came, even when preparing one takes time. */
   #relayChain: Promise<void> = Promise.resolve();
@@ -88,6 +97,7 @@ export class Fork implements ClientTransactionDelegate {
   /** Ring time elapsed with no answer. */
   noAnswer(): void {
     if (this.#done) return;
+    this.#timedOut = true;
     this.#cancelBranches();
     this.#finish(createResponse(this.request, 480, "Temporarily Unavailable - No Answer"), 480);
   }
@@ -164,8 +174,17 @@ export class Fork implements ClientTransactionDelegate {
   #finish(res: SipResponse, status: number): void {
     this.#done = true;
     this.#clearTimer();
+    if (status !== 487 && this.owner.divert?.(this, this.#cause(status), status) === true) return;
     this.owner.onForkFailed(this, status);
     this.#relay(res);
+  }
+
+  #cause(status: number): FailureCause {
+    if (this.#timedOut) return "no-answer";
+    if (status === 486 || status === 600 || status === 603) return "busy";
+    // No phone answered anything: none could be reached.
+    if ((status === 408 || status === 503) && this.#failures.length === 0) return "unreachable";
+    return "other";
   }
 
   #relay(res: SipResponse): void {

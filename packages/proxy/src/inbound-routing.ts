@@ -14,6 +14,14 @@ export type ForkToBindings = (
   bindings: readonly Binding[],
 ) => Promise<void>;
 
+/** Delivers a call to one extension, with its call forwarding and do-not-disturb. */
+export type DeliverToExtension = (
+  req: SipRequest,
+  tx: ServerTransactionLike,
+  mf: number,
+  extensionId: number,
+) => Promise<void>;
+
 /**
  * A call from a carrier to one of the customers' numbers (DID): never
  * challenged (the carrier is known by its address), routed to the number's
@@ -24,6 +32,7 @@ export async function routeInboundCall(
   ctx: ProxyContext,
   pstn: PstnRouter,
   fork: ForkToBindings,
+  deliver: DeliverToExtension,
   req: SipRequest,
   tx: ServerTransactionLike,
   mf: number,
@@ -45,6 +54,20 @@ export async function routeInboundCall(
   for (const id of ids) bindings = bindings.concat(await o.store.locations.current(id, now));
   const caller: CallParty = { customerId: route.customerId, uri: req.from.uri.raw };
   const fromTag = req.from.params.get("tag") ?? "";
+  const inbound = () =>
+    ctx.dialogs.started(req.callId, fromTag, caller, called, {
+      direction: "inbound",
+      destinationClass: "inbound",
+      called: route.e164,
+    });
+  if (
+    route.target.kind === "extension" &&
+    (bindings.length > 0 || (await divertsWhenAway(ctx, route.target.id)))
+  ) {
+    inbound();
+    await deliver(req, tx, mf, route.target.id);
+    return;
+  }
   if (bindings.length === 0) {
     const policy = await o.store.policies.get(route.customerId);
     const fallback = mainNumberFallback({
@@ -66,10 +89,12 @@ export async function routeInboundCall(
     pstn.place(req, tx, fallback.number, { number: route.e164, withheld: false });
     return;
   }
-  ctx.dialogs.started(req.callId, fromTag, caller, called, {
-    direction: "inbound",
-    destinationClass: "inbound",
-    called: route.e164,
-  });
+  inbound();
   await fork(req, tx, mf, bindings);
+}
+
+/** With no phone registered, the extension's own forwarding (or DND) comes before the main-number fallback. */
+async function divertsWhenAway(ctx: ProxyContext, extensionId: number): Promise<boolean> {
+  const f = await ctx.o.store.features.get(extensionId);
+  return f.forwardAlways !== null || f.forwardUnreachable !== null || f.dnd;
 }

@@ -14,7 +14,10 @@ export type {
 export { CallPolicy } from "./call-policy.js";
 export { DialogTracker } from "./dialogs.js";
 export { ProxyRefusal } from "./errors.js";
+export { type FeatureCode, type ForwardKind, parseFeatureCode } from "./feature-codes.js";
 export { Fork, type ForkOwner } from "./fork.js";
+export { DIVERSION_REASON, type ForwardCause } from "./forward-cause.js";
+export { MAX_FORWARDS } from "./forwarding.js";
 export { MediaAnchor } from "./media-anchor.js";
 export { fixNatedContact } from "./nat.js";
 export { type ProxyOptions, type PstnGuard, SipProxy } from "./proxy.js";

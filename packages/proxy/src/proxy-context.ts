@@ -28,4 +28,6 @@ export interface ProxyContext {
   recordRoute(req: SipRequest): string;
   via(target: TransactionTarget, hash: string): string;
   now(): number;
+  /** Puts an INVITE's offer through the relay, once (a forwarded call reuses the anchored offer). */
+  anchor(req: SipRequest): Promise<void>;
 }

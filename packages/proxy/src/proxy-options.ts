@@ -10,7 +10,10 @@ import type { VoicemailRouter } from "./voicemail-route.js";
 
 export interface ProxyOptions {
   readonly stack: SipStack;
-  readonly store: Pick<Store, "extensions" | "locations" | "ringGroups" | "numbers" | "policies">;
+  readonly store: Pick<
+    Store,
+    "extensions" | "locations" | "ringGroups" | "numbers" | "policies" | "features"
+  >;
   readonly authenticator: DigestAuthenticator;
   readonly events?: CallEventSink;
   /** The media relay every call is anchored through; none = media flows phone to phone. */
@@ -23,7 +26,10 @@ export interface ProxyOptions {
   readonly trunk?: Trunk;
   /** Fraud detection on PSTN calls: a call it does not admit is refused (emergency calls never ask). */
   readonly pstnGuard?: PstnGuard;
-  /** The voicemail: its feature codes and mailboxes; none = those codes are ordinary numbers. */
+  /**
+   * The voicemail: its feature codes and mailboxes; none = those codes are ordinary numbers and
+   * calls forwarded to "voicemail" get 480 (logged).
+   */
   readonly voicemail?: VoicemailRouter;
   /** How long a call may ring before the caller gets 480 (ms); default 60 s. */
   readonly ringTimeoutMs?: number;

@@ -6,24 +6,37 @@ import {
   type SipResponse,
   type TransactionTarget,
 } from "@centrex/sip";
-import type { Binding } from "@centrex/store";
+import type { Binding, Extension } from "@centrex/store";
 import { bindingTarget, popOwnRoutes, recordRouteFor, stripBrackets, viaFor } from "./addressing.js";
 import type { CallParty, CallRouting } from "./call-events.js";
 import { type Caller, identifyCaller, partyOf, requestUser } from "./caller.js";
 import { DialogTracker } from "./dialogs.js";
 import { ProxyRefusal } from "./errors.js";
-import { Fork, type ForkOwner } from "./fork.js";
+import { parseFeatureCode } from "./feature-codes.js";
+import { applyFeatureCode } from "./feature-settings.js";
+import { type FailureCause, Fork, type ForkOwner } from "./fork.js";
+import { ExtensionDelivery } from "./forwarding.js";
 import { InDialogRelay } from "./in-dialog.js";
 import { routeInboundCall } from "./inbound-routing.js";
 import { LocalAddresses } from "./local-addresses.js";
 import { isLooping, loopHash } from "./loop.js";
 import { fixNatedContact } from "./nat.js";
+import { targetOfUri } from "./next-hop.js";
 import type { Cancellable, ProxyContext } from "./proxy-context.js";
 import type { ProxyOptions } from "./proxy-options.js";
 import { PstnRouter } from "./pstn-routing.js";
 import { type VoicemailRoute, voicemailBinding } from "./voicemail-route.js";
 
 export type { ProxyOptions, PstnGuard } from "./proxy-options.js";
+
+/** Whom a call inside the customer reaches: one extension (with its call features) or several phones. */
+interface Callee {
+  readonly ids: readonly number[];
+  readonly customerId: number;
+  readonly number: string;
+  readonly routing: CallRouting;
+  readonly extension?: Extension;
+}
 
 const DIALOG_CREATING = new Set(["INVITE"]);
 const ROUTED_INITIAL = new Set(["INVITE", "MESSAGE", "OPTIONS"]);
@@ -40,6 +53,11 @@ export class SipProxy implements ForkOwner, ProxyContext {
   readonly forks = new Map<ServerTransactionLike, Cancellable>();
   readonly #inDialog: InDialogRelay;
   readonly #pstn: PstnRouter;
+  readonly #delivery: ExtensionDelivery;
+  /** INVITEs whose offer already went through the relay (a forwarded call is not anchored twice). */
+  readonly #anchored = new WeakSet<SipRequest>();
+  /** What to do when a fork fails, for forks that may be forwarded on. */
+  readonly #onFail = new WeakMap<Fork, (cause: FailureCause) => boolean>();
 
   constructor(opts: ProxyOptions) {
     this.o = opts;
@@ -50,6 +68,18 @@ export class SipProxy implements ForkOwner, ProxyContext {
     this.dialogs = new DialogTracker(opts.events ?? {}, opts.clock);
     this.#inDialog = new InDialogRelay(this);
     this.#pstn = new PstnRouter(this, this.#inDialog);
+    this.#delivery = new ExtensionDelivery(
+      this,
+      this.#pstn,
+      (req, tx, mf, bindings, ringMs, onFail) => this.#fork(req, tx, mf, bindings, ringMs, onFail),
+      (req, tx, mf, route, diversion) => this.#forkToVoicemail(req, tx, mf, route, diversion),
+    );
+  }
+
+  async anchor(req: SipRequest): Promise<void> {
+    if (req.method !== "INVITE" || this.#anchored.has(req)) return;
+    await this.o.media?.offer(req);
+    this.#anchored.add(req);
   }
 
   get activeForks(): number {
@@ -137,24 +167,39 @@ export class SipProxy implements ForkOwner, ProxyContext {
     if (req.route.length > 0) throw new ProxyRefusal(403, "Forbidden - Relaying denied");
     const from = this.o.stack.sourceOf(req);
     if (from !== undefined && this.o.trunk?.isCarrierSource(from.remoteAddress, from.remotePort)) {
-      await routeInboundCall(this, this.#pstn, (r, t, m, b) => this.#fork(r, t, m, b), req, tx, mf);
+      await routeInboundCall(
+        this,
+        this.#pstn,
+        (r, t, m, b) => this.#fork(r, t, m, b),
+        async (r, t, m, id) => {
+          const ext = await this.o.store.extensions.get(id);
+          await this.#delivery.deliver(r, t, m, ext, [id]);
+        },
+        req,
+        tx,
+        mf,
+      );
       return;
     }
     const caller = await identifyCaller(this.o, req, tx);
     if (caller === undefined) return; // challenged
     const dialled = requestUser(req, caller.domain);
-    if (req.method === "INVITE") tx.respond(createResponse(req, 100, "Trying"));
-    const now = (this.o.clock ?? Date.now)();
+    if (req.method === "INVITE") {
+      const code = parseFeatureCode(dialled);
+      if (code !== undefined) {
+        const done = await applyFeatureCode(this, caller, code, req.callId);
+        tx.respond(createResponse(req, done.status, done.reason));
+        return;
+      }
+      tx.respond(createResponse(req, 100, "Trying"));
+    }
     const mailbox = await this.o.voicemail?.dialled(caller.customerId, caller.extension, dialled);
     if (mailbox !== undefined) {
-      await this.#routeVoicemail(req, tx, mf, caller, dialled, mailbox, now);
+      await this.#routeVoicemail(req, tx, mf, caller, dialled, mailbox, this.now());
       return;
     }
     const callee = await this.#locateCallee(req, tx, caller, dialled);
     if (callee === undefined) return; // handed over (PSTN) or refused
-    let bindings: Binding[] = [];
-    for (const id of callee.ids) bindings = bindings.concat(await this.o.store.locations.current(id, now));
-    if (bindings.length === 0) throw new ProxyRefusal(480, "Temporarily Unavailable");
 
     const callerParty: CallParty = {
       customerId: caller.customerId,
@@ -175,7 +220,15 @@ export class SipProxy implements ForkOwner, ProxyContext {
         callee.routing,
         calleeParty,
       );
+      if (callee.extension !== undefined) {
+        await this.#delivery.deliver(req, tx, mf, callee.extension, [callee.extension.id]);
+        return;
+      }
     }
+    const now = this.now();
+    let bindings: Binding[] = [];
+    for (const id of callee.ids) bindings = bindings.concat(await this.o.store.locations.current(id, now));
+    if (bindings.length === 0) throw new ProxyRefusal(480, "Temporarily Unavailable");
     await this.#fork(req, tx, mf, bindings);
   }
 
@@ -208,6 +261,8 @@ export class SipProxy implements ForkOwner, ProxyContext {
     tx: ServerTransactionLike,
     mf: number,
     bindings: readonly Binding[],
+    ringMs?: number,
+    onFail?: (cause: FailureCause) => boolean,
   ): Promise<void> {
     const source = this.o.stack.sourceOf(req);
     if (source !== undefined && DIALOG_CREATING.has(req.method)) {
@@ -217,15 +272,35 @@ export class SipProxy implements ForkOwner, ProxyContext {
         port: source.remotePort,
       });
     }
-    if (req.method === "INVITE") await this.o.media?.offer(req);
+    await this.anchor(req);
     const fork = new Fork(req, tx, this.o.stack.transactions, this);
     this.forks.set(tx, fork);
+    if (onFail !== undefined) this.#onFail.set(fork, onFail);
     const recordRoute = DIALOG_CREATING.has(req.method) ? this.recordRoute(req) : undefined;
     for (const b of bindings) {
       const target = bindingTarget(b);
       fork.addBranch(this.#prepareBranch(req, b.contact, mf, recordRoute, target), target);
     }
-    fork.started(req.method === "INVITE" ? (this.o.ringTimeoutMs ?? 60_000) : undefined);
+    fork.started(req.method === "INVITE" ? (ringMs ?? this.o.ringTimeoutMs ?? 60_000) : undefined);
+  }
+
+  /** A forwarded call to the voicemail's user agent, saying whose box and why (Diversion). */
+  async #forkToVoicemail(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    mf: number,
+    route: VoicemailRoute,
+    diversion: string,
+  ): Promise<void> {
+    await this.anchor(req);
+    const fork = new Fork(req, tx, this.o.stack.transactions, this);
+    this.forks.set(tx, fork);
+    const binding = voicemailBinding(route, this.now());
+    const target = bindingTarget(binding);
+    const branch = this.#prepareBranch(req, binding.contact, mf, this.recordRoute(req), target);
+    branch.prepend("diversion", diversion);
+    fork.addBranch(branch, target);
+    fork.started(this.o.ringTimeoutMs ?? 60_000);
   }
 
   /**
@@ -238,12 +313,18 @@ export class SipProxy implements ForkOwner, ProxyContext {
     tx: ServerTransactionLike,
     caller: Caller,
     dialled: string,
-  ): Promise<{ ids: number[]; customerId: number; number: string; routing: CallRouting } | undefined> {
+  ): Promise<Callee | undefined> {
     const internal: CallRouting = { direction: "internal", destinationClass: "internal", called: dialled };
     const ext = await this.o.store.extensions.find(caller.customerId, dialled);
     if (ext !== undefined) {
       if (!ext.enabled) throw new ProxyRefusal(480, "Temporarily Unavailable");
-      return { ids: [ext.id], customerId: caller.customerId, number: dialled, routing: internal };
+      return {
+        ids: [ext.id],
+        customerId: caller.customerId,
+        number: dialled,
+        routing: internal,
+        extension: ext,
+      };
     }
     const group = await this.o.store.ringGroups.find(caller.customerId, dialled);
     if (group !== undefined) {
@@ -340,6 +421,11 @@ export class SipProxy implements ForkOwner, ProxyContext {
     const toTag = res.to.params.get("tag");
     if (typeof toTag === "string")
       this.dialogs.answered(fork.request.callId, fork.request.from.params.get("tag") ?? "", toTag);
+  }
+
+  divert(fork: Fork, cause: FailureCause): boolean {
+    const onFail = this.#onFail.get(fork);
+    return onFail !== undefined && fork.request.method === "INVITE" && onFail(cause);
   }
 
   onForkFailed(fork: Fork, status: number): void {

@@ -1,7 +1,7 @@
 import type { Decision } from "@centrex/dialplan";
 import type { ServerTransactionLike, SipRequest, SipResponse } from "@centrex/sip";
 import { EMERGENCY_COMMUNE_HEADER, type Presentation, presentation, requestedIdentity } from "@centrex/trunk";
-import { type Caller, partyOf } from "./caller.js";
+import { type BilledParty, partyOf } from "./caller.js";
 import { ProxyRefusal } from "./errors.js";
 import type { InDialogRelay } from "./in-dialog.js";
 import { loopHash, proxyBranch } from "./loop.js";
@@ -24,7 +24,7 @@ export class PstnRouter implements PstnCallOwner {
   async route(
     req: SipRequest,
     tx: ServerTransactionLike,
-    caller: Caller,
+    caller: BilledParty,
     dialled: string,
     decision: Extract<Decision, { kind: "pstn" | "emergency" }>,
   ): Promise<void> {
@@ -48,7 +48,7 @@ export class PstnRouter implements PstnCallOwner {
         ? (decision.e164 ?? decision.service)
         : (decision.e164 ?? decision.number);
     const destinationClass = emergency ? "emergency" : decision.class;
-    this.ctx.dialogs.started(req.callId, fromTag, partyOf(req, caller), dialled, {
+    this.ctx.dialogs.forwarded(req.callId, fromTag, partyOf(req, caller), dialled, {
       direction: "outbound",
       destinationClass,
       called: destination,
@@ -95,7 +95,7 @@ export class PstnRouter implements PstnCallOwner {
       });
     }
     const start = async () => {
-      await o.media?.offer(req);
+      await this.ctx.anchor(req);
       const hash = loopHash(req);
       const call = new PstnCall(
         req,

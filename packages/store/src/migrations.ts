@@ -378,6 +378,25 @@ CREATE TABLE carrier_health (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 8,
+    name: "call forwarding and do-not-disturb per extension",
+    sql: `
+-- One row per extension that has any feature set; none = no forwarding, DND off. A target is
+-- what the user would dial (an extension, a group, a national or +E.164 number) or the word
+-- 'voicemail'; it is routed like a call the extension dialled when the forwarding applies.
+CREATE TABLE extension_features (
+  extension_id         INTEGER PRIMARY KEY REFERENCES extensions (id) ON DELETE CASCADE,
+  forward_always       TEXT,
+  forward_busy         TEXT,
+  forward_no_answer    TEXT,
+  no_answer_seconds    INTEGER NOT NULL DEFAULT 20 CHECK (no_answer_seconds BETWEEN 5 AND 120),
+  forward_unreachable  TEXT,
+  dnd                  INTEGER NOT NULL DEFAULT 0 CHECK (dnd IN (0, 1)),
+  updated_at           INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -16,6 +16,8 @@ import type {
   CustomerPolicy,
   Extension,
   ExtensionCredentials,
+  ExtensionFeatures,
+  ExtensionFeaturesPatch,
   ExtensionPatch,
   NewCarrier,
   NewCustomer,
@@ -96,6 +98,13 @@ export interface RingGroupRepository {
   listByCustomer(customerId: number): Promise<RingGroup[]>;
   update(id: number, patch: RingGroupPatch): Promise<RingGroup>;
   delete(id: number): Promise<void>;
+}
+
+/** Call forwarding and do-not-disturb, per extension. Hot path: one lookup per call to an extension. */
+export interface ExtensionFeatureRepository {
+  /** The extension's features (all off when never set); NotFoundError for an unknown extension. */
+  get(extensionId: number): Promise<ExtensionFeatures>;
+  update(extensionId: number, patch: ExtensionFeaturesPatch): Promise<ExtensionFeatures>;
 }
 
 export interface LocationRepository {
@@ -203,6 +212,7 @@ export interface Store {
   readonly extensions: ExtensionRepository;
   readonly numbers: NumberRepository;
   readonly ringGroups: RingGroupRepository;
+  readonly features: ExtensionFeatureRepository;
   readonly locations: LocationRepository;
   readonly carriers: CarrierRepository;
   readonly policies: PolicyRepository;

@@ -376,3 +376,32 @@ export interface SealedSecret {
   /** false when the extension's password was changed after sealing (extension passwd). */
   readonly current: boolean;
 }
+
+/** Where a forwarded call goes: a number as the extension would dial it, or its voicemail box. */
+export type ForwardTarget = string;
+
+/** Call forwarding and do-not-disturb of one extension (none set = calls ring its phones). */
+export interface ExtensionFeatures {
+  readonly extensionId: number;
+  /** Every call goes there, the phones do not ring. */
+  readonly forwardAlways: ForwardTarget | null;
+  /** When every phone answers busy (or do-not-disturb is on). */
+  readonly forwardBusy: ForwardTarget | null;
+  /** When nobody answers within `noAnswerSeconds`. */
+  readonly forwardNoAnswer: ForwardTarget | null;
+  readonly noAnswerSeconds: number;
+  /** When no phone is registered or none can be reached. */
+  readonly forwardUnreachable: ForwardTarget | null;
+  /** Do not disturb: calls are answered busy (486) or follow the busy forwarding. */
+  readonly dnd: boolean;
+}
+
+/** A change to an extension's features; `null` clears a forwarding. */
+export interface ExtensionFeaturesPatch {
+  forwardAlways?: ForwardTarget | null;
+  forwardBusy?: ForwardTarget | null;
+  forwardNoAnswer?: ForwardTarget | null;
+  noAnswerSeconds?: number;
+  forwardUnreachable?: ForwardTarget | null;
+  dnd?: boolean;
+}

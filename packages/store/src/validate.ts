@@ -181,3 +181,17 @@ export function checkMac(value: string, field = "mac"): string {
     throw new ValidationError(field, `${field} ${mac} is not a phone's address`);
   return mac;
 }
+
+const FORWARD_NUMBER = /^\+?[0-9]{2,20}$/;
+
+/** A forwarding target: digits as the extension would dial them (an optional "+"), or "voicemail". */
+export function checkForwardTarget(value: string, field: string): string {
+  if (value === "voicemail") return value;
+  if (typeof value !== "string" || !FORWARD_NUMBER.test(value)) {
+    throw new ValidationError(
+      field,
+      `${field} must be a number (2 to 20 digits, optional "+") or "voicemail", got "${String(value)}"`,
+    );
+  }
+  return value;
+}

@@ -10,6 +10,7 @@ import { SqliteCdrs } from "./cdrs.js";
 import { ChangeFeed } from "./change-feed.js";
 import type { Ctx } from "./context.js";
 import { SqliteCustomers } from "./customers.js";
+import { SqliteExtensionFeatures } from "./extension-features.js";
 import { SqliteExtensions } from "./extensions.js";
 import { GroupCommit } from "./group-commit.js";
 import { SqliteLocations } from "./locations.js";
@@ -86,6 +87,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
       extensions: new SqliteExtensions(ctx),
       numbers: new SqliteNumbers(ctx),
       ringGroups: new SqliteRingGroups(ctx),
+      features: new SqliteExtensionFeatures(ctx),
       locations: new SqliteLocations(ctx),
       carriers: new SqliteCarriers(ctx),
       policies: new SqlitePolicies(ctx),

@@ -103,6 +103,7 @@ function guarded(store: Store, state: TxState): Store {
     extensions: repo(store.extensions),
     numbers: repo(store.numbers),
     ringGroups: repo(store.ringGroups),
+    features: repo(store.features),
     locations: repo(store.locations),
     carriers: repo(store.carriers),
     policies: repo(store.policies),
