@@ -7,7 +7,7 @@ import type { FailureCause } from "./fork.js";
 import { DIVERSION_REASON, type ForwardCause } from "./forward-cause.js";
 import type { ProxyContext } from "./proxy-context.js";
 import type { PstnRouter } from "./pstn-routing.js";
-import { type VoicemailRoute, voicemailBinding } from "./voicemail-route.js";
+import type { VoicemailRoute } from "./voicemail-route.js";
 
 /** How many times one call may be forwarded on before it is refused (483). */
 export const MAX_FORWARDS = 5;

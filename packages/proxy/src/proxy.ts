@@ -21,7 +21,6 @@ import { routeInboundCall } from "./inbound-routing.js";
 import { LocalAddresses } from "./local-addresses.js";
 import { isLooping, loopHash } from "./loop.js";
 import { fixNatedContact } from "./nat.js";
-import { targetOfUri } from "./next-hop.js";
 import type { Cancellable, ProxyContext } from "./proxy-context.js";
 import type { ProxyOptions } from "./proxy-options.js";
 import { PstnRouter } from "./pstn-routing.js";
