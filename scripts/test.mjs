@@ -73,6 +73,16 @@ function suites() {
   return out.filter((s) => only.length === 0 || only.some((o) => s.name === o || s.name.startsWith(`${o}/`)));
 }
 
+/** Stops the running suite's process group (set while a suite runs). */
+let stopCurrent = () => {};
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    // The suites run in process groups of their own, out of the terminal's reach.
+    stopCurrent();
+    process.exit(130);
+  });
+}
+
 function runSuite(suite) {
   return new Promise((resolve) => {
     const args = [
@@ -84,31 +94,59 @@ function runSuite(suite) {
     ];
     log(`\n=== ${suite.name} ===`);
     const started = Date.now();
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so that the servers and peers a suite started can be stopped with
+    // it when it hangs.
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
+    stopCurrent = killGroup;
     let text = "";
+    let lingering;
+    let hung = false;
     const onData = (chunk) => {
       text += chunk;
       process.stdout.write(chunk);
+      // uvu has printed its report: the file is done. A process that outlives it by 30 s is
+      // held open by something the suite started and did not stop (a hook that failed before
+      // its cleanup, say): stop the group rather than wait for the suite timeout.
+      if (lingering === undefined && /Duration:/.test(text)) {
+        lingering = setTimeout(() => {
+          hung = true;
+          log(`\n${suite.name}: still running 30 s after its report: stopping what it left running`);
+          killGroup();
+        }, 30_000);
+      }
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
     const timer = setTimeout(() => {
+      hung = true;
       log(`\n${suite.name}: timed out after ${SUITE_TIMEOUT_MS} ms`);
-      child.kill("SIGKILL");
+      killGroup();
     }, SUITE_TIMEOUT_MS);
     child.on("close", (code) => {
       clearTimeout(timer);
+      clearTimeout(lingering);
       // biome-ignore lint/suspicious/noControlCharactersInRegex: strip ANSI colours
       const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
       const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
       const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
       let failed = total - passed - skipped;
+      // A suite that crashed, hung or left something running counts at least one failure.
+      if ((code !== 0 || hung) && failed === 0) failed = 1;
       log(
-        `--- ${suite.name}: ${passed} passed, ${total - passed - skipped} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `--- ${suite.name}: ${passed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
-      // A suite that crashed or hung before reporting counts as one failure.
-      if (code !== 0 && failed === 0) failed = 1;
       resolve({ passed, failed, skipped });
     });
   });
