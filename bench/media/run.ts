@@ -4,8 +4,9 @@
 //   npx tsx bench/media/run.ts --calls 500 --seconds 10
 //   npx tsx bench/media/run.ts --sweep 250,500,1000,1500,2000 --seconds 5     # capacity + charts
 //   npx tsx bench/media/run.ts --clinic flame --calls 300 --seconds 10        # userspace relay profile
-// options: --targets centrex,centrex-kernel,rtpengine[,centrex-workers]  --core 1  --gen-core 0
-//          --workers N (for centrex-workers, default 2)  --netns (run in a namespace of its own)
+// options: --targets centrex,centrex-kernel,rtpengine[,centrex-workers[:N]]  --core 1  --gen-core 0
+//          (centrex-workers:N: N worker processes sharing the port range, default 2; several
+//          may be given: centrex-workers:1,centrex-workers:2)  --netns (a namespace of its own)
 //          --no-rt (no SCHED_FIFO)  --out DIR (charts and JSON; default bench/media/results)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -37,8 +38,8 @@ const GEN_CORE = opt("gen-core", "0");
 const RT = !flag("no-rt");
 const RT_RELAYS = flag("rt-relays");
 const OUT = opt("out", join(HERE, "results"));
-/** Worker processes of the `centrex-workers` target. */
-const WORKERS = Math.min(8, Math.max(1, Number(opt("workers", "2"))));
+/** Worker processes of a `centrex-workers[:N]` target. */
+const workersOf = (t: string): number => Math.min(8, Math.max(1, Number(t.split(":")[1] ?? "2") || 2));
 const GEN_PORT = 52_000;
 /** A run whose generator was late by more than this at p99 measured the generator, not the relay. */
 const LATE_LIMIT_MS = 1;
@@ -123,7 +124,7 @@ async function fileLine(path: string, what: string): Promise<string> {
   throw new Error(`${what} did not start in 120 s`);
 }
 
-async function startCentrex(kind: "userspace" | "kernel" | "workers"): Promise<Relay> {
+async function startCentrex(kind: "userspace" | "kernel" | "workers", workers = 2): Promise<Relay> {
   const base = kind === "kernel" ? 36000 : 42000;
   const infoFile = join(tmpdir(), `centrex-media-relay-${process.pid}-${kind}.json`);
   rmSync(infoFile, { force: true });
@@ -137,7 +138,7 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers"): Promise<R
     String(base + 5999),
     "--kernel",
     kind === "kernel" ? "auto" : "off",
-    ...(kind === "workers" ? ["--workers", String(WORKERS)] : []),
+    ...(kind === "workers" ? ["--workers", String(workers)] : []),
   ];
   const cmd =
     CLINIC === "flame"
@@ -176,7 +177,7 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers"): Promise<R
   const names = {
     userspace: "centrex userspace",
     kernel: "centrex kernel (nftables)",
-    workers: `centrex userspace, ${WORKERS} worker${WORKERS === 1 ? "" : "s"}`,
+    workers: `centrex userspace, ${workers} worker${workers === 1 ? "" : "s"}`,
   };
   return {
     name: names[kind],
@@ -428,7 +429,8 @@ async function main(): Promise<void> {
         : t === "rtpengine"
           ? await startRtpengine()
           : await startCentrex(
-              t === "centrex-kernel" ? "kernel" : t === "centrex-workers" ? "workers" : "userspace",
+              t === "centrex-kernel" ? "kernel" : t.startsWith("centrex-workers") ? "workers" : "userspace",
+              workersOf(t),
             );
     try {
       for (const calls of CALLS) {
