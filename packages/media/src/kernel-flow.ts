@@ -104,7 +104,7 @@ export class KernelFlow {
   #tryInstall(): void {
     const fw = this.#host.forwarder;
     if (fw === undefined) return;
-    const ends = this.rtcp ? rtcpEnds(this.a, this.b) : rtpEnds(this.a, this.b);
+    const ends = this.rtcp ? rtcpEnds(this.a, this.b, fw) : rtpEnds(this.a, this.b, fw);
     if (ends === undefined) return;
     const gen = ++this.#gen;
     const zone = fw.nextZone();
@@ -146,9 +146,9 @@ function usable(side: StreamSide): boolean {
   return side.latching !== "trust-address" && !side.closed;
 }
 
-function rtpEnds(a: StreamSide, b: StreamSide): [FlowEnd, FlowEnd] | undefined {
+function rtpEnds(a: StreamSide, b: StreamSide, fw: NftForwarder): [FlowEnd, FlowEnd] | undefined {
   if (!usable(a) || !usable(b) || !a.latched || !b.latched) return undefined;
-  if (a.dstPort === 0 || b.dstPort === 0 || a.dstAddress.includes(":") || b.dstAddress.includes(":"))
+  if (a.dstPort === 0 || b.dstPort === 0 || !fw.carries(a.dstAddress) || !fw.carries(b.dstAddress))
     return undefined;
   return [
     { address: a.dstAddress, port: a.dstPort, relayPort: a.port },
@@ -156,11 +156,11 @@ function rtpEnds(a: StreamSide, b: StreamSide): [FlowEnd, FlowEnd] | undefined {
   ];
 }
 
-function rtcpEnds(a: StreamSide, b: StreamSide): [FlowEnd, FlowEnd] | undefined {
+function rtcpEnds(a: StreamSide, b: StreamSide, fw: NftForwarder): [FlowEnd, FlowEnd] | undefined {
   if (!usable(a) || !usable(b) || a.rtcpMux || b.rtcpMux || !a.rtcpLatched || !b.rtcpLatched)
     return undefined;
   if (a.dstRtcpPort === 0 || b.dstRtcpPort === 0) return undefined;
-  if (a.dstRtcpAddress.includes(":") || b.dstRtcpAddress.includes(":")) return undefined;
+  if (!fw.carries(a.dstRtcpAddress) || !fw.carries(b.dstRtcpAddress)) return undefined;
   return [
     { address: a.dstRtcpAddress, port: a.dstRtcpPort, relayPort: a.port + 1 },
     { address: b.dstRtcpAddress, port: b.dstRtcpPort, relayPort: b.port + 1 },

@@ -21,7 +21,7 @@ export interface FlowCounter {
 }
 
 export interface NftForwarderOptions {
-  /** IPv4 address the relay's sockets are bound to ("0.0.0.0": any). */
+  /** Address the relay's sockets are bound to ("0.0.0.0" or "::": any); its family picks the table's. */
   bindAddress: string;
   /** Address phones send to (the SDP's); the kernel's source address when bindAddress is any. */
   advertisedAddress: string;
@@ -38,12 +38,16 @@ export class KernelPathUnavailable extends Error {
   override name = "KernelPathUnavailable";
 }
 
-// IPv4 + UDP headers: nftables counts whole IP packets, the relay's statistics count payload.
-const IPV4_UDP_HEADERS = 28;
+/** nftables address family of the relay's table: `ip` (IPv4) or `ip6`, after the relay's bind address. */
+export type NftFamily = "ip" | "ip6";
+
+// IP + UDP headers: nftables counts whole IP packets, the relay's statistics count payload.
+const UDP_HEADERS: Record<NftFamily, number> = { ip: 28, ip6: 48 };
 
 /**
  * The kernel fast path, programmed with nftables: one table of the relay's own
- * (`ip centrex_<min>_<max>`), created at open and deleted at close.
+ * (`ip centrex_<min>_<max>`, or `ip6 centrex_<min>_<max>` for a relay bound to an IPv6
+ * address — same chains and maps, keyed on IPv6 addresses), created at open and deleted at close.
  *
  * - `raw` chains (prerouting, output): a packet to a relay port whose source
  *   (address . port . relay port) is in `@zones` gets that flow's conntrack zone and
@@ -66,6 +70,7 @@ const IPV4_UDP_HEADERS = 28;
  */
 export class NftForwarder {
   readonly table: string;
+  readonly family: NftFamily;
   readonly sourceAddress: string;
   #nft: string;
   #log: Logger | undefined;
@@ -76,7 +81,14 @@ export class NftForwarder {
   #nextZone = randomInt(1, 65536);
   #closed = false;
 
-  private constructor(table: string, sourceAddress: string, nft: string, logger: Logger | undefined) {
+  private constructor(
+    family: NftFamily,
+    table: string,
+    sourceAddress: string,
+    nft: string,
+    logger: Logger | undefined,
+  ) {
+    this.family = family;
     this.table = table;
     this.sourceAddress = sourceAddress;
     this.#nft = nft;
@@ -85,25 +97,32 @@ export class NftForwarder {
 
   /** Creates the table (deleting a stale one of the same name first), or says why it cannot. */
   static async open(options: NftForwarderOptions): Promise<NftForwarder> {
-    const source = sourceAddressFor(options.bindAddress, options.advertisedAddress);
-    if (!isLoopback(source) && readSysctl("net/ipv4/ip_forward") !== "1") {
+    const family: NftFamily = options.bindAddress.includes(":") ? "ip6" : "ip";
+    const source = sourceAddressFor(family, options.bindAddress, options.advertisedAddress);
+    const sysctl = family === "ip" ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding";
+    if (!isLoopback(source) && readSysctl(sysctl) !== "1") {
       throw new KernelPathUnavailable(
-        "net.ipv4.ip_forward is 0: the kernel would not forward packets between remote phones",
+        `${sysctl.replaceAll("/", ".")} is 0: the kernel would not forward packets between remote phones`,
       );
     }
     const nft = options.nft ?? "nft";
     const table = `centrex_${options.portMin}_${options.portMax}`;
-    const f = new NftForwarder(table, source, nft, options.logger);
+    const f = new NftForwarder(family, table, source, nft, options.logger);
     const stale = await removeStaleTables(nft);
     if (stale.length > 0)
       options.logger?.info({ tables: stale }, "removed nftables tables of exited centrex processes");
-    await runNft(nft, `table ip ${table}\ndelete table ip ${table}\n`).catch(() => {});
+    await runNft(nft, `table ${family} ${table}\ndelete table ${family} ${table}\n`).catch(() => {});
     try {
-      await runNft(nft, ruleset(table, options.portMin, options.portMax));
+      await runNft(nft, ruleset(family, table, options.portMin, options.portMax));
     } catch (err) {
       throw new KernelPathUnavailable(`nftables refused the relay's table: ${(err as Error).message}`);
     }
     return f;
+  }
+
+  /** Whether a phone at `address` can be forwarded by this table (same address family; no IPv4-mapped IPv6). */
+  carries(address: string): boolean {
+    return this.family === "ip" ? !address.includes(":") : address.includes(":") && !address.includes(".");
   }
 
   /** A conntrack zone for a new installation (1..65535, cycling: stale entries expire long before reuse). */
@@ -160,12 +179,12 @@ export class NftForwarder {
   }
 
   #script(ops: ElementOp[]): string {
-    return `${ops.map((op) => line(this.table, op)).join("\n")}\n`;
+    return `${ops.map((op) => line(this.family, this.table, op)).join("\n")}\n`;
   }
 
   /** "map key" of every element the three maps hold now. */
   async #elements(): Promise<Set<string>> {
-    const json = await runNft(this.#nft, undefined, ["-j", "list", "table", "ip", this.table]);
+    const json = await runNft(this.#nft, undefined, ["-j", "list", "table", this.family, this.table]);
     const doc = JSON.parse(json) as { nftables: { map?: { name: string; elem?: unknown[] } }[] };
     const out = new Set<string>();
     for (const item of doc.nftables) {
@@ -184,7 +203,7 @@ export class NftForwarder {
   async counters(): Promise<Map<string, FlowCounter>> {
     const out = new Map<string, FlowCounter>();
     if (this.#closed) return out;
-    const json = await runNft(this.#nft, undefined, ["-j", "list", "map", "ip", this.table, "zones"]);
+    const json = await runNft(this.#nft, undefined, ["-j", "list", "map", this.family, this.table, "zones"]);
     const doc = JSON.parse(json) as { nftables: { map?: { elem?: unknown[] } }[] };
     for (const item of doc.nftables) {
       for (const e of item.map?.elem ?? []) {
@@ -196,7 +215,7 @@ export class NftForwarder {
         if (k === undefined || c === undefined) continue;
         out.set(`${k[0]} ${k[1]} ${k[2]}`, {
           packets: c.packets,
-          bytes: Math.max(0, c.bytes - c.packets * IPV4_UDP_HEADERS),
+          bytes: Math.max(0, c.bytes - c.packets * UDP_HEADERS[this.family]),
         });
       }
     }
@@ -207,7 +226,7 @@ export class NftForwarder {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await runNft(this.#nft, `delete table ip ${this.table}\n`).catch((err) =>
+    await runNft(this.#nft, `delete table ${this.family} ${this.table}\n`).catch((err) =>
       this.#log?.warn({ err: (err as Error).message, table: this.table }, "nftables table not deleted"),
     );
   }
@@ -242,13 +261,13 @@ export class NftForwarder {
           for (const op of ops) {
             const has = held.has(`${op.map} ${op.key}`);
             if (op.add) {
-              if (has) fixed.push(`delete element ip ${this.table} ${op.map} { ${op.key} }`);
+              if (has) fixed.push(`delete element ${this.family} ${this.table} ${op.map} { ${op.key} }`);
               held.add(`${op.map} ${op.key}`);
             } else {
               if (!has) continue;
               held.delete(`${op.map} ${op.key}`);
             }
-            fixed.push(line(this.table, op));
+            fixed.push(line(this.family, this.table, op));
           }
           await runNft(this.#nft, `${fixed.join("\n")}\n`);
           for (const b of batch) b.resolve();
@@ -278,25 +297,26 @@ interface ElementOp {
   rest: string;
 }
 
-function line(table: string, op: ElementOp): string {
+function line(family: NftFamily, table: string, op: ElementOp): string {
   return op.add
-    ? `add element ip ${table} ${op.map} { ${op.key}${op.rest} }`
-    : `delete element ip ${table} ${op.map} { ${op.key} }`;
+    ? `add element ${family} ${table} ${op.map} { ${op.key}${op.rest} }`
+    : `delete element ${family} ${table} ${op.map} { ${op.key} }`;
 }
 
 function key(end: FlowEnd): string {
   return `${end.address} . ${end.port} . ${end.relayPort}`;
 }
 
-function ruleset(table: string, min: number, max: number): string {
+/** The table: `f` is the family (`ip`/`ip6`), also the keyword of its address expressions. */
+function ruleset(f: NftFamily, table: string, min: number, max: number): string {
   const ports = `${min}-${max}`;
-  const classify = `udp dport ${ports} ct zone set ip saddr . udp sport . udp dport map @zones ct timeout set "rtp_flow" accept`;
-  return `table ip ${table} {
+  const classify = `udp dport ${ports} ct zone set ${f} saddr . udp sport . udp dport map @zones ct timeout set "rtp_flow" accept`;
+  return `table ${f} ${table} {
   ${ownerStatement()}
-  ct timeout rtp_flow { protocol udp; l3proto ip; policy = { unreplied: 10, replied: 10 }; }
-  map zones { typeof ip saddr . udp sport . udp dport : ct zone; flags timeout; counter; }
-  map dst_of { typeof ip saddr . udp sport . udp dport : ip daddr . udp dport; flags timeout; }
-  map src_of { typeof ct zone . ip daddr . udp dport : ip saddr . udp sport; flags timeout; }
+  ct timeout rtp_flow { protocol udp; l3proto ${f}; policy = { unreplied: 10, replied: 10 }; }
+  map zones { typeof ${f} saddr . udp sport . udp dport : ct zone; flags timeout; counter; }
+  map dst_of { typeof ${f} saddr . udp sport . udp dport : ${f} daddr . udp dport; flags timeout; }
+  map src_of { typeof ct zone . ${f} daddr . udp dport : ${f} saddr . udp sport; flags timeout; }
   chain raw_prerouting { type filter hook prerouting priority raw; policy accept;
     ${classify}
     udp dport ${ports} notrack
@@ -307,25 +327,24 @@ function ruleset(table: string, min: number, max: number): string {
     udp sport ${ports} notrack
   }
   chain nat_prerouting { type nat hook prerouting priority dstnat; policy accept;
-    udp dport ${ports} dnat ip to ip saddr . udp sport . udp dport map @dst_of
+    udp dport ${ports} dnat ${f} to ${f} saddr . udp sport . udp dport map @dst_of
   }
   chain nat_output { type nat hook output priority -100; policy accept;
-    udp dport ${ports} dnat ip to ip saddr . udp sport . udp dport map @dst_of
+    udp dport ${ports} dnat ${f} to ${f} saddr . udp sport . udp dport map @dst_of
   }
   chain nat_postrouting { type nat hook postrouting priority srcnat; policy accept;
-    ct zone != 0 snat ip to ct zone . ip daddr . udp dport map @src_of
+    ct zone != 0 snat ${f} to ct zone . ${f} daddr . udp dport map @src_of
   }
 }
 `;
 }
 
-function sourceAddressFor(bind: string, advertised: string): string {
-  if (bind.includes(":"))
-    throw new KernelPathUnavailable(`IPv6 relay address ${bind}: the kernel path is IPv4 only`);
-  if (bind !== "0.0.0.0") return bind;
+function sourceAddressFor(family: NftFamily, bind: string, advertised: string): string {
+  if (bind !== "0.0.0.0" && bind !== "::") return bind;
+  const want = family === "ip" ? "IPv4" : "IPv6";
   const local = Object.values(networkInterfaces())
     .flat()
-    .some((i) => i?.family === "IPv4" && i.address === advertised);
+    .some((i) => i?.family === want && i.address === advertised);
   if (!local) {
     throw new KernelPathUnavailable(
       `relay bound to 0.0.0.0 and its advertised address ${advertised} is not local: set media.bindAddress`,
@@ -335,7 +354,7 @@ function sourceAddressFor(bind: string, advertised: string): string {
 }
 
 function isLoopback(address: string): boolean {
-  return address.startsWith("127.");
+  return address.startsWith("127.") || address === "::1";
 }
 
 function readSysctl(name: string): string {

@@ -18,11 +18,12 @@ export interface SdpSpec {
 /** An audio SDP as a desk phone would send it. */
 export function phoneSdp(spec: SdpSpec): string {
   const address = spec.address ?? "127.0.0.1";
+  const ip = address.includes(":") ? "IP6" : "IP4";
   const lines = [
     "v=0",
-    `o=phone 1234 ${spec.version ?? 1} IN IP4 ${address}`,
+    `o=phone 1234 ${spec.version ?? 1} IN ${ip} ${address}`,
     "s=call",
-    `c=IN IP4 ${address}`,
+    `c=IN ${ip} ${address}`,
     "t=0 0",
     ...(spec.extraSession ?? []),
     `m=audio ${spec.port} RTP/AVP 0 8 101`,
@@ -72,27 +73,30 @@ export interface Received {
 export class Endpoint {
   readonly socket: Socket;
   readonly received: Received[] = [];
+  readonly address: string;
   port = 0;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, address: string) {
     this.socket = socket;
+    this.address = address;
     socket.on("message", (msg, from) => this.received.push({ msg, from }));
   }
 
-  static async open(port = 0): Promise<Endpoint> {
-    const socket = createSocket("udp4");
+  /** A phone on `address` (loopback: "127.0.0.1" or "::1"), sending to the relay on the same. */
+  static async open(port = 0, address = "127.0.0.1"): Promise<Endpoint> {
+    const socket = createSocket(address.includes(":") ? "udp6" : "udp4");
     await new Promise<void>((resolve, reject) => {
       socket.once("error", reject);
-      socket.bind(port, "127.0.0.1", () => resolve());
+      socket.bind(port, address, () => resolve());
     });
-    const e = new Endpoint(socket);
+    const e = new Endpoint(socket, address);
     e.port = socket.address().port;
     return e;
   }
 
   send(msg: Buffer, port: number): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.socket.send(msg, port, "127.0.0.1", (err) => (err ? reject(err) : resolve())),
+      this.socket.send(msg, port, this.address, (err) => (err ? reject(err) : resolve())),
     );
   }
 

@@ -63,9 +63,9 @@ async function latchBoth(c: Call): Promise<void> {
   );
 }
 
-function tableExists(name: string): boolean {
+function tableExists(name: string, family = "ip"): boolean {
   try {
-    execFileSync("nft", ["list", "table", "ip", name], { stdio: "ignore" });
+    execFileSync("nft", ["list", "table", family, name], { stdio: "ignore" });
     return true;
   } catch {
     return false;
@@ -257,6 +257,55 @@ test("media timeout reads the kernel's counters: a kernel-forwarded call stays, 
   } finally {
     await c.done();
   }
+});
+
+test("IPv6: a relay bound to ::1 forwards in an ip6 table of its own; counters and delete as with IPv4", async () => {
+  const relay = new MediaRelay({ ...portRange(), bindAddress: "::1", kernel: "auto", sweepIntervalMs: 100 });
+  const a = await Endpoint.open(0, "::1");
+  const b = await Endpoint.open(0, "::1");
+  let table: string | undefined;
+  try {
+    assert.ok(await relay.kernelReady, "IPv6 kernel path unavailable");
+    table = relay.kernelTable;
+    assert.ok(relay.kernelTable !== undefined && tableExists(relay.kernelTable, "ip6"), "ip6 table");
+    assert.not.ok(tableExists(relay.kernelTable!, "ip"), "no IPv4 table for an IPv6 relay");
+    const offer = await relay.offer("K", "ft", phoneSdp({ port: a.port, address: "::1" }));
+    const answer = await relay.answer("K", "tt", phoneSdp({ port: b.port, address: "::1" }));
+    assert.match(offer, /c=IN IP6 ::1/);
+    const toA = mPorts(answer)[0]!;
+    const toB = mPorts(offer)[0]!;
+    await a.send(rtp(1, 0), toA);
+    await b.send(rtp(1, 0), toB);
+    await a.waitFor(1);
+    await b.waitFor(1);
+    const s = async (): Promise<StreamStats> => (await relay.query("K")).legs[0]!.streams[0]!;
+    assert.ok(await eventually(async () => (await s()).forwarding === "kernel"), "not installed");
+    const before = await s();
+    for (let i = 2; i < 12; i++) {
+      await a.send(rtp(i, i * 160), toA);
+      await b.send(rtp(i, i * 160), toB);
+    }
+    await b.waitFor(11);
+    await a.waitFor(11);
+    assert.ok(
+      b.received.every((r) => r.from.port === toB && r.from.address === "::1"),
+      "from the relay port",
+    );
+    assert.is(b.received[10]!.msg.readUInt16BE(2), 11, "payload untouched");
+    const after = await s();
+    assert.is(after.userspacePackets, before.userspacePackets, "the relay's socket received none of them");
+    assert.is(after.kernelPackets, 10);
+    assert.is(after.bytes, 11 * 172, "IPv6 + UDP headers (48 bytes) taken off the kernel's byte count");
+    await relay.delete("K");
+    await a.send(rtp(12, 12 * 160), toA);
+    await sleep(50);
+    assert.is(b.received.length, 11, "no forwarding after delete");
+  } finally {
+    a.close();
+    b.close();
+    await relay.close();
+  }
+  assert.not.ok(tableExists(table!, "ip6"), "table deleted at close");
 });
 
 test("no nft here: one log line, and the relay forwards in userspace", async () => {
