@@ -41,6 +41,8 @@ export class KernelFlow {
   #ends: [FlowEnd, FlowEnd] | undefined;
   #installedAt = 0;
   #reinstalls = 0;
+  /** A counter read finished since the installation. */
+  #counted = false;
   /** Counter values already credited to the sides, for this installation. */
   #seenA: FlowCounter = { packets: 0, bytes: 0 };
   #seenB: FlowCounter = { packets: 0, bytes: 0 };
@@ -54,6 +56,15 @@ export class KernelFlow {
 
   get installed(): boolean {
     return this.#state === INSTALLED;
+  }
+
+  /**
+   * Whether this flow's activity is unknown: an installation is in flight (the kernel may already
+   * forward the stream — its `nft` run committed — while the relay neither sees the packets nor
+   * reads their counters), or it is installed and no counter read has finished since.
+   */
+  get unknown(): boolean {
+    return this.#state === INSTALLING || (this.#state === INSTALLED && !this.#counted);
   }
 
   /** A packet from `side`'s latched source reached its socket. */
@@ -99,6 +110,8 @@ export class KernelFlow {
     const cb = counters.get(endKey(ends[1]));
     if (ca !== undefined) this.#seenA = credit(this.a, this.#seenA, ca, this.rtcp, now);
     if (cb !== undefined) this.#seenB = credit(this.b, this.#seenB, cb, this.rtcp, now);
+    // A read that listed the table before this installation committed says nothing about it.
+    if (ca !== undefined || cb !== undefined) this.#counted = true;
   }
 
   #tryInstall(): void {
@@ -115,6 +128,7 @@ export class KernelFlow {
       () => {
         if (gen !== this.#gen) return; // reset meanwhile: its removal is queued after this install
         this.#state = INSTALLED;
+        this.#counted = false;
         this.#installedAt = performance.now();
         this.#seenA = { packets: 0, bytes: 0 };
         this.#seenB = { packets: 0, bytes: 0 };

@@ -276,7 +276,7 @@ export class MediaRelay implements MediaController {
       onHold: leg.onHold,
       streams: leg.sides.filter((s) => s !== undefined).map((s) => s.stats(now)),
     }));
-    return { callId, createdAt: call.createdAt, idleMs: now - lastActivity(call), legs };
+    return { callId, createdAt: call.createdAt, idleMs: now - lastActivity(call, now), legs };
   }
 
   async list(): Promise<string[]> {
@@ -430,13 +430,18 @@ export class MediaRelay implements MediaController {
   readonly #onSweep = (): void => {
     if (this.#sweeping) return;
     const now = performance.now();
-    if (this.#kernel.installed.size === 0 || now - this.#lastRefresh < this.#refreshEvery) {
+    const reading = this.#refreshing;
+    if (
+      this.#kernel.installed.size === 0 ||
+      (reading === undefined && now - this.#lastRefresh < this.#refreshEvery)
+    ) {
       this.#sweepNow();
       return;
     }
-    // Kernel-forwarded streams are alive when their counters move: read them first.
+    // Kernel-forwarded streams are alive when their counters move: read them first (or wait for
+    // the read in flight — on a loaded machine one `nft` run can outlast the media timeout).
     this.#sweeping = true;
-    void this.#refreshKernel().finally(() => {
+    void (reading ?? this.#refreshKernel()).finally(() => {
       this.#sweeping = false;
       if (!this.#closed) this.#sweepNow();
     });
@@ -448,7 +453,7 @@ export class MediaRelay implements MediaController {
       for (const side of call.sides()) side.openForRelearn(now);
       const held = call.legs[0].onHold || call.legs[1].onHold;
       const limit = held ? call.options.holdTimeoutMs : call.options.mediaTimeoutMs;
-      if (now - lastActivity(call) <= limit) continue;
+      if (now - lastActivity(call, now) <= limit) continue;
       this.#remove(call);
       this.#log?.info({ callId: call.id, held }, "media timeout");
       try {
@@ -460,9 +465,13 @@ export class MediaRelay implements MediaController {
   }
 }
 
-function lastActivity(call: Call): number {
+/** When the call last showed life; `now` while a kernel flow's activity is not known yet (no verdict on unknowns). */
+function lastActivity(call: Call, now: number): number {
   let last = call.lastSignalAt;
-  for (const s of call.sides()) if (s.lastPacketAt > last) last = s.lastPacketAt;
+  for (const s of call.sides()) {
+    if (s.rtpFlow?.unknown === true || s.rtcpFlow?.unknown === true) return now;
+    if (s.lastPacketAt > last) last = s.lastPacketAt;
+  }
   return last;
 }
 

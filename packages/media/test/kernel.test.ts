@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { type MediaOptions, MediaRelay, type StreamStats } from "../src/index.js";
@@ -256,6 +259,54 @@ test("media timeout reads the kernel's counters: a kernel-forwarded call stays, 
     assert.ok(await until(() => ended.length === 1, 6000), "silent call not timed out");
   } finally {
     await c.done();
+  }
+});
+
+test("media timeout waits for an installation in flight: the kernel forwards before `nft` returns", async () => {
+  // Worst timing, as on a loaded machine: `nft` commits the flow (the kernel forwards at once)
+  // but its process returns 1.5 s later, longer than the media timeout.
+  const dir = mkdtempSync(join(tmpdir(), "centrex-slow-nft-"));
+  const slowNft = join(dir, "nft");
+  writeFileSync(slowNft, '#!/bin/sh\nnft "$@"\nrc=$?\nsleep 1.5\nexit $rc\n', { mode: 0o755 });
+  const relay = new MediaRelay({
+    ...portRange(),
+    kernel: "auto",
+    nftCommand: slowNft,
+    sweepIntervalMs: 100,
+    defaults: { mediaTimeoutMs: 1000 },
+  });
+  const ended: string[] = [];
+  relay.delegate = { onMediaTimeout: (id) => ended.push(id) };
+  const a = await Endpoint.open();
+  const b = await Endpoint.open();
+  try {
+    assert.ok(await relay.kernelReady, "kernel path unavailable");
+    const offer = await relay.offer("K", "ft", phoneSdp({ port: a.port }));
+    const answer = await relay.answer("K", "tt", phoneSdp({ port: b.port }));
+    const toA = mPorts(answer)[0]!;
+    const toB = mPorts(offer)[0]!;
+    await a.send(rtp(1, 0), toA);
+    await b.send(rtp(1, 0), toB);
+    let seq = 2;
+    const talk = setInterval(() => void a.send(rtp(seq, seq++ * 160), toA).catch(() => {}), 40);
+    let s: StreamStats | undefined;
+    try {
+      const installed = await eventually(async () => {
+        if (ended.length > 0) return true;
+        s = (await relay.query("K")).legs[0]!.streams[0]!;
+        return s.forwarding === "kernel" && s.kernelPackets > 0;
+      }, 15_000);
+      assert.ok(installed, "never installed");
+    } finally {
+      clearInterval(talk);
+    }
+    assert.equal(ended, [], "timed out while its packets went through the kernel");
+    assert.ok(s!.kernelPackets > 0, "the kernel forwarded them");
+  } finally {
+    a.close();
+    b.close();
+    await relay.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
