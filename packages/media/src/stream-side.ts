@@ -336,7 +336,7 @@ export class StreamSide {
     }
     // Telephone-event timestamps mark the event start, not the sampling instant: no jitter from them.
     if (pt === this.telephoneEventPt) return;
-    const ts = msg.readUInt32BE(4);
+    const ts = ((msg[4]! << 24) | (msg[5]! << 16) | (msg[6]! << 8) | msg[7]!) >>> 0;
     const rate = this.clockRates[pt] || 8000;
     const arrival = (now * rate) / 1000;
     if (this.#hasTransit) {
