@@ -252,6 +252,22 @@ test("phone add → HTTPS fetch with and without credentials → baresip registe
   const gone = await centrex(["phone", "resync", MAC, "--config", configFile]);
   assert.is(gone.code, 2);
   assert.match(gone.stderr, /no phone with MAC 805ec0123456/);
+
+  // One audit trail for the CLI and the API, through the operations layer: the refused adds
+  // above left none, the resync is there under the API token that sent it.
+  const trail = (await api("GET", `/audit?customer=${DOMAIN}&limit=20`)).body as unknown as {
+    actor: string;
+    action: string;
+  }[];
+  const phoneActions = trail
+    .filter((e) => e.action.startsWith("phone."))
+    .map((e) => [e.actor.split(":")[0], e.action]);
+  assert.equal(phoneActions, [
+    ["cli", "phone.remove"],
+    ["api", "phone.resync"],
+    ["cli", "phone.add"],
+  ]);
+  assert.not.ok(JSON.stringify(trail).includes(credential!), "the provisioning password is not in the trail");
 });
 
 test.run();

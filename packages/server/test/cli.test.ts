@@ -25,11 +25,29 @@ interface Run {
   stderr: string;
 }
 
+/** Runs `centrex` on each line, four at a time (a loaded CI machine), each expected to exit 0. */
+async function inBatches(lines: string[][]): Promise<Run[]> {
+  const out: Run[] = [];
+  for (let i = 0; i < lines.length; i += 4) {
+    const rs = await Promise.all(lines.slice(i, i + 4).map((args) => run(args)));
+    rs.forEach((r, j) => {
+      assert.is(r.code, 0, `centrex ${lines[i + j]!.join(" ")}: ${r.stderr}`);
+    });
+    out.push(...rs);
+  }
+  return out;
+}
+
+/** Every command line this file ran and its exit status: the last test checks each command was walked. */
+const walked: { args: readonly string[]; code: number }[] = [];
+
 function run(args: string[], stdin?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err === null ? 0 : Number((err as { code?: number }).code ?? 1), stdout, stderr }),
-    );
+    const child = execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : Number((err as { code?: number }).code ?? 1);
+      walked.push({ args, code });
+      resolve({ code, stdout, stderr });
+    });
     child.stdin?.end(stdin ?? "");
   });
 }
@@ -42,7 +60,11 @@ async function ok(...args: string[]): Promise<string> {
 }
 
 async function withDb<T>(fn: (q: (sql: string) => unknown[]) => T): Promise<T> {
-  const store = openSqliteStore(db);
+  return withDbAt(db, fn);
+}
+
+async function withDbAt<T>(file: string, fn: (q: (sql: string) => unknown[]) => T): Promise<T> {
+  const store = openSqliteStore(file);
   try {
     return fn((sql) => sqliteHandle(store).prepare(sql).all());
   } finally {
@@ -51,8 +73,13 @@ async function withDb<T>(fn: (q: (sql: string) => unknown[]) => T): Promise<T> {
 }
 
 /** Every tenant row and the audit log: a refused command must leave all of it as it was. */
-const snapshot = () =>
-  withDb((q) =>
+const snapshot = () => snapshotOf(db);
+
+/** The same rows of another database file (a restored copy). */
+const withCopy = (path: string) => snapshotOf(path);
+
+const snapshotOf = (file: string) =>
+  withDbAt(file, (q) =>
     JSON.stringify(
       [
         "customers",
@@ -324,6 +351,18 @@ test("bad input: exit 2, one line naming the flag or field and the value, nothin
     [["phone", "move", "80:5e:c0:12:34:57", "--extension", "201"], /no phone with MAC 805ec0123457/],
     [["phone", "remove", "zz"], /malformed MAC/],
     [["extension", "weak-passwords", "nobody.test"], /no customer with domain "nobody.test"/],
+    [["customer", "terminate", "nobody.test"], /no customer with domain "nobody.test"/],
+    [["customer", "remove", "nobody.test"], /no customer with domain "nobody.test"/],
+    [["extension", "list", "nobody.test"], /no customer with domain "nobody.test"/],
+    [["extension", "update", D, "999", "--name", "X"], /no extension "999"/],
+    [["extension", "enable", D, "999"], /no extension "999"/],
+    [["extension", "remove", D, "999"], /no extension "999"/],
+    [["did", "list", "nobody.test"], /no customer with domain "nobody.test"/],
+    [["pin", "list", "nobody.test"], /no customer with domain "nobody.test"/],
+    [["carrier", "list", "extra"], /too many arguments for 'list'/],
+    [["carrier", "unroute", "op9", "33"], /no carrier "op9"/],
+    [["phone", "list", "nobody.test"], /no customer with domain nobody.test/],
+    [["invoice", "run", "--month", "2026-13"], /--month .*'2026-13' is invalid/],
     [["bogus"], /unknown command 'bogus'/],
     [["customer", "add", "X"], /required option '--domain <domain>'/],
     [["customer", "list", "--colour"], /unknown option '--colour'/],
@@ -383,7 +422,60 @@ test("cdr verify: exit 0 on an intact ledger, 1 on a tampered one (not 2: a chec
   assert.match(noKey.stderr, /cannot read ledger key .*none\.pem/);
 });
 
-test("README's command table lists every command --help shows", async () => {
+test("backup, restore, cdr export, invoice run; the commands that need a running switch or node refuse bad input with exit 2", async () => {
+  const bk = await run(["backup", "--db", db, "--dir", join(dir, "bk")]);
+  assert.is(bk.code, 0, bk.stderr);
+  const file = /^(\S+)\n/.exec(bk.stdout)?.[1];
+  assert.ok(file !== undefined && existsSync(file), bk.stdout);
+  const copy = join(dir, "restored.db");
+  const rs = await run(["restore", file, "--db", copy]);
+  assert.is(rs.code, 0, rs.stderr);
+  assert.is(await snapshot(), await withCopy(copy), "the restored copy holds the same tenant rows");
+  // The customer's detail of calls and the month's invoices, with good input.
+  assert.equal(
+    JSON.parse(
+      await ok(
+        "cdr",
+        "export",
+        "--customer",
+        D,
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-31",
+        "--format",
+        "json",
+      ),
+    ),
+    [],
+  );
+  const tariffs = join(ROOT, "packages/billing/data/tariffs.sample.json");
+  assert.match(
+    await ok("invoice", "run", "--month", "2026-11", "--customer", D, "--tariffs", tariffs),
+    new RegExp(`^${D.replaceAll(".", "\\.")}\t`),
+  );
+  const cases: [string[], RegExp][] = [
+    [["backup", "--db", join(dir, "typo.db")], /--db: database .*typo\.db does not exist/],
+    [["restore", join(dir, "none.db"), "--db", copy], /restore: backup file .*none\.db does not exist/],
+    [["failback"], /required option '--config <file>'/],
+    [["ban", "list"], /give --config .* or --url and --token/],
+    [["ban", "clear", "192.0.2.1"], /give --config .* or --url and --token/],
+    [["ban", "add", "192.0.2.1", "--minutes", "x"], /--minutes: a whole number of minutes/],
+    [["phone", "resync", "805ec0123456"], /phone resync: give --config FILE or --api URL/],
+    [["media", "--ports", "5-1"], /--ports .*expected LOW-HIGH/],
+    [["start", "--config", join(dir, "none.yaml")], /cannot read config file .*none\.yaml/],
+  ];
+  const runs = await Promise.all(cases.map(([args]) => run(args)));
+  cases.forEach(([args, re], i) => {
+    const r = runs[i]!;
+    const what = `centrex ${args.join(" ")}`;
+    assert.is(r.code, 2, `${what}: exit ${r.code} ${r.stderr}`);
+    assert.is(r.stderr.trimEnd().split("\n").length, 1, `${what}: one line, got ${r.stderr}`);
+    assert.match(r.stderr, re, what);
+  });
+});
+
+test("README's command table lists every command --help shows; every command was walked; reads have --json", async () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const table = readme.slice(
     readme.indexOf("## The `centrex` command"),
@@ -394,20 +486,54 @@ test("README's command table lists every command --help shows", async () => {
     .map((m) => m[1]!)
     .filter((w) => w !== "help");
   const missing: string[] = [];
-  const helps = await Promise.all(words.map((word) => run([word, "--help"])));
+  const tree = new Set<string>();
+  const helps = await inBatches(words.map((word) => [word, "--help"]));
   words.forEach((word, i) => {
     const h = helps[i]!;
     const subs = [...h.stdout.slice(h.stdout.indexOf("Commands:")).matchAll(/^ {2}([a-z][a-z-]*)/gm)]
       .map((m) => m[1]!)
       .filter((w) => w !== "help");
     if (!h.stdout.includes("Commands:") || subs.length === 0) {
+      tree.add(word);
       if (!table.includes(`\`centrex ${word}`)) missing.push(word);
       return;
     }
+    for (const sub of subs) tree.add(`${word} ${sub}`);
     // "customer add" appears as `centrex customer add` or, after the first, as `customer add`.
     for (const sub of subs) if (!table.includes(`${word} ${sub}`)) missing.push(`${word} ${sub}`);
   });
   assert.equal(missing, [], `commands in --help but not in README's table: ${missing.join(", ")}`);
+  // Every list, show and report prints JSON for scripts.
+  const reads = [...tree].filter((c) => /(^| )(list|show|audit|weak-passwords|verify)$/.test(c));
+  const readHelps = await inBatches(reads.map((c) => [...c.split(" "), "--help"]));
+  const noJson = reads.filter((_, i) => !readHelps[i]!.stdout.includes("--json"));
+  assert.equal(noJson, [], `list/show commands without --json: ${noJson.join(", ")}`);
+
+  // The walk above ran every command with good input (exit 0) and bad input (exit 2), but
+  // for the good input of those that need a running switch, a media node or a pair of nodes:
+  // test/sipvicious.test.ts (ban list, ban clear), test/provisioning.test.ts (phone resync),
+  // packages/server/test/failover-e2e.test.ts and test/failover-dns.test.ts (failback), every
+  // end-to-end test (start) and the media tests (media). `ban add` with good input is the
+  // API's POST /security/bans/:address (packages/admin/test/security.test.ts).
+  const goodElsewhere = new Set([
+    "start",
+    "media",
+    "failback",
+    "ban list",
+    "ban clear",
+    "ban add",
+    "phone resync",
+  ]);
+  const commandOf = (args: readonly string[]) =>
+    tree.has(`${args[0]} ${args[1]}`) ? `${args[0]} ${args[1]}` : (args[0] ?? "");
+  const unwalked: string[] = [];
+  for (const c of tree) {
+    const runs = walked.filter((w) => commandOf(w.args) === c && !w.args.includes("--help"));
+    if (!goodElsewhere.has(c) && !runs.some((w) => w.code === 0)) unwalked.push(`${c} (good input)`);
+    if (!runs.some((w) => w.code === 2)) unwalked.push(`${c} (bad input)`);
+  }
+  assert.equal(unwalked, [], `commands not walked: ${unwalked.join(", ")}`);
+
   // And the help speaks to an operator: the classes are listed, no article or rule numbers.
   const barring = await run(["barring", "--help"]);
   assert.match(barring.stdout, /intl-world +International: rest of world \(default: barred\)/);

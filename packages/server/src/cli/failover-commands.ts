@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { BackupError, type BackupResult, backup, restore } from "@centrex/failover";
 import { sqliteHandle } from "@centrex/store";
@@ -28,6 +28,7 @@ export async function runBackup(o: { db: string; dir: string }): Promise<BackupR
 
 /** Verifies `file` against `file.sha256` and puts it in place of `db` (the node must be stopped). */
 export async function runRestore(file: string, db: string): Promise<{ sha256: string }> {
+  if (!existsSync(file)) throw new CliError(`restore: backup file ${file} does not exist`);
   return restore(file, db);
 }
 
