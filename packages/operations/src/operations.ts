@@ -15,6 +15,7 @@ import type {
 } from "@centrex/store";
 import { type Actor, appendAudit, checkActor } from "./audit-entry.js";
 import { type BanControl, BanOperations } from "./ban-operations.js";
+import { CallFeatureOperations } from "./call-feature-operations.js";
 import { invalid, notFound, OperationError, refused, storeCall } from "./errors.js";
 import { PhoneOperations } from "./phone-operations.js";
 import {
@@ -88,6 +89,8 @@ export class Operations {
   readonly phones: PhoneOperations;
   /** Sources the running switch refuses to answer: ban, lift (each audited). */
   readonly bans: BanOperations;
+  /** Call forwarding and do-not-disturb of extensions. */
+  readonly callFeatures: CallFeatureOperations;
   readonly #clock: () => number;
 
   constructor(store: Store, opts: OperationsOptions) {
@@ -96,6 +99,7 @@ export class Operations {
     this.#clock = opts.clock ?? Date.now;
     this.phones = new PhoneOperations(store, opts.phones);
     this.bans = new BanOperations(store, opts.bans);
+    this.callFeatures = new CallFeatureOperations(store);
   }
 
   // ------------------------------------------------------------------ audit

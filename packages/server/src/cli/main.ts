@@ -20,6 +20,7 @@ const groups: Record<string, () => Promise<Register>> = {
   failover: async () => (await import("./failover-commands.js")).registerFailoverCommands,
   security: async () => (await import("./security-commands.js")).registerSecurityCommands,
   phone: async () => (await import("./phone-commands.js")).registerPhoneCommands,
+  features: async () => (await import("./call-feature-commands.js")).registerCallFeatureCommands,
 };
 /** The groups that register each top-level command word (security adds to `extension`). */
 const groupsOf: Record<string, string[]> = {
@@ -43,6 +44,7 @@ const groupsOf: Record<string, string[]> = {
   restore: ["failover"],
   failback: ["failover"],
   phone: ["phone"],
+  forward: ["features"],
 };
 
 function port(value: string): number {
