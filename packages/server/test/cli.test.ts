@@ -191,6 +191,8 @@ test("good input: every family changes the store and writes one audit row, witho
   await audited("did.remove", ["did", "remove", D, "+33123456789"]);
   await audited("extension.remove", ["extension", "remove", D, "202"]);
   await audited("pin.remove", ["pin", "remove", D, "boss"]);
+  await audited("extension.call-features", ["forward", D, "201", "--busy", "voicemail", "--dnd", "on"]);
+  assert.match(await ok("forward", D, "201"), /busy voicemail/);
   await audited("carrier.remove", ["carrier", "remove", "op1"]);
   // Desk phones go through the operations layer too (one transaction with the audit row).
   const phone = await audited("phone.add", [
@@ -322,6 +324,7 @@ test("bad input: exit 2, one line naming the flag or field and the value, nothin
     [["extension", "add", D, "203", "--password", "password1"], /weak password refused/],
     [["extension", "passwd", D, "999", "--password", PW], /no extension "999"/],
     [["extension", "disable", D, "999"], /no extension "999"/],
+    [["forward", D, "201", "--dnd", "maybe"], /--dnd .*must be "on" or "off"/],
     [
       ["fallback", D, "+33899123456"],
       /e164 \+33899123456 is a .* number: the fallback must be a fixed or mobile line/,
