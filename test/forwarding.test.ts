@@ -196,9 +196,9 @@ test("forwarded to voicemail: the voicemail's user agent answers for 204's mailb
   } finally {
     await store.close();
   }
-  // The voicemail's 200 carries no Record-Route (its user agent does not copy the INVITE's, RFC
-  // 3261 §12.1.1; reported to the voicemail's owner), so the caller's BYE goes to it directly.
-  const r = await dial("201", "204", { talkMs: 1000 }, false);
+  // The voicemail's 200 copies the INVITE's Record-Route (RFC 3261 §12.1.1): the caller's BYE
+  // goes back through the proxy (the scenario checks the route set).
+  const r = await dial("201", "204", { talkMs: 1000 });
   assert.is(r.code, 0, explain(r));
   await logged(/"event":"call-forwarded".*"from":"204","to":"voicemail","cause":"unreachable"/);
   await code("204", "#002#", "Decline - All forwarding cleared");

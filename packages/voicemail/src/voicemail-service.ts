@@ -252,6 +252,9 @@ export class VoicemailService implements TransactionUser {
     return createResponse(req, 200, "OK", {
       ...(toTag !== undefined && { toTag }),
       headers: [
+        // RFC 3261 §12.1.1: the 2xx copies the INVITE's Record-Route, so the caller's BYE (and
+        // any re-INVITE) goes back through the proxy, which closes the call record.
+        ...req.getAll("record-route").map((v): [string, string] => ["Record-Route", v]),
         ["Contact", `<sip:voicemail@${host}:${this.#port}>`],
         ["Allow", ALLOW],
       ],
