@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { whyNotHeard } from "./helpers/audio.js";
-import { BaresipPhone, type BaresipSwitch, startSwitchForBaresip } from "./helpers/baresip.js";
+import { type BaresipSwitch, startSwitchForBaresip } from "./helpers/baresip.js";
+import { assertHeardBothWays, connect, hangUp, Phones, sleep } from "./helpers/baresip-calls.js";
 import { passwordOf } from "./helpers/passwords.js";
 
 // The media fast path end to end: two baresip phones call through the switch with its
@@ -14,7 +14,7 @@ import { passwordOf } from "./helpers/passwords.js";
 const DOMAIN = "pbx.test";
 const TONE_A = 1000;
 const TONE_B = 2000;
-const phones = new Set<BaresipPhone>();
+const phones = new Phones();
 const switches = new Set<BaresipSwitch>();
 
 interface LegMedia {
@@ -25,51 +25,25 @@ interface LegMedia {
 }
 
 async function talk(sw: BaresipSwitch, callee: string): Promise<LegMedia[]> {
-  const a = await BaresipPhone.start({ name: "A", tone: TONE_A });
-  phones.add(a);
-  const b = await BaresipPhone.start({ name: "B", tone: TONE_B });
-  phones.add(b);
-  const regA = await a.register({
-    aor: `sip:201@${DOMAIN}`,
-    password: passwordOf("201"),
-    outboundProxy: sw.proxy,
+  const a = await phones.registered({ name: "A", tone: TONE_A, ext: "201", domain: DOMAIN, proxy: sw.proxy });
+  const b = await phones.registered({
+    name: "B",
+    tone: TONE_B,
+    ext: callee,
+    domain: DOMAIN,
+    proxy: sw.proxy,
   });
-  const regB = await b.register({
-    aor: `sip:${callee}@${DOMAIN}`,
-    password: passwordOf(callee),
-    outboundProxy: sw.proxy,
-  });
-  assert.is(regA.type, "REGISTER_OK", `A: ${regA.param}`);
-  assert.is(regB.type, "REGISTER_OK", `B: ${regB.param}`);
-  await a.dial(`sip:${callee}@${DOMAIN}`);
-  const [up] = await Promise.all([
-    a.waitFor("CALL_ESTABLISHED", 10_000),
-    b.waitFor("CALL_ESTABLISHED", 10_000),
-  ]);
-  await new Promise((r) => setTimeout(r, 4000)); // talk: ~200 packets each way
-  await a.hangup();
-  await Promise.all([a.waitFor("CALL_CLOSED", 5000), b.waitFor("CALL_CLOSED", 5000)]);
-  const heardByA = whyNotHeard(a.recordedWav(), TONE_B, TONE_A);
-  const heardByB = whyNotHeard(b.recordedWav(), TONE_A, TONE_B);
-  assert.ok(heardByA === undefined, `A (should hear B's ${TONE_B} Hz): ${heardByA}`);
-  assert.ok(heardByB === undefined, `B (should hear A's ${TONE_A} Hz): ${heardByB}`);
-  let stats: { legs: LegMedia[] } | undefined;
-  for (let i = 0; i < 50 && stats === undefined; i++) {
-    stats = sw.sw
-      .logs()
-      .split("\n")
-      .filter((l) => l.includes('"event":"media-stats"') && l.includes(String(up.id)))
-      .map((l) => JSON.parse(l) as { legs: LegMedia[] })[0];
-    if (stats === undefined) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.ok(stats !== undefined, "no media-stats line for the call");
-  return stats.legs;
+  const { caller: up } = await connect(a, b, `sip:${callee}@${DOMAIN}`);
+  await sleep(4000); // talk: ~200 packets each way
+  await hangUp(a, b);
+  assertHeardBothWays(a, TONE_A, b, TONE_B);
+  // One call per switch here, so the first media-stats line is this call's.
+  const line = await sw.sw.logLine(/"event":"media-stats"/);
+  assert.ok(line?.includes(String(up.id)), `no media-stats line for the call: ${line}`);
+  return (JSON.parse(line!) as { legs: LegMedia[] }).legs;
 }
 
-test.after.each(async () => {
-  await Promise.all([...phones].map((p) => p.stop()));
-  phones.clear();
-});
+test.after.each(() => phones.stopAll());
 
 test.after(async () => {
   await Promise.all([...switches].map((s) => s.stop()));

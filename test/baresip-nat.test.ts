@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { whyNotHeard } from "./helpers/audio.js";
-import { BaresipPhone, type BaresipSwitch, startSwitchForBaresip } from "./helpers/baresip.js";
+import { connect, hangUp, LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
 import { passwordOf } from "./helpers/passwords.js";
 
 // Phone B sits behind a NAT. The NAT box below plays a home router: B's SIP and RTP leave
@@ -207,65 +207,44 @@ function join2(head: string, body: string): Buffer {
   return Buffer.from(`${fixed}\r\n\r\n${body}`, "latin1");
 }
 
-const phones = new Set<BaresipPhone>();
+const phones = new Phones();
 let nat: NatBox | undefined;
-let switchUp: Promise<BaresipSwitch> | undefined;
-
-// Started from the test rather than in test.before: uvu drops errors thrown in hooks.
-function pbx(): Promise<BaresipSwitch> {
-  switchUp ??= startSwitchForBaresip({
-    domain: DOMAIN,
-    extensions: [
-      ["201", passwordOf("201")],
-      ["202", passwordOf("202")],
-    ],
-    // The default, spelled out: this test is about it.
-    media: ["latching: lock"],
-  });
-  return switchUp;
-}
+const pbx = new LazySwitch({
+  domain: DOMAIN,
+  extensions: [
+    ["201", passwordOf("201")],
+    ["202", passwordOf("202")],
+  ],
+  // The default, spelled out: this test is about it.
+  media: ["latching: lock"],
+});
 
 test.after(async () => {
-  await Promise.all([...phones].map((p) => p.stop()));
-  phones.clear();
+  await phones.stopAll();
   nat?.close();
-  await (await switchUp?.catch(() => undefined))?.stop();
+  await pbx.stop();
 });
 
 test("callee behind NAT (private Contact and SDP): the call has two-way audio through the relay", async () => {
-  const { sw, proxy } = await pbx();
+  const { sw, proxy } = await pbx.get();
   nat = await NatBox.open(sw.address, sw.port);
-  const a = await BaresipPhone.start({ name: "A", tone: TONE_A });
-  phones.add(a);
-  const b = await BaresipPhone.start({ name: "B-nat", tone: TONE_B });
-  phones.add(b);
   const throughNat = `sip:${PUBLIC}:${nat.sipPort};transport=udp`;
-  const regA = await a.register({
-    aor: `sip:201@${DOMAIN}`,
-    password: passwordOf("201"),
-    outboundProxy: proxy,
+  const a = await phones.registered({ name: "A", tone: TONE_A, ext: "201", domain: DOMAIN, proxy });
+  const b = await phones.registered({
+    name: "B-nat",
+    tone: TONE_B,
+    ext: "202",
+    domain: DOMAIN,
+    proxy: throughNat,
   });
-  const regB = await b.register({
-    aor: `sip:202@${DOMAIN}`,
-    password: passwordOf("202"),
-    outboundProxy: throughNat,
-  });
-  assert.is(regA.type, "REGISTER_OK", `A: ${regA.param}`);
-  assert.is(regB.type, "REGISTER_OK", `B: ${regB.param}`);
 
-  await a.dial(`sip:202@${DOMAIN}`);
-  const [upA, upB] = await Promise.all([
-    a.waitFor("CALL_ESTABLISHED", 10_000),
-    b.waitFor("CALL_ESTABLISHED", 10_000),
-  ]);
-  assert.is(upA.id, upB.id);
+  await connect(a, b, `sip:202@${DOMAIN}`);
   // What the switch got from B is a private Contact and SDP; B's RTP leaves through the NAT.
   assert.ok(nat.privateOffers >= 1, "B's SDP reached the switch with its private address");
   assert.is(nat.mediaMappings, 1, "B was told one media address, a NAT port");
 
-  await new Promise((r) => setTimeout(r, 3000));
-  await a.hangup();
-  await Promise.all([a.waitFor("CALL_CLOSED", 5000), b.waitFor("CALL_CLOSED", 5000)]);
+  await sleep(3000);
+  await hangUp(a, b);
 
   const private_ = `${nat.packetsToPrivate} packets reached B's private address`;
   const heardByA = whyNotHeard(a.recordedWav(), TONE_B, TONE_A);
@@ -274,22 +253,11 @@ test("callee behind NAT (private Contact and SDP): the call has two-way audio th
   assert.ok(heardByB === undefined, `B behind NAT (should hear A's ${TONE_A} Hz): ${heardByB}; ${private_}`);
 
   // The relay's own counters: both legs sent it about 3 s of 20 ms packets.
-  const line = await waitForLog(sw, /"event":"media-stats"/);
+  const line = await sw.logLine(/"event":"media-stats"/);
+  assert.ok(line !== undefined, "no media-stats line for the call");
   const legs = (JSON.parse(line) as { legs: { packets: number }[] }).legs;
   assert.is(legs.length, 2);
   for (const leg of legs) assert.ok(leg.packets > 100, `a leg sent only ${leg.packets} packets to the relay`);
 });
-
-async function waitForLog(sw: { logs(): string }, pattern: RegExp): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const line = sw
-      .logs()
-      .split("\n")
-      .find((l) => pattern.test(l));
-    if (line !== undefined) return line;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no log line matching ${pattern}`);
-}
 
 test.run();

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { BaresipPhone, type BaresipSwitch, startSwitchForBaresip } from "./helpers/baresip.js";
+import { startSwitchForBaresip } from "./helpers/baresip.js";
+import { LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
 import { centrex } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import {
@@ -17,55 +18,46 @@ import { runSipp } from "./helpers/sipp.js";
 // watches extension 202 while two baresip phones call each other, and must see the lamp go
 // idle → ringing (early) → busy (confirmed) → idle (terminated); then the bad SUBSCRIBEs.
 const DOMAIN = "pbx.test";
-const phones = new Set<BaresipPhone>();
-let switchUp: Promise<BaresipSwitch> | undefined;
-
-function pbx(): Promise<BaresipSwitch> {
-  switchUp ??= (async () => {
-    const s = await startSwitchForBaresip({
-      domain: DOMAIN,
-      extensions: [
-        ["201", passwordOf("201")],
-        ["202", passwordOf("202")],
-        ["203", passwordOf("203")],
-      ],
-    });
-    // Another customer, whose phones must not see Acme's lamps.
-    for (const args of [
-      ["customer", "add", "Other", "--domain", "other.test"],
-      ["extension", "add", "other.test", "301", "--password", passwordOf("301")],
-    ]) {
-      const r = await centrex([...args, "--db", s.sw.db]);
-      if (r.code !== 0) throw new Error(`centrex ${args.join(" ")}: ${r.stderr}`);
+const phones = new Phones();
+const pbx = new LazySwitch(async () => {
+  const s = await startSwitchForBaresip({
+    domain: DOMAIN,
+    extensions: [
+      ["201", passwordOf("201")],
+      ["202", passwordOf("202")],
+      ["203", passwordOf("203")],
+    ],
+  });
+  // Another customer, whose phones must not see Acme's lamps.
+  for (const args of [
+    ["customer", "add", "Other", "--domain", "other.test"],
+    ["extension", "add", "other.test", "301", "--password", passwordOf("301")],
+  ]) {
+    const r = await centrex([...args, "--db", s.sw.db]);
+    if (r.code !== 0) {
+      await s.stop();
+      throw new Error(`centrex ${args.join(" ")}: ${r.stderr}`);
     }
-    return s;
-  })();
-  return switchUp;
-}
+  }
+  return s;
+});
 
 test.after(async () => {
-  await Promise.all([...phones].map((p) => p.stop()));
-  await (await switchUp?.catch(() => undefined))?.stop();
+  await phones.stopAll();
+  await pbx.stop();
 });
 
 test("a lamp key on 202 sees ringing, then busy, then idle, while 201 calls 202", async () => {
-  const { sw, proxy } = await pbx();
-  const a = await BaresipPhone.start({ name: "A", tone: 1000 });
-  const b = await BaresipPhone.start({ name: "B", tone: 2000 });
-  phones.add(a).add(b);
-  const regA = await a.register({
-    aor: `sip:201@${DOMAIN}`,
-    password: passwordOf("201"),
-    outboundProxy: proxy,
-  });
-  const regB = await b.register({
-    aor: `sip:202@${DOMAIN}`,
-    password: passwordOf("202"),
-    outboundProxy: proxy,
+  const { sw, proxy } = await pbx.get();
+  const a = await phones.registered({ name: "A", tone: 1000, ext: "201", domain: DOMAIN, proxy });
+  const b = await phones.registered({
+    name: "B",
+    tone: 2000,
+    ext: "202",
+    domain: DOMAIN,
+    proxy,
     answermode: "manual",
   });
-  assert.is(regA.type, "REGISTER_OK");
-  assert.is(regB.type, "REGISTER_OK");
 
   const lamp = runSipp({
     scenario: "blf-subscriber.xml",
@@ -86,14 +78,14 @@ test("a lamp key on 202 sees ringing, then busy, then idle, while 201 calls 202"
     ],
     timeoutMs: 30_000,
   });
-  await waitForLog(sw.logs, '"event":"subscribed"', 10_000);
+  assert.ok(await sw.waitForLog(/"event":"subscribed"/, 10_000), "no subscription in the switch's log");
   await a.dial(`sip:202@${DOMAIN}`);
   await b.waitFor("CALL_INCOMING", 10_000);
-  await new Promise((r) => setTimeout(r, 500)); // the lamp blinks a while
+  await sleep(500); // the lamp blinks a while
   const accepted = await b.command("accept");
   assert.ok(accepted.ok, accepted.data);
   await Promise.all([a.waitFor("CALL_ESTABLISHED", 10_000), b.waitFor("CALL_ESTABLISHED", 10_000)]);
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   await a.hangup();
   await b.waitFor("CALL_CLOSED", 5000);
   const r = await lamp;
@@ -131,7 +123,7 @@ async function withDigest(client: RawSipClient, r: RawRequest, user: string): Pr
 }
 
 test("bad SUBSCRIBEs get clear answers and leave no subscription", async () => {
-  const { sw } = await pbx();
+  const { sw } = await pbx.get();
   const c = await new RawSipClient({ address: sw.address, port: sw.port }).open();
   try {
     const other = await withDigest(
@@ -194,13 +186,5 @@ test("bad SUBSCRIBEs get clear answers and leave no subscription", async () => {
     c.close();
   }
 });
-
-async function waitForLog(logs: () => string, needle: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!logs().includes(needle)) {
-    if (Date.now() > deadline) throw new Error(`no ${needle} in the switch's log within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test.run();

@@ -3,12 +3,8 @@ import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { analyse, readWav } from "./helpers/audio.js";
-import {
-  type BaresipEvent,
-  BaresipPhone,
-  type BaresipSwitch,
-  startSwitchForBaresip,
-} from "./helpers/baresip.js";
+import type { BaresipEvent } from "./helpers/baresip.js";
+import { LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
 import { passwordOf } from "./helpers/passwords.js";
 
 // Voicemail on the embedded defaults, with real phones: baresip A (201) leaves a message in
@@ -19,26 +15,19 @@ import { passwordOf } from "./helpers/passwords.js";
 const DOMAIN = "pbx.test";
 const TONE = 1000;
 const OWNER_TONE = 2000;
-const phones = new Set<BaresipPhone>();
-let switchUp: Promise<BaresipSwitch> | undefined;
-
-function pbx(): Promise<BaresipSwitch> {
-  switchUp ??= startSwitchForBaresip({
-    domain: DOMAIN,
-    extensions: [
-      ["201", passwordOf("201")],
-      ["202", passwordOf("202")],
-    ],
-  });
-  return switchUp;
-}
-
-test.after(async () => {
-  await Promise.all([...phones].map((p) => p.stop()));
-  await (await switchUp?.catch(() => undefined))?.stop();
+const phones = new Phones();
+const pbx = new LazySwitch({
+  domain: DOMAIN,
+  extensions: [
+    ["201", passwordOf("201")],
+    ["202", passwordOf("202")],
+  ],
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+test.after(async () => {
+  await phones.stopAll();
+  await pbx.stop();
+});
 
 /** The longest run (s) of 0.5 s windows where `frequency` is nearly all of the signal. */
 function longestTone(wavPath: string, frequency: number): { seconds: number; at: number } {
@@ -65,18 +54,16 @@ function mwi(e: BaresipEvent): string {
 }
 
 test("a message left with a 1 kHz tone is played back to the owner, who deletes it; the lamp follows", async () => {
-  const { sw, proxy } = await pbx();
-  const a = await BaresipPhone.start({ name: "A", tone: TONE });
-  const b = await BaresipPhone.start({ name: "B", tone: 2000, modules: ["mwi.so"] });
-  phones.add(a).add(b);
-  assert.is(
-    (await a.register({ aor: `sip:201@${DOMAIN}`, password: passwordOf("201"), outboundProxy: proxy })).type,
-    "REGISTER_OK",
-  );
-  assert.is(
-    (await b.register({ aor: `sip:202@${DOMAIN}`, password: passwordOf("202"), outboundProxy: proxy })).type,
-    "REGISTER_OK",
-  );
+  const { sw, proxy } = await pbx.get();
+  const a = await phones.registered({ name: "A", tone: TONE, ext: "201", domain: DOMAIN, proxy });
+  const b = await phones.registered({
+    name: "B",
+    tone: 2000,
+    modules: ["mwi.so"],
+    ext: "202",
+    domain: DOMAIN,
+    proxy,
+  });
   const empty = await b.waitFor("MWI_NOTIFY", 10_000);
   assert.match(mwi(empty), /Messages-Waiting: no/);
 
@@ -121,18 +108,9 @@ test("a message left with a 1 kHz tone is played back to the owner, who deletes 
 });
 
 test("the owner records a greeting with key 5 and #; the next caller hears it; the voicemail hangs up itself", async () => {
-  const { sw, proxy } = await pbx();
-  const a = await BaresipPhone.start({ name: "A2", tone: TONE });
-  const b = await BaresipPhone.start({ name: "B2", tone: OWNER_TONE });
-  phones.add(a).add(b);
-  assert.is(
-    (await a.register({ aor: `sip:201@${DOMAIN}`, password: passwordOf("201"), outboundProxy: proxy })).type,
-    "REGISTER_OK",
-  );
-  assert.is(
-    (await b.register({ aor: `sip:202@${DOMAIN}`, password: passwordOf("202"), outboundProxy: proxy })).type,
-    "REGISTER_OK",
-  );
+  const { sw, proxy } = await pbx.get();
+  const a = await phones.registered({ name: "A2", tone: TONE, ext: "201", domain: DOMAIN, proxy });
+  const b = await phones.registered({ name: "B2", tone: OWNER_TONE, ext: "202", domain: DOMAIN, proxy });
 
   // "You have no new messages", the end menu (5 cuts it short), the greeting prompt and tone.
   await b.dial(`sip:*98@${DOMAIN}`);
@@ -165,15 +143,7 @@ test("the owner records a greeting with key 5 and #; the next caller hears it; t
     0,
     "a hang-up during the greeting leaves no message",
   );
-  await waitForLog(sw.logs, '"event":"voicemail-empty"', 5000);
+  assert.ok(await sw.waitForLog(/"event":"voicemail-empty"/, 5000), "no voicemail-empty line in the log");
 });
-
-async function waitForLog(logs: () => string, needle: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!logs().includes(needle)) {
-    if (Date.now() > deadline) throw new Error(`no ${needle} in the switch's log within ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 test.run();

@@ -20,6 +20,8 @@ export interface RunningSwitch {
    * logged before an answer can reach the test after it); false after `ms`.
    */
   waitForLog(pattern: RegExp, ms?: number): Promise<boolean>;
+  /** The first log line matching `pattern`, waited for up to `ms` (default 5 s). */
+  logLine(pattern: RegExp, ms?: number): Promise<string | undefined>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -82,7 +84,22 @@ export async function startSwitch(
     while (!pattern.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     return pattern.test(out);
   };
-  return { child, address, port, db, logs: () => out, waitForLog, stop: (signal) => stop(child, signal) };
+  const logLine = async (pattern: RegExp, ms = 5000): Promise<string | undefined> => {
+    const line = () => out.split("\n").find((l) => pattern.test(l));
+    const end = Date.now() + ms;
+    while (line() === undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    return line();
+  };
+  return {
+    child,
+    address,
+    port,
+    db,
+    logs: () => out,
+    waitForLog,
+    logLine,
+    stop: (signal) => stop(child, signal),
+  };
 }
 
 /** The `sippPhones` override: keepalive OPTIONS off, written into the test's config file. */
