@@ -23,7 +23,13 @@ t=0 0
 m=audio [media_port] RTP/AVP 0
 a=rtpmap:0 PCMU/8000`;
 
-function invite(opts: { contact: string; auth: boolean; cseq: number; maxForwards: number }): string {
+function invite(opts: {
+  contact: string;
+  auth: boolean;
+  cseq: number;
+  maxForwards: number;
+  headers?: readonly string[];
+}): string {
   return msg(`INVITE sip:[service]@[$domain] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: <sip:[$caller]@[$domain]>;tag=[pid]call[call_number]
@@ -32,7 +38,7 @@ Call-ID: [call_id]
 CSeq: ${opts.cseq} INVITE
 Contact: <sip:[$caller]@${opts.contact}>
 Max-Forwards: ${opts.maxForwards}
-${opts.auth ? "[authentication]\n" : ""}Content-Type: application/sdp
+${opts.auth ? "[authentication]\n" : ""}${(opts.headers ?? []).map((h) => `${h}\n`).join("")}Content-Type: application/sdp
 Content-Length: [len]
 
 ${SDP}`);
@@ -65,6 +71,8 @@ export interface CallerOptions {
   talkMs?: number;
   /** Text the final response's status line must contain (its reason phrase). */
   expectReason?: string;
+  /** Extra header lines of the INVITE (e.g. `Supported: timer`). */
+  headers?: readonly string[];
 }
 
 /** The calling phone. Run with -s CALLEE -au CALLER -ap PASSWORD -set domain D -set caller CALLER. */
@@ -75,14 +83,16 @@ export function callerScenario(o: CallerOptions = {}): string {
   const parts: string[] = [`${HEAD}\n<scenario name="caller">`, `  <Global variables="domain,caller"/>`];
   let cseq = 1;
   if (o.challenged !== false) {
-    parts.push(`  <send retrans="500">${invite({ contact, auth: false, cseq, maxForwards: mf })}</send>`);
+    parts.push(
+      `  <send retrans="500">${invite({ contact, auth: false, cseq, maxForwards: mf, headers: o.headers ?? [] })}</send>`,
+    );
     parts.push(`  <recv response="100" optional="true"/>`);
     parts.push(`  <recv response="407" auth="true"/>`);
     parts.push(`  <send>${ackNon2xx(cseq)}</send>`);
     cseq++;
   }
   parts.push(
-    `  <send retrans="500">${invite({ contact, auth: o.challenged !== false, cseq, maxForwards: mf })}</send>`,
+    `  <send retrans="500">${invite({ contact, auth: o.challenged !== false, cseq, maxForwards: mf, headers: o.headers ?? [] })}</send>`,
   );
   if (expect !== 100) parts.push(`  <recv response="100" optional="true"/>`);
   if (o.cancelOnRinging) {

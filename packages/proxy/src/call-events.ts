@@ -37,6 +37,7 @@ export type CallEndReason =
   | "rejected"
   | "unreachable"
   | "media-timeout"
+  | "session-timer-expired"
   | "refused"
   | "shutdown";
 

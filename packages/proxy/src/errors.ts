@@ -6,6 +6,8 @@ export class ProxyRefusal extends Error {
     readonly reason: string,
     /** The call attempt already has its record (a refusal by policy). */
     readonly recorded = false,
+    /** Headers the answer must carry (a 422's Min-SE, a Warning). */
+    readonly headers: readonly (readonly [string, string])[] = [],
   ) {
     super(`${status} ${reason}`);
   }

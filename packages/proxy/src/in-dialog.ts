@@ -13,6 +13,7 @@ import { loopHash } from "./loop.js";
 import { fixNatedContact } from "./nat.js";
 import { targetOfUri } from "./next-hop.js";
 import type { ProxyContext } from "./proxy-context.js";
+import { SESSION_TIMER_DEFAULTS, SessionTimers } from "./session-timer.js";
 
 /**
  * Requests inside an established call (re-INVITE, UPDATE, BYE, ACK, REFER…):
@@ -27,8 +28,14 @@ export class InDialogRelay {
   readonly #cseqShift = new Map<string, { offset: number; callerTag: string }>();
   /** Answered calls, to end them from the middle when their media dies; by Call-ID. */
   readonly #answered = new Map<string, DialogEnds>();
+  /** RFC 4028: each answered call's refresh deadline. */
+  readonly timers: SessionTimers;
 
-  constructor(readonly ctx: ProxyContext) {}
+  constructor(readonly ctx: ProxyContext) {
+    this.timers = new SessionTimers(ctx.o.sessionTimer ?? SESSION_TIMER_DEFAULTS, (callId, seconds) => {
+      void this.#sessionExpired(callId, seconds);
+    });
+  }
 
   /** A PSTN call's CSeq offset, applied to the caller's later requests. */
   shiftCseqOf(callId: string, offset: number, callerTag: string): void {
@@ -38,6 +45,7 @@ export class InDialogRelay {
   /** Ends an answered call from the middle (BYE both ways); false if it was not answered here. */
   endFromMiddle(callId: string, reason: string): boolean {
     const ends = this.#answered.get(callId);
+    this.timers.stop(callId);
     if (ends === undefined) return false;
     this.#answered.delete(callId);
     sendByeBothWays(this.ctx.o.stack, ends, reason, this.ctx.o.advertisedAddress);
@@ -81,6 +89,8 @@ export class InDialogRelay {
           relay(res, () => this.#byeAnswered(req));
           return;
         }
+        // A refresh answered: the call's session timer restarts (RFC 4028 §8.2).
+        if (reanchor && res.status >= 200 && res.status < 300) this.timers.onAnswer(req, res);
         const media = o.media;
         if (reanchor && media !== undefined && res.status > 100 && res.status < 300) {
           relay(res, () => media.answer(res));
@@ -117,8 +127,9 @@ export class InDialogRelay {
     }
   }
 
-  /** Remembers both ends of an answered call, so the proxy can end it itself. */
+  /** Remembers both ends of an answered call, so the proxy can end it itself; its session timer starts. */
   rememberEnds(invite: SipRequest, res: SipResponse, calleeTarget: TransactionTarget): void {
+    this.timers.onAnswer(invite, res);
     const source = this.ctx.o.stack.sourceOf(invite);
     const callerContact = invite.contact[0]?.uri.raw;
     const calleeContact = res.contact[0]?.uri.raw;
@@ -144,9 +155,31 @@ export class InDialogRelay {
     });
   }
 
+  /**
+   * No refresh came within the session interval (RFC 4028 §10): the phones lost each other (a BYE
+   * lost, a phone gone). The switch ends the call both ways and closes its record.
+   */
+  async #sessionExpired(callId: string, seconds: number): Promise<void> {
+    const o = this.ctx.o;
+    const answered = this.endFromMiddle(callId, "Session timer expired");
+    o.logger?.warn(
+      { event: "session-timer-expired", callId, seconds, answered },
+      "call ended: no session refresh within the interval",
+    );
+    o.pstnGuard?.ended(callId);
+    this.#cseqShift.delete(callId);
+    try {
+      await o.media?.release(callId);
+      await this.ctx.dialogs.endAll(callId, 200, "session-timer-expired");
+    } catch (err) {
+      o.logger?.error({ err, callId }, "recording the end of a call failed");
+    }
+  }
+
   /** The call ends when its BYE is answered; the record is written before the 200 is relayed. */
   async #byeAnswered(req: SipRequest): Promise<void> {
     const o = this.ctx.o;
+    this.timers.stop(req.callId);
     this.#answered.delete(req.callId);
     o.pstnGuard?.ended(req.callId);
     this.#cseqShift.delete(req.callId);

@@ -22,4 +22,5 @@ export { MediaAnchor } from "./media-anchor.js";
 export { fixNatedContact } from "./nat.js";
 export { type ProxyOptions, type PstnGuard, SipProxy } from "./proxy.js";
 export { PstnCall, type PstnCallOwner } from "./pstn-call.js";
+export { SESSION_TIMER_DEFAULTS, type SessionTimerSettings, SessionTimers } from "./session-timer.js";
 export { type VoicemailRoute, type VoicemailRouter, voicemailBinding } from "./voicemail-route.js";

@@ -24,6 +24,7 @@ export interface ProxyContext {
     status: number,
     reason: string,
     recorded?: boolean,
+    headers?: readonly (readonly [string, string])[],
   ): void;
   recordRoute(req: SipRequest): string;
   via(target: TransactionTarget, hash: string): string;

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { CallEventSink } from "./call-events.js";
 import type { CallPolicy } from "./call-policy.js";
 import type { MediaAnchor } from "./media-anchor.js";
+import type { SessionTimerSettings } from "./session-timer.js";
 import type { VoicemailRouter } from "./voicemail-route.js";
 
 export interface ProxyOptions {
@@ -31,6 +32,8 @@ export interface ProxyOptions {
    * calls forwarded to "voicemail" get 480 (logged).
    */
   readonly voicemail?: VoicemailRouter;
+  /** RFC 4028 session timers: the interval put in INVITEs and the Min-SE; default 1800 s / 90 s. */
+  readonly sessionTimer?: SessionTimerSettings;
   /** How long a call may ring before the caller gets 480 (ms); default 60 s. */
   readonly ringTimeoutMs?: number;
   /** Challenge initial requests from phones with 407 (production); a bench may turn it off. */

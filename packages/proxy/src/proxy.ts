@@ -111,7 +111,7 @@ export class SipProxy implements ForkOwner, ProxyContext {
     }
     this.#handle(req, tx).catch((err: unknown) => {
       if (err instanceof ProxyRefusal) {
-        this.refuse(req, tx, err.status, err.reason, err.recorded);
+        this.refuse(req, tx, err.status, err.reason, err.recorded, err.headers);
         return;
       }
       this.o.logger?.error({ err, callId: req.callId }, "request handling failed");
@@ -144,6 +144,11 @@ export class SipProxy implements ForkOwner, ProxyContext {
     await this.dialogs.endAll(callId, 200, "media-timeout");
   }
 
+  /** Ends the session timers' clocks (the switch is stopping). */
+  stop(): void {
+    this.#inDialog.timers.stopAll();
+  }
+
   // ---------------------------------------------------------------- request handling
 
   async #handle(req: SipRequest, tx: ServerTransactionLike): Promise<void> {
@@ -151,6 +156,7 @@ export class SipProxy implements ForkOwner, ProxyContext {
     if (mf <= 0) throw new ProxyRefusal(483, "Too Many Hops");
     if (isLooping(req, (h, p) => this.local.isOurs(h, p))) throw new ProxyRefusal(482, "Loop Detected");
     popOwnRoutes(req, this.local);
+    if (req.method === "INVITE" || req.method === "UPDATE") this.#inDialog.timers.onRequest(req);
     if (req.to.params.get("tag") !== undefined) {
       await this.#inDialog.forward(req, tx, mf);
       return;
@@ -446,7 +452,14 @@ export class SipProxy implements ForkOwner, ProxyContext {
 
   // ---------------------------------------------------------------- helpers
 
-  refuse(req: SipRequest, tx: ServerTransactionLike, status: number, reason: string, recorded = false): void {
+  refuse(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    status: number,
+    reason: string,
+    recorded = false,
+    headers: readonly (readonly [string, string])[] = [],
+  ): void {
     this.o.logger?.info(
       { event: "refused", callId: req.callId, method: req.method, status, reason },
       "request refused",
@@ -454,6 +467,6 @@ export class SipProxy implements ForkOwner, ProxyContext {
     if (req.method === "INVITE" && !recorded) {
       void this.dialogs.ended(req.callId, req.from.params.get("tag") ?? "", undefined, status, "rejected");
     }
-    tx.respond(createResponse(req, status, reason));
+    tx.respond(createResponse(req, status, reason, { headers: headers.map(([n, v]) => [n, v]) }));
   }
 }

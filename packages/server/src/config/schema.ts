@@ -85,6 +85,13 @@ const nodeConfigSchema = z.strictObject({
       ringTimeoutMs: z.number().int().min(1_000).max(600_000).default(60_000),
       /** Challenge calls from phones (407). Only a benchmark turns this off. */
       authenticateCalls: z.boolean().default(true),
+      /**
+       * RFC 4028: Session-Expires put into an INVITE that asks for none (s). With no refresh
+       * answered within it, the switch ends the call (BYE both ways).
+       */
+      sessionExpiresSeconds: z.number().int().min(1).max(86_400).default(1800),
+      /** RFC 4028 Min-SE (s): a smaller Session-Expires gets 422. RFC 4028 sets 90 as the floor; lower only in tests. */
+      minSessionExpiresSeconds: z.number().int().min(1).max(86_400).default(90),
     })
     .prefault({}),
   voicemail: z

@@ -186,6 +186,10 @@ export class Switch {
       ...(support !== undefined && { support }),
       ...(voicemail !== undefined && { voicemail: voicemail.router }),
       ringTimeoutMs: config.proxy.ringTimeoutMs,
+      sessionTimer: {
+        intervalSeconds: config.proxy.sessionExpiresSeconds,
+        minSeconds: config.proxy.minSessionExpiresSeconds,
+      },
       authenticateCalls: config.proxy.authenticateCalls,
       ...(advertised !== undefined && { advertisedAddress: advertised }),
       ...(config.failover?.dns !== undefined && { localNames: [config.failover.dns.serviceName] }),
@@ -308,6 +312,7 @@ export class Switch {
     await p.provisioning.server?.close();
     p.sweeper.stop();
     p.keepalive?.stop();
+    p.proxy.stop();
     await p.trunk.stop().catch((err) => this.logger.warn({ err }, "trunk stop failed"));
     p.notifier.close();
     await p.stack.close(graceMs);
