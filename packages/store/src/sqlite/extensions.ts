@@ -37,6 +37,17 @@ interface CredRow {
   ha1_sha256: string | null;
 }
 
+const toCredentials = (r: CredRow): ExtensionCredentials => ({
+  extensionId: r.id,
+  customerId: r.customer_id,
+  number: r.number,
+  realm: r.domain,
+  enabled: bool(r.enabled),
+  customerStatus: r.status,
+  ha1Md5: r.ha1_md5,
+  ha1Sha256: r.ha1_sha256,
+});
+
 const toExtension = (r: Row): Extension => ({
   id: r.id,
   customerId: r.customer_id,
@@ -58,10 +69,12 @@ export class SqliteExtensions implements ExtensionRepository {
   readonly #setHa1: Stmt<[string, string, number]>;
   readonly #domainOf: Stmt<[number], { domain: string }>;
   readonly #domainByExt: Stmt<[number], { domain: string; number: string }>;
-  readonly #credentials: Stmt<[string, string], CredRow>;
+  readonly #allCredentials: Stmt<[], CredRow>;
+  /** Every extension's credentials are in `#cached` (loaded in one pass): a miss is "no such user". */
+  #credentialsComplete = false;
   readonly #delete: Stmt<[number]>;
-  /** (domain, number) → credentials, or null for "no such extension". */
-  readonly #cached = new Map<string, ExtensionCredentials | null>();
+  /** (domain, number) → credentials, every extension (see `findCredentials`). */
+  readonly #cached = new Map<string, ExtensionCredentials>();
   /** (customer id, number) → extension, or null; dropped with `#cached`. */
   readonly #found = new Map<string, Extension | null>();
 
@@ -82,16 +95,15 @@ export class SqliteExtensions implements ExtensionRepository {
     this.#domainByExt = db.prepare(
       "SELECT c.domain, e.number FROM extensions e JOIN customers c ON c.id = e.customer_id WHERE e.id = ?",
     );
-    // Uses customers' unique domain index, then extensions' (customer_id, number) index.
-    this.#credentials = db.prepare(
+    this.#allCredentials = db.prepare(
       `SELECT e.id, e.customer_id, e.number, c.domain, e.enabled, c.status, e.ha1_md5, e.ha1_sha256
-       FROM customers c JOIN extensions e ON e.customer_id = c.id
-       WHERE c.domain = ? AND e.number = ?`,
+       FROM customers c JOIN extensions e ON e.customer_id = c.id`,
     );
     this.#delete = db.prepare("DELETE FROM extensions WHERE id = ?");
     ctx.feed.on((table) => {
       if (table === "bindings") return;
       this.#cached.clear();
+      this.#credentialsComplete = false;
       this.#found.clear();
     });
   }
@@ -187,37 +199,23 @@ export class SqliteExtensions implements ExtensionRepository {
   }
 
   /**
-   * From memory: one SQLite read per (domain, number) until an extension or customer row
-   * changes — on this connection (TEMP triggers) or another (`PRAGMA data_version`, read here
-   * first) — then the whole map is dropped: a password change, a disabled extension or a
-   * suspended customer counts on the very next REGISTER or INVITE. Unknown users are remembered
-   * too (a scanner's guesses cost one read each), up to CREDENTIALS_CACHED entries.
+   * From memory, like Kamailio's htable of subscribers: every extension's credentials are read
+   * in one pass, and read again in one pass after an extension or customer row changed — on this
+   * connection (TEMP triggers) or another (`PRAGMA data_version`, read here first) — so a password
+   * change, a disabled extension or a suspended customer counts on the very next REGISTER or
+   * INVITE. An unknown user (a scanner's guess) costs a map miss, no query.
    */
   async findCredentials(domain: string, number: string): Promise<ExtensionCredentials | undefined> {
     this.#ctx.feed.sync();
-    const key = `${domain.toLowerCase()}\n${number}`;
-    let c = this.#cached.get(key);
-    if (c === undefined) {
-      c = this.#readCredentials(domain.toLowerCase(), number);
-      if (this.#cached.size >= CREDENTIALS_CACHED) this.#cached.clear();
-      this.#cached.set(key, c);
-    }
-    return c ?? undefined;
+    if (!this.#credentialsComplete) this.#loadCredentials();
+    return this.#cached.get(`${domain.toLowerCase()}\n${number}`) ?? undefined;
   }
 
-  #readCredentials(domain: string, number: string): ExtensionCredentials | null {
-    const r = this.#credentials.get(domain, number);
-    if (!r) return null;
-    return {
-      extensionId: r.id,
-      customerId: r.customer_id,
-      number: r.number,
-      realm: r.domain,
-      enabled: bool(r.enabled),
-      customerStatus: r.status,
-      ha1Md5: r.ha1_md5,
-      ha1Sha256: r.ha1_sha256,
-    };
+  #loadCredentials(): void {
+    this.#cached.clear();
+    for (const r of this.#allCredentials.iterate())
+      this.#cached.set(`${r.domain}\n${r.number}`, toCredentials(r));
+    this.#credentialsComplete = true;
   }
 
   async delete(id: number): Promise<void> {

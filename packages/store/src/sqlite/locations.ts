@@ -5,6 +5,8 @@ import { checkContactUri, checkId, checkInteger, checkOneOf, checkText } from ".
 import type { ChangedTable } from "./change-feed.js";
 import type { Ctx, Stmt } from "./context.js";
 
+const NONE: Binding[] = [];
+
 const TRANSPORTS: readonly BindingTransport[] = ["udp", "tcp", "tls", "ws", "wss"];
 
 interface Row {
@@ -119,6 +121,7 @@ export class SqliteLocations implements LocationRepository {
   readonly #dropOtherFlow: Stmt<[number, string, number, string], Row>;
   readonly #extExists: Stmt<[number], { id: number }>;
   readonly #ofAor: Stmt<[number], Row>;
+  readonly #all: Stmt<[], Row>;
   readonly #refresh: Stmt<[number, number, number, number, string, string]>;
   readonly #remove: Stmt<[number, string]>;
   readonly #removeAll: Stmt<[number], Row>;
@@ -130,6 +133,14 @@ export class SqliteLocations implements LocationRepository {
   /** AOR → contact → pending refresh. */
   #behind = new Map<number, Map<string, Refresh>>();
   #behindTimer: NodeJS.Timeout | undefined;
+  /**
+   * Every AOR's rows are in `#cache` (loaded in one pass, as usrloc does at start), so an AOR
+   * missing from it has no binding — unless listed in `#stale` (changed on this connection
+   * outside the cache: reload it alone). False after another connection's commit, until the next
+   * read reloads the table.
+   */
+  #complete = false;
+  readonly #stale = new Set<number>();
   /** Bumped whenever an entry is dropped for an outside change: an in-flight write then does not install its stale view. */
   #generation = 0;
 
@@ -155,6 +166,7 @@ export class SqliteLocations implements LocationRepository {
     );
     this.#extExists = db.prepare("SELECT id FROM extensions WHERE id = ?");
     this.#ofAor = db.prepare("SELECT * FROM bindings WHERE extension_id = ?");
+    this.#all = db.prepare("SELECT * FROM bindings");
     this.#refresh = db.prepare(
       `UPDATE bindings SET expires_at = ?, cseq = ?, updated_at = ?
        WHERE extension_id = ? AND contact = ? AND call_id = ?`,
@@ -185,14 +197,20 @@ export class SqliteLocations implements LocationRepository {
       }),
     );
     const b = toBinding(row);
-    // Committed: patch the cached AOR (unless something outside changed it meanwhile: then it reloads).
-    const list = gen === this.#generation ? this.#cache.get(p.aor) : undefined;
-    if (list !== undefined) {
-      const next = list.filter(
-        (x) => x.contact !== b.contact && !dropped.some((d) => d.contact === x.contact),
-      );
-      next.push(b);
-      this.#cache.set(p.aor, next);
+    // Committed: patch the cached AOR. If something outside changed the cache meanwhile (it may
+    // have been reloaded before this commit), the AOR is read again from SQLite on next use.
+    if (gen !== this.#generation) {
+      this.#cache.delete(p.aor);
+      this.#stale.add(p.aor);
+    } else {
+      const list = this.#cache.get(p.aor) ?? (this.#complete && !this.#stale.has(p.aor) ? NONE : undefined);
+      if (list !== undefined) {
+        const next = list.filter(
+          (x) => x.contact !== b.contact && !dropped.some((d) => d.contact === x.contact),
+        );
+        next.push(b);
+        this.#cache.set(p.aor, next);
+      }
     }
     this.#cancelBehind(p.aor, p.contact);
     for (const d of dropped) this.#cancelBehind(p.aor, d.contact);
@@ -263,19 +281,35 @@ export class SqliteLocations implements LocationRepository {
   /** The AOR's rows, from memory, loaded once from SQLite (with pending refreshes laid over). */
   #of(aor: number): Binding[] {
     this.#ctx.feed.sync();
+    if (!this.#complete) this.#loadAll();
     let list = this.#cache.get(aor);
     if (list === undefined) {
-      const pending = this.#behind.get(aor);
-      list = this.#ofAor.all(aor).map((r) => {
-        const b = toBinding(r);
-        const p = pending?.get(b.contact);
-        return p !== undefined && p.callId === b.callId
-          ? { ...b, expiresAt: p.expiresAt, cseq: p.cseq, updatedAt: p.now }
-          : b;
-      });
+      if (!this.#stale.delete(aor)) return NONE;
+      list = this.#ofAor.all(aor).map((r) => this.#withPending(toBinding(r)));
       this.#cache.set(aor, list);
     }
     return list;
+  }
+
+  /** The whole table in one pass: at start, and after another process changed it. */
+  #loadAll(): void {
+    this.#cache.clear();
+    this.#stale.clear();
+    for (const r of this.#all.iterate()) {
+      const b = this.#withPending(toBinding(r));
+      const list = this.#cache.get(b.aor);
+      if (list === undefined) this.#cache.set(b.aor, [b]);
+      else list.push(b);
+    }
+    this.#complete = true;
+  }
+
+  /** A refresh answered but not yet written, laid over the row read back. */
+  #withPending(b: Binding): Binding {
+    const p = this.#behind.get(b.aor)?.get(b.contact);
+    return p !== undefined && p.callId === b.callId
+      ? { ...b, expiresAt: p.expiresAt, cseq: p.cseq, updatedAt: p.now }
+      : b;
   }
 
   /** A refresh that only moves the expiry: answered from memory, written behind. */
@@ -351,8 +385,13 @@ export class SqliteLocations implements LocationRepository {
   #onChange(table: ChangedTable, key: number | null): void {
     if (table === "customers" || table === "extensions") return; // deletions cascade to bindings, reported as such
     this.#generation++;
-    if (table === "bindings" && key !== null) this.#cache.delete(key);
-    else this.#cache.clear();
+    if (table === "bindings" && key !== null) {
+      this.#cache.delete(key);
+      this.#stale.add(key);
+    } else {
+      this.#cache.clear();
+      this.#complete = false;
+    }
   }
 }
 
