@@ -32,7 +32,7 @@ async function register(password: string, refused: boolean): Promise<void> {
       "-set",
       "domain",
       "pbx.test",
-      // the refusal scenario sends no Expires and declares no such variable
+      // register-wrong-password.xml declares no `expires` variable (SIPp refuses to set it).
       ...(refused ? [] : ["-set", "expires", "600"]),
     ],
   });
