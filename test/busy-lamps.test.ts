@@ -12,7 +12,7 @@ import {
   RawSipClient,
   rawRequest,
 } from "./helpers/raw-sip.js";
-import { runSipp } from "./helpers/sipp.js";
+import { phoneArgs, runSipp } from "./helpers/sipp.js";
 
 // Busy lamps (RFC 4235 dialog event package) on the embedded defaults: a SIPp phone's lamp key
 // watches extension 202 while two baresip phones call each other, and must see the lamp go
@@ -62,20 +62,7 @@ test("a lamp key on 202 sees ringing, then busy, then idle, while 201 calls 202"
   const lamp = runSipp({
     scenario: "blf-subscriber.xml",
     server: `${sw.address}:${sw.port}`,
-    extraArgs: [
-      "-s",
-      "202",
-      "-au",
-      "203",
-      "-ap",
-      passwordOf("203"),
-      "-set",
-      "domain",
-      DOMAIN,
-      "-set",
-      "user",
-      "203",
-    ],
+    extraArgs: phoneArgs({ service: "202", user: "203", domain: DOMAIN, vars: { user: "203" } }),
     timeoutMs: 30_000,
   });
   assert.ok(await sw.waitForLog(/"event":"subscribed"/, 10_000), "no subscription in the switch's log");

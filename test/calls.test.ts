@@ -4,7 +4,7 @@ import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { callerScenario } from "./helpers/scenarios.js";
-import { runSipp, type SippResult } from "./helpers/sipp.js";
+import { phoneArgs, runSipp, type SippResult } from "./helpers/sipp.js";
 
 // Registrar and proxy end to end, with SIPp as the phones (RFC 3261 §10, §16).
 const DOMAIN = "pbx.test";
@@ -106,20 +106,7 @@ test("tenants are isolated: 202 of another customer is not reachable (404)", asy
       "INVITE sip:[service]@other.test SIP/2.0\n      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport\n      From: <sip:[$caller]@[$domain]>;tag=[pid]call[call_number]\n      To: <sip:[service]@other.test>\n      Call-ID: [call_id]\n      CSeq: 2",
     ),
     server,
-    extraArgs: [
-      "-s",
-      "202",
-      "-au",
-      "201",
-      "-ap",
-      passwordOf("201"),
-      "-set",
-      "domain",
-      DOMAIN,
-      "-set",
-      "caller",
-      "201",
-    ],
+    extraArgs: phoneArgs({ service: "202", user: "201", domain: DOMAIN, vars: { caller: "201" } }),
   });
   assert.is(r.code, 0, explain(r));
 });

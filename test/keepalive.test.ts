@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { freePort } from "./helpers/ports.js";
-import { runSipp } from "./helpers/sipp.js";
+import { phoneArgs, runSipp } from "./helpers/sipp.js";
 
 // NAT keepalive (issue 3): bindings are pinged with OPTIONS; a phone that stops answering is removed.
 let sw: RunningSwitch;
@@ -22,20 +22,7 @@ async function register(ext: string, port: number) {
     scenario: "register-uac.xml",
     server: `127.0.0.1:${sw.port}`,
     localPort: port,
-    extraArgs: [
-      "-s",
-      ext,
-      "-au",
-      ext,
-      "-ap",
-      passwordOf(ext),
-      "-set",
-      "domain",
-      "pbx.test",
-      "-set",
-      "expires",
-      "600",
-    ],
+    extraArgs: phoneArgs({ user: ext, domain: "pbx.test", vars: { expires: "600" } }),
   });
   assert.is(r.code, 0, r.errors);
 }

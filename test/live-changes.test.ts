@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { freePort } from "./helpers/ports.js";
-import { runSipp } from "./helpers/sipp.js";
+import { phoneArgs, runSipp } from "./helpers/sipp.js";
 
 // Issue 15: the switch answers REGISTER and INVITE from credentials and bindings held in memory.
 // A change made with the `centrex` CLI (another process, writing the same SQLite file) must
@@ -22,19 +22,13 @@ async function register(password: string, refused: boolean): Promise<void> {
     scenario: refused ? "register-wrong-password.xml" : "register-uac.xml",
     server: `127.0.0.1:${sw.port}`,
     localPort: await freePort(),
-    extraArgs: [
-      "-s",
-      "201",
-      "-au",
-      "201",
-      "-ap",
+    extraArgs: phoneArgs({
+      user: "201",
+      domain: "pbx.test",
       password,
-      "-set",
-      "domain",
-      "pbx.test",
       // register-wrong-password.xml declares no `expires` variable (SIPp refuses to set it).
-      ...(refused ? [] : ["-set", "expires", "600"]),
-    ],
+      ...(!refused && { vars: { expires: "600" } }),
+    }),
   });
   assert.is(
     r.code,

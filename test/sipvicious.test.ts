@@ -24,7 +24,7 @@ import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
 import { requireCommand, runToEnd } from "./helpers/processes.js";
-import { runSipp } from "./helpers/sipp.js";
+import { phoneArgs, runSipp } from "./helpers/sipp.js";
 import { createTenant } from "./helpers/store-tenant.js";
 
 const DOMAIN = "pbx.test";
@@ -137,20 +137,7 @@ function scenarios(): void {
         scenario: "register-uac.xml",
         server: `127.0.0.1:${sw.port}`,
         timeoutMs: 3000,
-        extraArgs: [
-          "-s",
-          "201",
-          "-au",
-          "201",
-          "-ap",
-          passwordOf("201"),
-          "-set",
-          "domain",
-          DOMAIN,
-          "-set",
-          "expires",
-          "60",
-        ],
+        extraArgs: phoneArgs({ user: "201", domain: DOMAIN, vars: { expires: "60" } }),
       });
       assert.is.not(late.code, 0, "the banned source was answered");
       // The phone itself, on its own address, still registers with its password.
@@ -171,20 +158,7 @@ function scenarios(): void {
         scenario: "register-uac.xml",
         server: `127.0.0.1:${sw.port}`,
         timeoutMs: 5000,
-        extraArgs: [
-          "-s",
-          "201",
-          "-au",
-          "201",
-          "-ap",
-          passwordOf("201"),
-          "-set",
-          "domain",
-          DOMAIN,
-          "-set",
-          "expires",
-          "60",
-        ],
+        extraArgs: phoneArgs({ user: "201", domain: DOMAIN, vars: { expires: "60" } }),
       });
       assert.is(back.code, 0, `the cleared address is still refused: ${explain(back)}`);
     } finally {

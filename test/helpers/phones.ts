@@ -2,7 +2,7 @@ import * as assert from "uvu/assert";
 import { passwordOf } from "./passwords.js";
 import { freePort } from "./ports.js";
 import { type CalleeOptions, type CallerOptions, calleeScenario, callerScenario } from "./scenarios.js";
-import { runSipp, type SippResult } from "./sipp.js";
+import { phoneArgs, runSipp, type SippResult } from "./sipp.js";
 
 /** SIPp playing desk phones of one customer against a running switch. */
 export class SippPhones {
@@ -28,20 +28,7 @@ export class SippPhones {
       server: this.server,
       ...this.#ip,
       localPort: port,
-      extraArgs: [
-        "-s",
-        ext,
-        "-au",
-        ext,
-        "-ap",
-        password,
-        "-set",
-        "domain",
-        this.domain,
-        "-set",
-        "expires",
-        String(expires),
-      ],
+      extraArgs: phoneArgs({ user: ext, domain: this.domain, password, vars: { expires: String(expires) } }),
     });
   }
 
@@ -71,20 +58,7 @@ export class SippPhones {
       server: this.server,
       ...this.#ip,
       timeoutMs: 20_000,
-      extraArgs: [
-        "-s",
-        callee,
-        "-au",
-        "201",
-        "-ap",
-        passwordOf("201"),
-        "-set",
-        "domain",
-        domain,
-        "-set",
-        "caller",
-        "201",
-      ],
+      extraArgs: phoneArgs({ service: callee, user: "201", domain, vars: { caller: "201" } }),
     });
     const answered = answering === undefined ? undefined : await answering;
     return { caller, callee: answered };

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { passwordOf } from "./passwords.js";
 import { type Finished, requireCommand, runToEnd, stop } from "./processes.js";
 
 export const SCENARIOS = join(import.meta.dirname, "..", "sipp");
@@ -135,4 +136,31 @@ export async function startSippCarrier(o: {
 /** The failed calls a carrier's error log records (SIPp's "Dead call … received" lines are retransmissions, not failures). */
 export function failedCalls(errors: string): string[] {
   return errors.split(/\n(?=\d{4}-\d{2}-\d{2}\t)/).filter((e) => /Aborting call|unexpected|failed/i.test(e));
+}
+
+/**
+ * SIPp's arguments for a phone of `domain`: `-s service` (default: the user), its digest user
+ * and password (`-au`/`-ap`, the user's test password unless given), and scenario variables
+ * (`-set name value`).
+ */
+export function phoneArgs(o: {
+  user: string;
+  domain: string;
+  service?: string;
+  password?: string;
+  vars?: Readonly<Record<string, string>>;
+}): string[] {
+  const vars = Object.entries(o.vars ?? {}).flatMap(([name, value]) => ["-set", name, value]);
+  return [
+    "-s",
+    o.service ?? o.user,
+    "-au",
+    o.user,
+    "-ap",
+    o.password ?? passwordOf(o.user),
+    "-set",
+    "domain",
+    o.domain,
+    ...vars,
+  ];
 }
