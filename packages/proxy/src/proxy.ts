@@ -282,9 +282,10 @@ export class SipProxy implements ForkOwner, ProxyContext {
     this.forks.set(tx, fork);
     if (onFail !== undefined) this.#onFail.set(fork, onFail);
     const recordRoute = DIALOG_CREATING.has(req.method) ? this.recordRoute(req) : undefined;
+    const hash = loopHash(req); // of the request as received: the same for every branch
     for (const b of bindings) {
       const target = bindingTarget(b);
-      fork.addBranch(this.#prepareBranch(req, b.contact, mf, recordRoute, target), target);
+      fork.addBranch(this.#prepareBranch(req, b.contact, mf, recordRoute, target, hash), target);
     }
     fork.started(req.method === "INVITE" ? (ringMs ?? this.o.ringTimeoutMs ?? 60_000) : undefined);
   }
@@ -302,7 +303,14 @@ export class SipProxy implements ForkOwner, ProxyContext {
     this.forks.set(tx, fork);
     const binding = voicemailBinding(route, this.now());
     const target = bindingTarget(binding);
-    const branch = this.#prepareBranch(req, binding.contact, mf, this.recordRoute(req), target);
+    const branch = this.#prepareBranch(
+      req,
+      binding.contact,
+      mf,
+      this.recordRoute(req),
+      target,
+      loopHash(req),
+    );
     branch.prepend("diversion", diversion);
     fork.addBranch(branch, target);
     fork.started(this.o.ringTimeoutMs ?? 60_000);
@@ -391,13 +399,14 @@ export class SipProxy implements ForkOwner, ProxyContext {
     mf: number,
     recordRoute: string | undefined,
     target: TransactionTarget,
+    hash: string,
   ): SipRequest {
     const copy = req.clone();
     copy.uri = parseUri(contact);
     copy.set("max-forwards", String(mf - 1));
     copy.remove("proxy-authorization");
     if (recordRoute !== undefined) copy.prepend("record-route", recordRoute);
-    copy.prepend("via", this.via(target, loopHash(req)));
+    copy.prepend("via", this.via(target, hash));
     return copy;
   }
 

@@ -7,9 +7,11 @@
  * - transaction/  RFC 3261 §17 state machines and matching
  * - transport/ UDP, TCP, TLS listeners, stream framing, response routing (RFC 3581)
  * - stack/     the layers wired together: what a server runs
+ * - random/    random tags, branches and Call-IDs from a pool (no crypto call per message)
  */
 export * from "./digest/index.js";
 export * from "./message/index.js";
+export * from "./random/index.js";
 export * from "./stack/index.js";
 export * from "./timer/index.js";
 export {

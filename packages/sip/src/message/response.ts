@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { randomHex } from "../random/index.js";
 import type { SipParseError } from "./errors.js";
 import { headerKey } from "./header-names.js";
 import { SipResponseImpl } from "./message.js";
@@ -39,11 +40,11 @@ function hasTag(to: string): boolean {
 
 /** A random To tag (RFC 3261 §19.3: at least 32 bits of randomness). */
 export function newTag(): string {
-  return randomBytes(6).toString("hex");
+  return randomHex(6);
 }
 
 // Secret per process: tags stay unguessable (§19.3) while the same request always gets the same one.
-const TAG_SALT = randomBytes(16);
+const TAG_SALT = randomBytes(16).toString("hex");
 
 /**
  * The To tag of the responses this node generates itself for one request (RFC 3261 §8.2.6.2):
@@ -57,9 +58,9 @@ export function responseTag(
   callId: string | undefined,
   cseq: string | undefined,
 ): string {
+  // One update of one string: each update() is a call into native code.
   return createHash("sha256")
-    .update(TAG_SALT)
-    .update(`${topVia ?? ""}\n${from ?? ""}\n${callId ?? ""}\n${cseq ?? ""}`)
+    .update(`${TAG_SALT}\n${topVia ?? ""}\n${from ?? ""}\n${callId ?? ""}\n${cseq ?? ""}`)
     .digest("hex")
     .slice(0, 12);
 }

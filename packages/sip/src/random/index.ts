@@ -1,0 +1,1 @@
+export { randomBase64url, randomHex } from "./random-pool.js";
