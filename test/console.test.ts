@@ -13,7 +13,8 @@ import { runSipp } from "./helpers/sipp.js";
 
 // The web console in a real browser (Debian's Chromium driven by playwright-core), against a
 // real switch: the operator logs in, adds an extension, sees two baresip phones register and
-// their call appear and go away without reloading (server-sent events), opens a barred class
+// their call appear and go away without reloading (server-sent events), hangs their next call
+// up from the console (both phones get a BYE, the record ends "operator"), opens a barred class
 // to PIN (and is shown the 422 when asking for "allow"), adds and changes a PIN, exports the
 // call records; a customer administrator sees only its customer and is refused another's data.
 // Overrides (test/README.md): admin.tokens (the API is off without one; one of them a customer
@@ -199,7 +200,7 @@ test("the operator works the console: extension, live phones and call, barring, 
     assert.match(
       calls[0]!,
       new RegExp(
-        `^${ACME} \\| 201 \\| 202 \\| internal \\| internal \\|  \\| \\d\\d:\\d\\d:\\d\\dZ \\| answered$`,
+        `^${ACME} \\| 201 \\| 202 \\| internal \\| internal \\|  \\| \\d\\d:\\d\\d:\\d\\dZ \\| answered \\| Hang up$`,
       ),
       calls[0],
     );
@@ -213,6 +214,24 @@ test("the operator works the console: extension, live phones and call, barring, 
       ).text();
       throw new Error(`${err}\nstate: ${state}\n${s.logs().slice(-3000)}`);
     });
+
+    // The operator hangs the next call up from the console: both phones get a BYE through the
+    // proxy (neither hung up itself), the call leaves the list, its record ends "operator".
+    await a.dial(`sip:202@${ACME}`);
+    await Promise.all([a.waitFor("CALL_ESTABLISHED", 10_000), b.waitFor("CALL_ESTABLISHED", 10_000)]);
+    await page.waitForFunction(
+      () => document.querySelector("#calls tbody")?.textContent?.includes("answered"),
+      null,
+      { timeout: 5000 },
+    );
+    page.once("dialog", (d) => void d.accept());
+    await page.click('#calls button:text("Hang up")');
+    const closed = await Promise.all([a.waitFor("CALL_CLOSED", 5000), b.waitFor("CALL_CLOSED", 5000)]);
+    await waitRows(page, "#calls tbody", 0, 10_000);
+    assert.match((await page.textContent("#notice")) ?? "", /call from 201 to 202 ended/);
+    assert.match(s.logs(), /"event":"call-hung-up"/);
+    // baresip's words for a BYE received (its SIP session closed by the peer, ECONNRESET).
+    for (const e of closed) assert.is(e.param, "Connection reset by peer", JSON.stringify(e));
 
     // PIN codes: a malformed code is refused and named; a good one is added, then changed.
     await page.click(`nav button[data-tab="customer"]`);
@@ -260,7 +279,7 @@ test("the operator works the console: extension, live phones and call, barring, 
       })
     ).json()) as Array<{ actor: string; action: string; detail: { after?: unknown } }>;
     const actions = audit.filter((e) => e.actor === "api:ops").map((e) => e.action);
-    for (const want of ["extension.add", "policy.barring", "pin.add", "pin.change"]) {
+    for (const want of ["extension.add", "call.hangup", "policy.barring", "pin.add", "pin.change"]) {
       assert.ok(actions.includes(want), `${want} in ${actions.join(",")}`);
     }
     assert.is(
@@ -277,9 +296,16 @@ test("the operator works the console: extension, live phones and call, barring, 
     const csv = readFileSync((await download.path())!, "utf8");
     assert.is(download.suggestedFilename(), `${ACME}-${today}-${today}.csv`);
     const lines = csv.trim().split("\n");
-    assert.is(lines.length, 2, csv);
-    assert.match(lines[1]!, /201/);
-    assert.match(lines[1]!, /202/);
+    assert.is(lines.length, 3, csv);
+    for (const line of lines.slice(1)) {
+      assert.match(line, /,201,202,/);
+      assert.match(line, /,answered,200,/);
+    }
+    // The first call ended by a phone's BYE, the second by the operator.
+    assert.match(lines[1]!, /,caller-bye,/);
+    assert.match(lines[2]!, /,operator,/);
+    const hangups = audit.filter((e) => e.action === "call.hangup");
+    assert.is(hangups.length, 1, "the hang-up audited");
     await page.screenshot({ path: join(shots, "operator-customer.png"), fullPage: true });
   } finally {
     await ctx.close();

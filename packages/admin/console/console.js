@@ -162,6 +162,7 @@ function renderLive(s) {
       c.carrier,
       time(c.startedAt),
       c.answered ? "answered" : "ringing",
+      hangUpButton(c),
     ]),
   );
   $("#calls-count").textContent = String(s.calls.length);
@@ -216,6 +217,21 @@ function renderLive(s) {
     state.revision = s.revision;
     if (!first) refreshTab(currentTab());
   }
+}
+
+/** Ends the call through the API (BYE to both phones, or CANCEL while ringing); the list follows by SSE. */
+function hangUpButton(c) {
+  return button(
+    "Hang up",
+    () => {
+      if (!confirm(`End the call from ${c.caller} to ${c.dialled}?`)) return;
+      act(async () => {
+        const r = await api("POST", `/calls/${enc(c.callId)}/hangup`);
+        $("#notice").textContent = `call from ${c.caller} to ${c.dialled} ${r.outcome}`;
+      });
+    },
+    "hangup",
+  );
 }
 
 // One sample a second of the calls in progress (events come only on changes), the last 5 minutes.

@@ -6,8 +6,9 @@ import { ApiError } from "./errors.js";
  * customer (extensions, numbers, policy, PIN labels, call records — rule 12 "the customer can
  * obtain the detail of their calls"), manage its users (extensions), ask for PIN codes (rule
  * 18), give its fallback number (rule 22) and declare its location for emergency calls (rule
- * 15). Barring (rule 19: the operator opens a barred class on written request), suspension,
- * numbers, carriers, bans, invoices and the audit log stay with the operator.
+ * 15), and end its own customer's calls in progress. Barring (rule 19: the operator opens a
+ * barred class on written request), suspension, numbers, carriers, bans, invoices and the
+ * audit log stay with the operator.
  */
 const CUSTOMER_ROUTES = new Set([
   "GET /customers",
@@ -31,6 +32,7 @@ const CUSTOMER_ROUTES = new Set([
   "PUT /customers/:domain/fallback",
   "PUT /customers/:domain/emergency",
   "GET /customers/:domain/cdrs",
+  "POST /calls/:callId/hangup",
 ]);
 
 /**

@@ -1,6 +1,6 @@
 import type { LedgerKey, TariffBook } from "@centrex/billing";
 import { loadNumberingPlan, type NumberingPlan } from "@centrex/dialplan";
-import { type BanControl, Operations } from "@centrex/operations";
+import { type BanControl, type CallControl, Operations } from "@centrex/operations";
 import type { Store } from "@centrex/store";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
@@ -14,6 +14,7 @@ import { collectOpenApi } from "./openapi.js";
 import type { PhoneService } from "./phone-service.js";
 import { auditRoutes } from "./routes/audit.js";
 import { billingRoutes } from "./routes/billing.js";
+import { callRoutes } from "./routes/calls.js";
 import { carrierRoutes } from "./routes/carriers.js";
 import { customerRoutes } from "./routes/customers.js";
 import { extensionRoutes } from "./routes/extensions.js";
@@ -146,6 +147,7 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
     plan: opts.numberingPlan ?? loadNumberingPlan(),
     ...(opts.phones !== undefined && { phones: opts.phones.inventory }),
     ...(opts.bans !== undefined && { bans: opts.bans }),
+    ...(opts.live?.hangUp !== undefined && { calls: callControl(opts.live) }),
   });
   const ctx: RouteContext = { store: opts.store, ops, ledgerKey: opts.ledgerKey, tariffs: opts.tariffs };
   const state = new LiveState(opts.store, opts.live, opts.bans);
@@ -161,9 +163,18 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   carrierRoutes(app, ctx);
   auditRoutes(app, ctx);
   billingRoutes(app, ctx);
+  callRoutes(app, ctx);
   if (opts.bans !== undefined) securityRoutes(app, ctx);
   if (opts.phones !== undefined) phoneRoutes(app, ctx, opts.phones);
   return app;
+}
+
+/** The switch's calls in progress as the operations layer ends them. */
+function callControl(live: LiveSources): CallControl {
+  return {
+    customerOf: (callId) => live.calls().find((c) => c.callId === callId)?.customerId,
+    hangUp: (callId) => live.hangUp?.(callId) ?? Promise.resolve("not-found"),
+  };
 }
 
 /** Starts the operator's HTTP API on `address:port`. */

@@ -164,6 +164,45 @@ test("bad input on every route family: 4xx naming the field and value, the store
   }
 });
 
+test("the call routes: a hang-up audited under the token's name; an unknown call a 404 naming callId", async () => {
+  const calls = [
+    {
+      callId: "walk-call-1",
+      customerId: 0,
+      caller: "201",
+      dialled: "202",
+      direction: "internal" as const,
+      destinationClass: "internal",
+      startedAt: Date.now(),
+      answeredAt: Date.now(),
+    },
+  ];
+  const h = await harness({
+    live: {
+      calls: () => calls,
+      carriers: async () => [],
+      node: () => ({ role: "single", serving: true }),
+      hangUp: async (id) =>
+        calls.splice(0, calls.length).some((c) => c.callId === id) ? "ended" : "not-found",
+    },
+  });
+  try {
+    const c = await h.call("POST", "/customers", { body: { name: "Acme", domain: D } });
+    calls[0]!.customerId = c.json.id;
+    const bad = await h.call("POST", "/calls/walk-call-9/hangup");
+    assert.is(bad.status, 404, bad.text);
+    assert.is(bad.json.error.field, "callId");
+    assert.match(bad.json.error.message, /walk-call-9/);
+    const good = await h.call("POST", "/calls/walk-call-1/hangup");
+    assert.is(good.status, 200, good.text);
+    const [last] = await h.store.audit.list({ limit: 1 });
+    assert.is(last?.action, "call.hangup");
+    assert.is(last?.actor, "api:alice");
+  } finally {
+    await h.done();
+  }
+});
+
 test("the console shows every suspension, as the API gives it", async () => {
   const h = await harness();
   try {

@@ -8,6 +8,7 @@ export type { Actor } from "./audit-entry.js";
 export type { BanControl, BanView } from "./ban-operations.js";
 export { BanOperations, banView } from "./ban-operations.js";
 export { CallFeatureOperations, type CallFeaturesView } from "./call-feature-operations.js";
+export { type CallControl, CallOperations, type HangUpView } from "./call-operations.js";
 export type { OperationErrorKind } from "./errors.js";
 export { OperationError } from "./errors.js";
 export type {

@@ -16,6 +16,7 @@ import type {
 import { type Actor, appendAudit, checkActor } from "./audit-entry.js";
 import { type BanControl, BanOperations } from "./ban-operations.js";
 import { CallFeatureOperations } from "./call-feature-operations.js";
+import { type CallControl, CallOperations } from "./call-operations.js";
 import { invalid, notFound, OperationError, refused, storeCall } from "./errors.js";
 import { PhoneOperations } from "./phone-operations.js";
 import {
@@ -48,6 +49,8 @@ export interface OperationsOptions {
   readonly phones?: PhoneInventory;
   /** The running switch's ban list: enables `bans` (only inside the switch; the CLI asks its API). */
   readonly bans?: BanControl;
+  /** The running switch's calls in progress: enables `calls` (hang-up; only inside the switch). */
+  readonly calls?: CallControl;
 }
 
 export interface SuspendRequest {
@@ -91,6 +94,8 @@ export class Operations {
   readonly bans: BanOperations;
   /** Call forwarding and do-not-disturb of extensions. */
   readonly callFeatures: CallFeatureOperations;
+  /** Calls in progress: hang up (audited). */
+  readonly calls: CallOperations;
   readonly #clock: () => number;
 
   constructor(store: Store, opts: OperationsOptions) {
@@ -100,6 +105,7 @@ export class Operations {
     this.phones = new PhoneOperations(store, opts.phones);
     this.bans = new BanOperations(store, opts.bans);
     this.callFeatures = new CallFeatureOperations(store);
+    this.calls = new CallOperations(store, opts.calls);
   }
 
   // ------------------------------------------------------------------ audit

@@ -38,6 +38,8 @@ export type CallEndReason =
   | "unreachable"
   | "media-timeout"
   | "session-timer-expired"
+  /** An operator (or a customer's administrator) hung the call up from the console or the API. */
+  | "operator"
   | "refused"
   | "shutdown";
 

@@ -23,12 +23,20 @@ const IGNORE: ClientTransactionDelegate = { onResponse() {}, onTimeout() {}, onT
 
 /**
  * Ends a dialog from the middle: a BYE to each phone, so neither keeps a call
- * (and the operator bills none) after its media died. The callee-to-caller
- * BYE uses a CSeq far above anything the callee has sent in the dialog.
+ * (and the operator bills none) after its media died or an operator hung it up.
+ * `cause` is the Reason header's protocol and cause (RFC 3326), `reason` its text.
+ * The callee-to-caller BYE uses a CSeq far above anything the callee has sent in the dialog.
  */
-export function sendByeBothWays(stack: SipStack, d: DialogEnds, reason: string, advertised?: string): void {
-  const toCallee = bye(stack, advertised, d.callee, d.from, d.to, d.callId, d.inviteCseq + 1, reason);
-  const toCaller = bye(stack, advertised, d.caller, d.to, d.from, d.callId, 1_000_000, reason);
+export function sendByeBothWays(
+  stack: SipStack,
+  d: DialogEnds,
+  reason: string,
+  advertised?: string,
+  cause = "SIP;cause=408",
+): void {
+  const why = `${cause};text="${reason}"`;
+  const toCallee = bye(stack, advertised, d.callee, d.from, d.to, d.callId, d.inviteCseq + 1, why);
+  const toCaller = bye(stack, advertised, d.caller, d.to, d.from, d.callId, 1_000_000, why);
   for (const [req, target] of [toCallee, toCaller] as const) {
     try {
       stack.transactions.sendRequest(req, target, IGNORE);
@@ -56,6 +64,6 @@ function bye(
     `BYE ${contact} SIP/2.0\r\n` +
     `Via: SIP/2.0/${transport} ${host}:${sentBy.port};branch=${newBranch()}${randomBytes(3).toString("hex")};rport\r\n` +
     `From: ${from}\r\nTo: ${to}\r\nCall-ID: ${callId}\r\nCSeq: ${cseq} BYE\r\n` +
-    `Reason: SIP;cause=408;text="${reason}"\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+    `Reason: ${reason}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
   return [parseMessage(Buffer.from(text)) as SipRequest, target];
 }

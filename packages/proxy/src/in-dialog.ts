@@ -43,12 +43,13 @@ export class InDialogRelay {
   }
 
   /** Ends an answered call from the middle (BYE both ways); false if it was not answered here. */
-  endFromMiddle(callId: string, reason: string): boolean {
+  endFromMiddle(callId: string, reason: string, cause?: string): boolean {
     const ends = this.#answered.get(callId);
     this.timers.stop(callId);
     if (ends === undefined) return false;
     this.#answered.delete(callId);
-    sendByeBothWays(this.ctx.o.stack, ends, reason, this.ctx.o.advertisedAddress);
+    this.#cseqShift.delete(callId);
+    sendByeBothWays(this.ctx.o.stack, ends, reason, this.ctx.o.advertisedAddress, cause);
     return true;
   }
 

@@ -18,6 +18,7 @@ export { type FeatureCode, type ForwardKind, parseFeatureCode } from "./feature-
 export { Fork, type ForkOwner } from "./fork.js";
 export { DIVERSION_REASON, type ForwardCause } from "./forward-cause.js";
 export { MAX_FORWARDS } from "./forwarding.js";
+export type { HangUpOutcome } from "./hang-up.js";
 export { MediaAnchor } from "./media-anchor.js";
 export { fixNatedContact } from "./nat.js";
 export { type ProxyOptions, type PstnGuard, SipProxy } from "./proxy.js";

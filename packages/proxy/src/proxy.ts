@@ -16,6 +16,7 @@ import { parseFeatureCode } from "./feature-codes.js";
 import { applyFeatureCode } from "./feature-settings.js";
 import { type FailureCause, Fork, type ForkOwner } from "./fork.js";
 import { ExtensionDelivery } from "./forwarding.js";
+import { type HangUpOutcome, hangUpCall } from "./hang-up.js";
 import { InDialogRelay } from "./in-dialog.js";
 import { routeInboundCall } from "./inbound-routing.js";
 import { LocalAddresses } from "./local-addresses.js";
@@ -147,6 +148,11 @@ export class SipProxy implements ForkOwner, ProxyContext {
   /** Ends the session timers' clocks (the switch is stopping). */
   stop(): void {
     this.#inDialog.timers.stopAll();
+  }
+
+  /** Ends a call in progress on an operator's request (BYE both ways, or CANCEL while ringing). */
+  hangUp(callId: string): Promise<HangUpOutcome> {
+    return hangUpCall(this, this.#inDialog, callId);
   }
 
   // ---------------------------------------------------------------- request handling

@@ -43,6 +43,8 @@ export interface LiveSources {
   calls(): readonly LiveCallSource[];
   carriers(): Promise<readonly LiveCarrier[]>;
   node(): LiveNode;
+  /** Ends a call in progress (the proxy's hang-up): BYE both ways, or CANCEL while ringing. */
+  hangUp?(callId: string): Promise<"ended" | "cancelled" | "not-found">;
 }
 
 export interface LiveRegistration {

@@ -90,6 +90,7 @@ function dispositionOf(e: CallEnded): Disposition {
     case "no-answer":
       return "no-answer";
     case "cancelled":
+    case "operator": // hung up by the operator while ringing
       return "cancelled";
     case "refused":
       return "refused";

@@ -1,5 +1,5 @@
 import type { LiveCallSource, LiveCarrier, LiveNode, LiveSources } from "@centrex/admin";
-import type { CallEventSink } from "@centrex/proxy";
+import type { CallEventSink, SipProxy } from "@centrex/proxy";
 import type { Store } from "@centrex/store";
 import type { Trunk } from "@centrex/trunk";
 import { withoutPin } from "./call-records.js";
@@ -47,9 +47,11 @@ export function liveSources(
   store: Store,
   trunk: Trunk,
   failover: () => FailoverService | undefined,
+  proxy: Pick<SipProxy, "hangUp">,
 ): LiveSources {
   return {
     calls: () => calls.list(),
+    hangUp: (callId) => proxy.hangUp(callId),
     carriers: async (): Promise<LiveCarrier[]> => {
       const registrations = trunk.registrationStates();
       return (await store.carriers.list()).map((c) => ({

@@ -269,7 +269,7 @@ export class Switch {
       guard,
       phoneService(provisioning.inventory, provisioning.resync),
       monitor,
-      liveSources(liveCalls, store, trunk.trunk, () => failover),
+      liveSources(liveCalls, store, trunk.trunk, () => failover, proxy),
     );
 
     logger.info(
