@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startSwitchForBaresip } from "./helpers/baresip.js";
 import { LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
-import { centrex } from "./helpers/centrex.js";
+import { provision } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import {
   digestAnswer,
@@ -29,16 +29,13 @@ const pbx = new LazySwitch(async () => {
     ],
   });
   // Another customer, whose phones must not see Acme's lamps.
-  for (const args of [
+  await provision(s.sw.db, [
     ["customer", "add", "Other", "--domain", "other.test"],
     ["extension", "add", "other.test", "301", "--password", passwordOf("301")],
-  ]) {
-    const r = await centrex([...args, "--db", s.sw.db]);
-    if (r.code !== 0) {
-      await s.stop();
-      throw new Error(`centrex ${args.join(" ")}: ${r.stderr}`);
-    }
-  }
+  ]).catch(async (err: unknown) => {
+    await s.stop();
+    throw err;
+  });
   return s;
 });
 

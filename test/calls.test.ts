@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { centrex, provision, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { callerScenario } from "./helpers/scenarios.js";
@@ -18,18 +18,14 @@ test.before(async () => {
   sw = await startSwitch({ args: ["--log-level", "info"], sippPhones: true });
   server = `${sw.address}:${sw.port}`;
   phones = new SippPhones(server, DOMAIN);
-  const db = ["--db", sw.db];
-  for (const args of [
+  await provision(sw.db, [
     ["customer", "add", "Acme", "--domain", DOMAIN],
     ["customer", "add", "Other", "--domain", "other.test"],
     ["extension", "add", DOMAIN, "201", "--password", passwordOf("201"), "--name", "Alice"],
     ["extension", "add", DOMAIN, "202", "--password", passwordOf("202"), "--name", "Bob"],
     ["extension", "add", DOMAIN, "203", "--password", passwordOf("203")],
     ["extension", "add", "other.test", "202", "--password", passwordOf("o202")],
-  ]) {
-    const r = await centrex([...args, ...db]);
-    assert.is(r.code, 0, `centrex ${args.join(" ")}: ${r.stderr}`);
-  }
+  ]);
 });
 
 test.after(async () => {

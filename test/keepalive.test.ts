@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { centrex, provision, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { freePort } from "./helpers/ports.js";
 import { phoneArgs, runSipp } from "./helpers/sipp.js";
@@ -33,14 +33,11 @@ test.before(async () => {
   // Short timers so Timer F (64*T1) expires in 3.2 s.
   writeFileSync(config, "sip:\n  timers:\n    t1: 50\nregistrar:\n  keepaliveSeconds: 1\n");
   sw = await startSwitch({ args: ["--config", config] });
-  for (const args of [
+  await provision(sw.db, [
     ["customer", "add", "Acme", "--domain", "pbx.test"],
     ["extension", "add", "pbx.test", "201", "--password", passwordOf("201")],
     ["extension", "add", "pbx.test", "202", "--password", passwordOf("202")],
-  ]) {
-    const r = await centrex([...args, "--db", sw.db]);
-    assert.is(r.code, 0, r.stderr);
-  }
+  ]);
 });
 
 test.after(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { centrex, ROOT, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { provision, ROOT, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
@@ -53,14 +53,11 @@ test.before(async () => {
   );
   sw = await startSwitch({ args: ["--config", config], sippPhones: true });
   phones = new SippPhones(`127.0.0.1:${sw.port}`, "pbx.test");
-  for (const args of [
+  await provision(sw.db, [
     ["customer", "add", "Acme", "--domain", "pbx.test"],
     ["extension", "add", "pbx.test", "201", "--password", passwordOf("201")],
     ["extension", "add", "pbx.test", "202", "--password", passwordOf("202")],
-  ]) {
-    const r = await centrex([...args, "--db", sw.db]);
-    assert.is(r.code, 0, r.stderr);
-  }
+  ]);
 });
 
 test.after(async () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { BaresipPhone } from "./helpers/baresip.js";
-import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
+import { adminUrl, provision, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { freePort } from "./helpers/ports.js";
 import { runSipp } from "./helpers/sipp.js";
@@ -53,17 +53,12 @@ async function up(): Promise<RunningSwitch> {
     ].join("\n"),
   );
   sw = await startSwitch({ args: ["--config", config, "--log-level", "info"] });
-  const url = /"event":"admin-started","url":"([^"]+)"/.exec(sw.logs())?.[1];
-  assert.ok(url, `admin API URL not logged:\n${sw.logs()}`);
-  api = url;
-  for (const args of [
+  api = adminUrl(sw);
+  await provision(sw.db, [
     ["customer", "add", "Acme", "--domain", DOMAIN],
     ["extension", "add", DOMAIN, "201", "--password", passwordOf("201")],
     ["extension", "add", DOMAIN, "202", "--password", passwordOf("202")],
-  ]) {
-    const r = await centrex([...args, "--db", sw.db]);
-    assert.is(r.code, 0, `centrex ${args.join(" ")}: ${r.stderr}`);
-  }
+  ]);
   return sw;
 }
 

@@ -4,7 +4,7 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeToneWav } from "./audio.js";
-import { centrex, type RunningSwitch, startSwitch } from "./centrex.js";
+import { centrex, provision, type RunningSwitch, startSwitch } from "./centrex.js";
 import { freePort } from "./ports.js";
 import { requireCommand, stop } from "./processes.js";
 
@@ -478,8 +478,7 @@ export async function startSwitchForBaresip(opts: {
       args: ["--config", config, "--log-level", "info"],
       ...(opts.env !== undefined && { env: opts.env }),
     });
-    const db = ["--db", sw.db];
-    for (const args of [
+    await provision(sw.db, [
       ["customer", "add", opts.customer ?? "Acme", "--domain", opts.domain],
       ...opts.extensions.map(([ext, password]) => [
         "extension",
@@ -489,10 +488,7 @@ export async function startSwitchForBaresip(opts: {
         "--password",
         password,
       ]),
-    ]) {
-      const r = await centrex([...args, ...db]);
-      if (r.code !== 0) throw new BaresipError(`centrex ${args.join(" ")} failed: ${r.stderr}${r.stdout}`);
-    }
+    ]);
   } catch (err) {
     await sw?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -120,3 +120,21 @@ function withoutKeepalive(args: string[], dir: string): string[] {
 export async function centrex(args: string[]) {
   return runToEnd(process.execPath, [BIN, ...args], 30_000);
 }
+
+/**
+ * Runs `centrex` commands on a switch's database in order, as an operator would set it up
+ * (`customer add`, `extension add`…); throws naming the first command that failed and why.
+ */
+export async function provision(db: string, commands: ReadonlyArray<readonly string[]>): Promise<void> {
+  for (const args of commands) {
+    const r = await centrex([...args, "--db", db]);
+    if (r.code !== 0) throw new Error(`centrex ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  }
+}
+
+/** The admin API's URL, as the switch logs it when `admin.port` is 0 (any free port). */
+export function adminUrl(sw: RunningSwitch): string {
+  const url = /"event":"admin-started","url":"([^"]+)"/.exec(sw.logs())?.[1];
+  if (url === undefined) throw new Error(`admin API URL not logged:\n${sw.logs()}`);
+  return url;
+}
