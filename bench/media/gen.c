@@ -10,6 +10,7 @@
 // the same clock. Calls are spread over `ptime / tick` sub-ticks; each sub-tick's lateness
 // versus its schedule is recorded, so a run where the generator fell behind says so.
 //
+// IPv6 when the calls file's addresses are (IPV6_PKTINFO; the phones' addresses must be on `lo`).
 // Usage: gen --calls FILE --port P --seconds S [--ptime 20] [--tick-us 1000] [--warmup-ms 1500]
 // Calls file: one line per call: "srcA dstA_ip dstA_port srcB dstB_ip dstB_port".
 // Prints "START" when measuring begins, "END" when sending ends, progress on stderr every
@@ -62,16 +63,24 @@ static double hist_pct(const hist_t *h, double p) {
 }
 
 typedef struct {
-  struct sockaddr_in dst;
-  struct in_addr src;
+  union {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+  } dst;
+  union {
+    struct in_addr v4;
+    struct in6_addr v6;
+  } src;
   unsigned char buf[PKT];
   uint32_t seq, sent, received, reordered, max_seq;
   int have_seq;
   union {
-    char ctl[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    char ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
     struct cmsghdr align;
   } c;
 } stream_t;
+
+static int v6; /* the calls file holds IPv6 addresses */
 
 static int64_t now_ns(void) {
   struct timespec t;
@@ -162,11 +171,11 @@ static void send_group(int fd, int *ids, int n) {
       txv[i].iov_len = PKT;
       struct msghdr *m = &txm[i].msg_hdr;
       m->msg_name = &s->dst;
-      m->msg_namelen = sizeof s->dst;
+      m->msg_namelen = v6 ? sizeof s->dst.v6 : sizeof s->dst.v4;
       m->msg_iov = &txv[i];
       m->msg_iovlen = 1;
       m->msg_control = s->c.ctl;
-      m->msg_controllen = sizeof s->c.ctl;
+      m->msg_controllen = v6 ? CMSG_SPACE(sizeof(struct in6_pktinfo)) : CMSG_SPACE(sizeof(struct in_pktinfo));
     }
     int r = sendmmsg(fd, txm, k, 0);
     if (r <= 0) {
@@ -179,7 +188,7 @@ static void send_group(int fd, int *ids, int n) {
   }
 }
 
-static int parse_addr(const char *s, struct in_addr *a) { return inet_pton(AF_INET, s, a) == 1 ? 0 : -1; }
+static int parse_addr(const char *s, void *a) { return inet_pton(v6 ? AF_INET6 : AF_INET, s, a) == 1 ? 0 : -1; }
 
 int main(int argc, char **argv) {
   const char *file = NULL;
@@ -210,15 +219,25 @@ int main(int argc, char **argv) {
   char sa[64], da[64], sb[64], db[64];
   int pa, pb, calls = 0;
   while (calls < MAX_CALLS && fscanf(f, "%63s %63s %d %63s %63s %d", sa, da, &pa, sb, db, &pb) == 6) {
+    if (calls == 0) v6 = strchr(sa, ':') != NULL;
     stream_t *a = &streams[2 * calls], *b = &streams[2 * calls + 1];
-    if (parse_addr(sa, &a->src) || parse_addr(da, &a->dst.sin_addr) || parse_addr(sb, &b->src) ||
-        parse_addr(db, &b->dst.sin_addr)) {
+    int bad = v6 ? parse_addr(sa, &a->src.v6) || parse_addr(da, &a->dst.v6.sin6_addr) ||
+                       parse_addr(sb, &b->src.v6) || parse_addr(db, &b->dst.v6.sin6_addr)
+                 : parse_addr(sa, &a->src.v4) || parse_addr(da, &a->dst.v4.sin_addr) ||
+                       parse_addr(sb, &b->src.v4) || parse_addr(db, &b->dst.v4.sin_addr);
+    if (bad) {
       fprintf(stderr, "gen: bad address on line %d\n", calls + 1);
       return 2;
     }
-    a->dst.sin_family = b->dst.sin_family = AF_INET;
-    a->dst.sin_port = htons(pa);
-    b->dst.sin_port = htons(pb);
+    if (v6) {
+      a->dst.v6.sin6_family = b->dst.v6.sin6_family = AF_INET6;
+      a->dst.v6.sin6_port = htons(pa);
+      b->dst.v6.sin6_port = htons(pb);
+    } else {
+      a->dst.v4.sin_family = b->dst.v4.sin_family = AF_INET;
+      a->dst.v4.sin_port = htons(pa);
+      b->dst.v4.sin_port = htons(pb);
+    }
     calls++;
   }
   fclose(f);
@@ -231,21 +250,31 @@ int main(int argc, char **argv) {
     uint32_t id = i;
     memcpy(s->buf + 12, &id, 4);
     struct cmsghdr *c = (struct cmsghdr *)s->c.ctl;
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-    struct in_pktinfo pi = {0};
-    pi.ipi_spec_dst = s->src;
-    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    if (v6) {
+      c->cmsg_level = IPPROTO_IPV6;
+      c->cmsg_type = IPV6_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+      struct in6_pktinfo pi = {0};
+      pi.ipi6_addr = s->src.v6;
+      memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    } else {
+      c->cmsg_level = IPPROTO_IP;
+      c->cmsg_type = IP_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+      struct in_pktinfo pi = {0};
+      pi.ipi_spec_dst = s->src.v4;
+      memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    }
   }
 
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
   int big = 16 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
   struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(port)};
   me.sin_addr.s_addr = htonl(INADDR_ANY);
-  if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+  struct sockaddr_in6 me6 = {.sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_ANY_INIT};
+  if (bind(fd, v6 ? (struct sockaddr *)&me6 : (struct sockaddr *)&me, v6 ? sizeof me6 : sizeof me) < 0) {
     perror("gen: bind");
     return 2;
   }

@@ -2,8 +2,11 @@
 // prints one JSON line {"control":PORT,"pids":[…],"kernel":bool} once the control server listens.
 //   --port-min/--port-max  its RTP range      --kernel auto|off  nftables fast path
 //   --workers N            N relay worker processes sharing the range (startRelayWorkers)
+//   --bind ADDR            the relay's address (default 127.0.0.1; ::1 for --ipv6)
+//   --floor                the floor relay (floor-relay.ts) instead of centrex's: the reference for Node's own cost
 import { writeFileSync } from "node:fs";
 import { type MediaController, MediaRelay, startControlServer, startRelayWorkers } from "@centrex/media";
+import { FloorRelay } from "./floor-relay.js";
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -13,14 +16,17 @@ const portMin = Number(arg("port-min", "42000"));
 const portMax = Number(arg("port-max", "45999"));
 const kernel = arg("kernel", "off") === "auto" ? "auto" : "off";
 const workers = Number(arg("workers", "0"));
+const bindAddress = arg("bind", "127.0.0.1");
 
 let controller: MediaController;
 let pids = [process.pid];
 let kernelOn = false;
-if (workers > 0) {
+if (process.argv.includes("--floor")) {
+  controller = new FloorRelay(bindAddress, portMin, 1 << 20);
+} else if (workers > 0) {
   const w = await startRelayWorkers({
     workers,
-    bindAddress: "127.0.0.1",
+    bindAddress,
     portMin,
     portMax,
     recvBufferSize: 1 << 20,
@@ -29,7 +35,7 @@ if (workers > 0) {
   pids = [process.pid, ...w.workers.map((x) => x.child.pid!)];
 } else {
   const relay = new MediaRelay({
-    bindAddress: "127.0.0.1",
+    bindAddress,
     portMin,
     portMax,
     recvBufferSize: 1 << 20,

@@ -8,6 +8,9 @@
 //          (centrex-workers:N: N worker processes sharing the port range, default 2; several
 //          may be given: centrex-workers:1,centrex-workers:2)  --netns (a namespace of its own)
 //          --no-rt (no SCHED_FIFO)  --out DIR (charts and JSON; default bench/media/results)
+//          --ipv6 (phones fd00:1::/fd00:2:: on lo, relays on ::1; needs --netns)
+//          node-floor: the cheapest Node dgram relay (floor-relay.ts), Node's own cost per packet
+//          --cpu-prof (V8 profile of the centrex relay process under OUT/cpu-prof)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +29,8 @@ const opt = (name: string, dflt: string): string => {
 };
 const HERE = import.meta.dirname;
 const CLINIC = opt("clinic", "");
+/** `--cpu-prof`: V8's sampling profile of the centrex relay process, written under OUT/cpu-prof on exit. */
+const CPU_PROF = flag("cpu-prof");
 const SWEEP = opt("sweep", "")
   .split(",")
   .filter((s) => s !== "")
@@ -38,6 +43,9 @@ const GEN_CORE = opt("gen-core", "0");
 const RT = !flag("no-rt");
 const RT_RELAYS = flag("rt-relays");
 const OUT = opt("out", join(HERE, "results"));
+const IPV6 = flag("ipv6");
+/** Where the relays listen: the phones send to this address. */
+const RELAY_ADDR = IPV6 ? "::1" : "127.0.0.1";
 /** Worker processes of a `centrex-workers[:N]` target. */
 const workersOf = (t: string): number => Math.min(8, Math.max(1, Number(t.split(":")[1] ?? "2") || 2));
 const GEN_PORT = 52_000;
@@ -56,15 +64,19 @@ interface Relay {
   stop(): Promise<void>;
 }
 
-const phoneA = (c: number): string => `127.1.${c >> 8}.${c & 255}`;
-const phoneB = (c: number): string => `127.2.${c >> 8}.${c & 255}`;
+// IPv6: the namespace's lo carries these (inNetns adds them); IPv4: all of 127/8 is local.
+const phoneA = (c: number): string =>
+  IPV6 ? `fd00:1::${(c + 1).toString(16)}` : `127.1.${c >> 8}.${c & 255}`;
+const phoneB = (c: number): string =>
+  IPV6 ? `fd00:2::${(c + 1).toString(16)}` : `127.2.${c >> 8}.${c & 255}`;
 
 function sdp(address: string, port: number): string {
+  const ip = address.includes(":") ? "IP6" : "IP4";
   return `${[
     "v=0",
-    `o=bench ${port} 1 IN IP4 ${address}`,
+    `o=bench ${port} 1 IN ${ip} ${address}`,
     "s=bench",
-    `c=IN IP4 ${address}`,
+    `c=IN ${ip} ${address}`,
     "t=0 0",
     `m=audio ${port} RTP/AVP 0 101`,
     "a=rtpmap:0 PCMU/8000",
@@ -124,7 +136,7 @@ async function fileLine(path: string, what: string): Promise<string> {
   throw new Error(`${what} did not start in 120 s`);
 }
 
-async function startCentrex(kind: "userspace" | "kernel" | "workers", workers = 2): Promise<Relay> {
+async function startCentrex(kind: "userspace" | "kernel" | "workers" | "floor", workers = 2): Promise<Relay> {
   const base = kind === "kernel" ? 36000 : 42000;
   const infoFile = join(tmpdir(), `centrex-media-relay-${process.pid}-${kind}.json`);
   rmSync(infoFile, { force: true });
@@ -138,7 +150,10 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers", workers = 
     String(base + 5999),
     "--kernel",
     kind === "kernel" ? "auto" : "off",
+    "--bind",
+    RELAY_ADDR,
     ...(kind === "workers" ? ["--workers", String(workers)] : []),
+    ...(kind === "floor" ? ["--floor"] : []),
   ];
   const cmd =
     CLINIC === "flame"
@@ -155,7 +170,13 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers", workers = 
           "tsx",
           ...relayArgs,
         ]
-      : pinned(RELAY_CORE, -40, [process.execPath, "--import", "tsx", ...relayArgs]);
+      : pinned(RELAY_CORE, -40, [
+          process.execPath,
+          ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", join(OUT, "cpu-prof")] : []),
+          "--import",
+          "tsx",
+          ...relayArgs,
+        ]);
   const child = spawn(cmd[0]!, cmd.slice(1), {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, NO_INSIGHT: "1" },
@@ -178,6 +199,7 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers", workers = 
     userspace: "centrex userspace",
     kernel: "centrex kernel (nftables)",
     workers: `centrex userspace, ${workers} worker${workers === 1 ? "" : "s"}`,
+    floor: "Node dgram floor (no centrex code)",
   };
   return {
     name: names[kind],
@@ -189,7 +211,7 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers", workers = 
       stopping = true;
       await control.close();
       child.kill("SIGINT");
-      await waitExit(child, CLINIC ? 120_000 : 5000);
+      await waitExit(child, CLINIC || CPU_PROF ? 120_000 : 5000);
     },
   };
 }
@@ -202,7 +224,7 @@ async function startRtpengine(): Promise<Relay> {
       ...pinned(RELAY_CORE, -40, ["/usr/bin/rtpengine"]).slice(1),
       "--config-file=none",
       "--table=-1",
-      "--interface=127.0.0.1",
+      `--interface=${RELAY_ADDR}`,
       `--listen-ng=127.0.0.1:${ng}`,
       "--port-min=46000",
       "--port-max=51999",
@@ -346,7 +368,7 @@ async function runStep(gen: string, relay: Relay, calls: number): Promise<Result
           const toB = mPort(await relay.offer(id, sdp(phoneA(c), GEN_PORT)));
           const toA = mPort(await relay.answer(id, sdp(phoneB(c), GEN_PORT)));
           if (!toA || !toB) throw new Error(`${relay.name}: no relay port for call ${c}`);
-          lines[c] = `${phoneA(c)} 127.0.0.1 ${toA} ${phoneB(c)} 127.0.0.1 ${toB}`;
+          lines[c] = `${phoneA(c)} ${RELAY_ADDR} ${toA} ${phoneB(c)} ${RELAY_ADDR} ${toB}`;
         })(),
       );
     }
@@ -429,7 +451,13 @@ async function main(): Promise<void> {
         : t === "rtpengine"
           ? await startRtpengine()
           : await startCentrex(
-              t === "centrex-kernel" ? "kernel" : t.startsWith("centrex-workers") ? "workers" : "userspace",
+              t === "centrex-kernel"
+                ? "kernel"
+                : t.startsWith("centrex-workers")
+                  ? "workers"
+                  : t === "node-floor"
+                    ? "floor"
+                    : "userspace",
               workersOf(t),
             );
     try {
@@ -490,9 +518,11 @@ function report(results: Result[], baselines: Map<number, Result>): void {
         `${late > 0 ? ` — generator late (p99 > ${LATE_LIMIT_MS} ms) in ${late} of these steps` : ""}`,
     );
   }
-  const ns = process.env.CENTREX_BENCH_NETNS
-    ? ` in network namespace ${process.env.CENTREX_BENCH_NETNS} (lo only)`
-    : " on the host's loopback";
+  const ns = `${
+    process.env.CENTREX_BENCH_NETNS
+      ? ` in network namespace ${process.env.CENTREX_BENCH_NETNS} (lo only)`
+      : " on the host's loopback"
+  }${IPV6 ? ", IPv6 (relays on ::1)" : ""}`;
   const header = `${SECONDS} s per step${ns}, relay pinned to core ${RELAY_CORE}, generator (C, sendmmsg/recvmmsg) on core ${GEN_CORE}${RT ? ", generator SCHED_FIFO" : ""}${RT_RELAYS ? ", relays SCHED_FIFO" : ""}, 172-byte RTP every 20 ms each way`;
   const text = `${header}\n\n${rows.join("\n")}\n\nCapacity (largest load of the sweep with loss < 0.1 % and added p99 < ${ADDED_P99_LIMIT_MS} ms):\n${capacity.join("\n")}\n`;
   console.log(`\n${text}`);
@@ -546,6 +576,17 @@ function inNetns(): boolean {
   ip("netns", "add", ns);
   try {
     ip("-n", ns, "link", "set", "lo", "up");
+    if (IPV6) {
+      // Each phone's own address on the namespace's lo, as 127/8 gives IPv4 for free.
+      const n = Math.max(...CALLS);
+      const batch = join(tmpdir(), `centrex-media-ipv6-${process.pid}.txt`);
+      const lines: string[] = [];
+      for (let c = 0; c < n; c++)
+        for (const a of [phoneA(c), phoneB(c)]) lines.push(`addr add ${a}/128 dev lo nodad`);
+      writeFileSync(batch, `${lines.join("\n")}\n`);
+      ip("-n", ns, "-batch", batch);
+      rmSync(batch, { force: true });
+    }
     const r = spawnSync(
       "ip",
       ["netns", "exec", ns, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
@@ -561,4 +602,8 @@ function inNetns(): boolean {
   return true;
 }
 
+if (IPV6 && !flag("netns")) {
+  console.error("--ipv6 needs --netns (the phones' addresses are added to the namespace's lo)");
+  process.exit(2);
+}
 if (!inNetns()) await main();
