@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import {
   type ClientTransactionDelegate,
+  createRequest,
   newBranch,
-  parseMessage,
   type SipRequest,
   type SipStack,
   type TransactionTarget,
@@ -60,10 +59,18 @@ function bye(
   const sentBy = stack.sentBy(transport) ?? { host: "127.0.0.1", port: 5060 };
   const wildcard = sentBy.host === "0.0.0.0" || sentBy.host === "[::]";
   const host = advertised ?? (wildcard ? "127.0.0.1" : sentBy.host);
-  const text =
-    `BYE ${contact} SIP/2.0\r\n` +
-    `Via: SIP/2.0/${transport} ${host}:${sentBy.port};branch=${newBranch()}${randomBytes(3).toString("hex")};rport\r\n` +
-    `From: ${from}\r\nTo: ${to}\r\nCall-ID: ${callId}\r\nCSeq: ${cseq} BYE\r\n` +
-    `Reason: ${reason}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
-  return [parseMessage(Buffer.from(text)) as SipRequest, target];
+  const req = createRequest({
+    method: "BYE",
+    uri: contact,
+    headers: [
+      ["Via", `SIP/2.0/${transport} ${host}:${sentBy.port};branch=${newBranch()};rport`],
+      ["From", from],
+      ["To", to],
+      ["Call-ID", callId],
+      ["CSeq", `${cseq} BYE`],
+      ["Reason", reason],
+      ["Max-Forwards", "70"],
+    ],
+  });
+  return [req, target];
 }

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import {
   type ClientTransactionDelegate,
+  createRequest,
   newBranch,
-  parseMessage,
+  randomHex,
   type SipRequest,
   type SipStack,
   type TransactionTarget,
@@ -105,15 +105,18 @@ export class NatKeepalive {
     const sentBy = this.#o.stack.sentBy(transport) ?? { host: "127.0.0.1", port: 5060 };
     const wildcard = sentBy.host === "0.0.0.0" || sentBy.host === "[::]";
     const host = this.#o.advertisedAddress ?? (wildcard ? "127.0.0.1" : sentBy.host);
-    const tag = randomBytes(6).toString("hex");
-    const text =
-      `OPTIONS ${b.contact} SIP/2.0\r\n` +
-      `Via: SIP/2.0/${transport} ${host}:${sentBy.port};branch=${newBranch()};rport\r\n` +
-      `From: <sip:keepalive@${host}>;tag=${tag}\r\n` +
-      `To: <${b.contact}>\r\n` +
-      `Call-ID: ka-${randomBytes(8).toString("hex")}@${host}\r\n` +
-      "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
-    return parseMessage(Buffer.from(text)) as SipRequest;
+    return createRequest({
+      method: "OPTIONS",
+      uri: b.contact,
+      headers: [
+        ["Via", `SIP/2.0/${transport} ${host}:${sentBy.port};branch=${newBranch()};rport`],
+        ["From", `<sip:keepalive@${host}>;tag=${randomHex(6)}`],
+        ["To", `<${b.contact}>`],
+        ["Call-ID", `ka-${randomHex(8)}@${host}`],
+        ["CSeq", "1 OPTIONS"],
+        ["Max-Forwards", "70"],
+      ],
+    });
   }
 
   async #remove(b: Binding): Promise<void> {

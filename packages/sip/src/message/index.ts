@@ -15,6 +15,7 @@ export { splitList } from "./lex.js";
 export { parseNameAddr } from "./name-addr.js";
 export { parseMessage } from "./parse.js";
 export { reasonPhrase } from "./reason-phrases.js";
+export { createRequest, type RequestHead } from "./request.js";
 export {
   createErrorResponse,
   createResponse,

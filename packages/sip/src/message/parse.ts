@@ -116,6 +116,27 @@ function parseRequest(data: Buffer, start: number, lineEnd: number): SipMessage 
   return msg;
 }
 
+/**
+ * @internal The checks `parseRequest` applies, for a request this node wrote itself with its header
+ * table (`createRequest`): the same faults throw the same `SipParseError`, without scanning the
+ * bytes again. `uriEnd`: where the Request-URI ends in `msg.data` (the start line is ASCII).
+ */
+export function checkWrittenRequest(msg: SipRequestImpl, uriEnd: number, bodyStart: number): void {
+  const data = msg.data;
+  const uriStart = msg.method.length + 1;
+  for (let i = 0; i < msg.method.length; i++)
+    if (!isToken(data[i] as number)) throw badRequest("Malformed Request-Line");
+  if (uriEnd === uriStart) throw badRequest("Malformed Request-Line");
+  for (let j = uriStart; j < uriEnd; j++) {
+    const c = data[j] as number;
+    if (c <= SP || c === 127) throw badRequest("Invalid whitespace in Request-URI");
+  }
+  checkRequestUri(data, uriStart, uriEnd);
+  validate(msg, bodyStart);
+  const cseq = msg.cseqCache as { method: string };
+  if (cseq.method !== msg.method) throw badRequest("CSeq method does not match Request-Line method");
+}
+
 /** The method token, as a shared string when it is a standard method (no allocation). */
 function methodAt(data: Buffer, start: number, end: number): string {
   const len = end - start;

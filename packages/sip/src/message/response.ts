@@ -79,47 +79,35 @@ export function isAckOfLocalResponse(ack: SipRequest): boolean {
   return tag === responseTag(topVia, ack.get("from"), ack.get("call-id"), `${ack.cseq.seq} INVITE`);
 }
 
-function writeHead(
-  status: number,
-  reason: string,
-  vias: readonly string[],
-  from: string | undefined,
-  to: string | undefined,
-  callId: string | undefined,
-  cseq: string | undefined,
-  toTag: string | undefined,
-  opts: ResponseOptions | undefined,
-  bodyLength: number,
-): HeadWriter {
-  const w = new HeadWriter(`SIP/2.0 ${status} ${cleanPhrase(reason)}`);
-  for (const v of vias) w.add("Via", v);
-  if (from !== undefined) w.add("From", from);
-  if (to !== undefined) w.add("To", toTag !== undefined && !hasTag(to) ? `${to};tag=${toTag}` : to);
-  if (callId !== undefined) w.add("Call-ID", callId);
-  if (cseq !== undefined) w.add("CSeq", cseq);
-  if (opts?.headers) for (const [n, v] of opts.headers) w.add(n, v);
-  if (opts?.contentType !== undefined) w.add("Content-Type", opts.contentType);
-  w.add("Content-Length", String(bodyLength));
-  w.end();
-  return w;
+/** What a response's head is written from: the request's values copied (§8.2.6), and ours. */
+interface ResponseHead {
+  readonly status: number;
+  readonly reason: string;
+  readonly vias: readonly string[];
+  readonly from: string | undefined;
+  readonly to: string | undefined;
+  readonly callId: string | undefined;
+  readonly cseq: string | undefined;
+  /** Added to To when it carries no tag. */
+  readonly toTag: string | undefined;
+  readonly opts: ResponseOptions | undefined;
+  readonly bodyLength: number;
 }
 
-function build(
-  status: number,
-  reason: string,
-  vias: readonly string[],
-  from: string | undefined,
-  to: string | undefined,
-  callId: string | undefined,
-  cseq: string | undefined,
-  toTag: string | undefined,
-  opts: ResponseOptions | undefined,
-): Buffer {
-  const body = opts?.body ?? EMPTY;
-  return bytesOf(
-    writeHead(status, reason, vias, from, to, callId, cseq, toTag, opts, body.length).text,
-    body,
-  );
+function writeHead(h: ResponseHead): HeadWriter {
+  const w = new HeadWriter(`SIP/2.0 ${h.status} ${cleanPhrase(h.reason)}`);
+  for (const v of h.vias) w.add("Via", v);
+  if (h.from !== undefined) w.add("From", h.from);
+  const to = h.to;
+  if (to !== undefined) w.add("To", h.toTag !== undefined && !hasTag(to) ? `${to};tag=${h.toTag}` : to);
+  if (h.callId !== undefined) w.add("Call-ID", h.callId);
+  if (h.cseq !== undefined) w.add("CSeq", h.cseq);
+  const opts = h.opts;
+  if (opts?.headers) for (const [n, v] of opts.headers) w.add(n, v);
+  if (opts?.contentType !== undefined) w.add("Content-Type", opts.contentType);
+  w.add("Content-Length", String(h.bodyLength));
+  w.end();
+  return w;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -141,18 +129,18 @@ export function createResponse(
   const cseq = req.get("cseq");
   const toTag = opts?.toTag ?? (status > 100 ? responseTag(vias[0], from, callId, cseq) : undefined);
   const body = opts?.body ?? EMPTY;
-  const w = writeHead(
+  const w = writeHead({
     status,
-    reason ?? reasonPhrase(status),
+    reason: reason ?? reasonPhrase(status),
     vias,
     from,
-    req.get("to"),
+    to: req.get("to"),
     callId,
     cseq,
     toTag,
     opts,
-    body.length,
-  );
+    bodyLength: body.length,
+  });
   const bytes = bytesOf(w.text, body);
   // Anything unusual (non-ASCII text, a line break in a given value): the parser's checks and
   // offsets, as before. Otherwise the message is made from what was just written.
@@ -197,15 +185,17 @@ export function createErrorResponse(data: Buffer, err: SipParseError): Buffer | 
   const callId = partial.callId === undefined ? undefined : oneLine(partial.callId);
   const cseq = partial.cseq === undefined ? undefined : oneLine(partial.cseq);
   const topVia = oneLine(vias[0] ?? "");
-  return build(
-    err.status,
-    err.reason,
-    vias.map(oneLine),
+  const w = writeHead({
+    status: err.status,
+    reason: err.reason,
+    vias: vias.map(oneLine),
     from,
-    partial.to === undefined ? undefined : oneLine(partial.to),
+    to: partial.to === undefined ? undefined : oneLine(partial.to),
     callId,
     cseq,
-    responseTag(topVia, from, callId, cseq),
-    undefined,
-  );
+    toTag: responseTag(topVia, from, callId, cseq),
+    opts: undefined,
+    bodyLength: 0,
+  });
+  return Buffer.from(w.text, "utf8");
 }

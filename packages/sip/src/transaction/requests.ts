@@ -1,6 +1,4 @@
-import { parseMessage } from "../message/index.js";
-import { SipRequestImpl } from "../message/message.js";
-import { HeadWriter } from "../message/outgoing.js";
+import { createRequest } from "../message/request.js";
 import type { SipRequest, SipResponse } from "../message/types.js";
 import { TransactionError } from "./errors.js";
 
@@ -16,41 +14,17 @@ function derive(req: SipRequest, method: "ACK" | "CANCEL", to: string): SipReque
   if (via === undefined || from === undefined) {
     throw new TransactionError(`cannot build ${method}: original request has no Via or From`);
   }
-  const uri = req.uri.raw;
-  const w = new HeadWriter(`${method} ${uri} SIP/2.0`);
-  w.add("Via", via);
-  w.add("From", from);
-  w.add("To", to);
-  w.add("Call-ID", req.callId);
-  w.add("CSeq", `${req.cseq.seq} ${method}`);
-  for (const route of req.getAll("route")) w.add("Route", route);
-  w.add("Max-Forwards", "70");
-  w.add("Content-Length", "0");
-  w.end();
-  const bytes = Buffer.from(w.text, "utf8");
-  if (!w.plain(bytes, EMPTY)) {
-    // Non-ASCII or a line break somewhere: let the parser check it, as for a received message.
-    const msg = parseMessage(bytes);
-    if (msg.kind !== "request") throw new TransactionError(`${method} did not parse as a request`);
-    return msg;
-  }
-  const msg = new SipRequestImpl(
-    bytes,
-    0,
-    w.startLineEnd,
-    w.table(),
-    bytes.length,
-    bytes.length,
-    method,
-    uri,
-    "SIP/2.0",
-  );
-  msg.ascii = true;
-  msg.contentLengthCache = 0;
-  return msg;
+  const headers: [string, string][] = [
+    ["Via", via],
+    ["From", from],
+    ["To", to],
+    ["Call-ID", req.callId],
+    ["CSeq", `${req.cseq.seq} ${method}`],
+  ];
+  for (const route of req.getAll("route")) headers.push(["Route", route]);
+  headers.push(["Max-Forwards", "70"]);
+  return createRequest({ method, uri: req.uri.raw, headers });
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** ACK for a non-2xx final response: same branch as the INVITE, To (with tag) from the response. */
 export function buildAck(invite: SipRequest, res: SipResponse): SipRequest {
