@@ -20,6 +20,7 @@ const COLUMNS = [
   "disposition",
   "sip_status",
   "reason",
+  "transferred_from",
   "hash",
 ] as const;
 
@@ -45,6 +46,7 @@ function cells(r: CdrRecord): (string | number)[] {
     r.disposition,
     r.sipStatus ?? "",
     r.reason ?? "",
+    r.transferredFrom ?? "",
     r.hash,
   ];
 }

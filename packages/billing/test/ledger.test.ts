@@ -101,6 +101,34 @@ test("UPDATE of a duration is reported as changed at that seq", async () => {
   await done();
 });
 
+test("a transferred call's link is hashed (cdr/2): it verifies beside cdr/1 records, and a changed or removed link is caught", async () => {
+  const { path, store, ledger, done } = await ledgerWith(2);
+  const linked = await ledger.append(call(3, { transferredFrom: "original-call@pbx.test" }));
+  await ledger.append(call(4));
+  assert.is(linked.transferredFrom, "original-call@pbx.test");
+  const page = await store.cdrs.page("node-a", 0, 10);
+  assert.equal(
+    page.map((r) => r.transferredFrom ?? null),
+    [null, null, "original-call@pbx.test", null],
+  );
+  assert.ok((await verifyLedger(store, key)).ok);
+  tamper(path, (db) => db.prepare("UPDATE cdrs SET transferred_from = 'other@pbx.test' WHERE seq = 3").run());
+  let r = await verifyLedger(store, key);
+  assert.equal([r.fault?.kind, r.fault?.seq], ["changed", 3]);
+  tamper(path, (db) => db.prepare("UPDATE cdrs SET transferred_from = NULL WHERE seq = 3").run());
+  r = await verifyLedger(store, key);
+  assert.equal([r.fault?.kind, r.fault?.seq], ["changed", 3]);
+  tamper(path, (db) =>
+    db.prepare("UPDATE cdrs SET transferred_from = 'forged@pbx.test' WHERE seq = 4").run(),
+  );
+  tamper(path, (db) =>
+    db.prepare("UPDATE cdrs SET transferred_from = 'original-call@pbx.test' WHERE seq = 3").run(),
+  );
+  r = await verifyLedger(store, key);
+  assert.equal([r.fault?.kind, r.fault?.seq], ["changed", 4]);
+  await done();
+});
+
 test("DELETE of a row is reported as removed at that seq", async () => {
   const { path, store, done } = await ledgerWith(6);
   tamper(path, (db) => db.prepare("DELETE FROM cdrs WHERE seq = 3").run());

@@ -3,6 +3,30 @@ import type { Binding } from "@centrex/store";
 import type { LocalAddresses } from "./local-addresses.js";
 import { proxyBranch } from "./loop.js";
 
+/** A phone known by its contact and flow (not from the location service) as a binding to fork to. */
+export function bindingAt(contact: string, target: TransactionTarget, now: number): Binding {
+  return {
+    id: 0,
+    aor: 0,
+    contact,
+    q: 1,
+    expiresAt: now + 60_000,
+    callId: "",
+    cseq: 0,
+    transport: target.transport.toLowerCase() as Binding["transport"],
+    sourceAddress: target.address,
+    sourcePort: target.port,
+    localAddress: null,
+    localPort: null,
+    connectionId: target.connectionId === undefined ? null : String(target.connectionId),
+    instanceId: null,
+    regId: null,
+    userAgent: null,
+    path: [],
+    updatedAt: now,
+  };
+}
+
 /** The flow a registered phone is reached on. */
 export function bindingTarget(b: Binding): TransactionTarget {
   const connectionId = b.connectionId === null ? undefined : Number(b.connectionId);

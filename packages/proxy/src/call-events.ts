@@ -26,6 +26,8 @@ export interface CallStarted {
   readonly callee?: CallParty;
   readonly routing: CallRouting;
   readonly startedAt: number;
+  /** The Call-ID of the call this one was transferred from (the transferee's call after a REFER). */
+  readonly transferredFrom?: string;
 }
 
 export type CallEndReason =
@@ -52,6 +54,7 @@ export interface CallEnded {
   readonly callee?: CallParty;
   readonly routing: CallRouting;
   readonly startedAt: number;
+  readonly transferredFrom?: string;
   readonly answeredAt?: number;
   readonly endedAt: number;
   /** Final SIP status of the INVITE (200 for an answered call). */

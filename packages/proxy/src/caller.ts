@@ -1,4 +1,4 @@
-import type { ServerTransactionLike, SipRequest, SipUri } from "@centrex/sip";
+import type { ServerTransactionLike, SipRequest, SipUri, Uri } from "@centrex/sip";
 import type { CallParty } from "./call-events.js";
 import { ProxyRefusal } from "./errors.js";
 import type { ProxyOptions } from "./proxy-options.js";
@@ -46,7 +46,11 @@ export function partyOf(req: SipRequest, caller: BilledParty): CallParty {
 
 /** The number dialled: the Request-URI's user part, when the URI is for the caller's domain or for us. */
 export function requestUser(req: SipRequest, callerDomain: string): string {
-  const uri = req.uri;
+  return userFor(req.uri, callerDomain);
+}
+
+/** The user part of a SIP URI for the caller's domain or for us (an IP); else 404, a non-SIP URI 416. */
+export function userFor(uri: Uri, callerDomain: string): string {
   if (uri.scheme !== "sip" && uri.scheme !== "sips") throw new ProxyRefusal(416, "Unsupported URI Scheme");
   const u = uri as SipUri;
   if (u.user === undefined) throw new ProxyRefusal(404, "Not Found");

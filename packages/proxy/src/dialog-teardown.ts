@@ -14,6 +14,9 @@ export interface DialogEnds {
   readonly from: string;
   readonly to: string;
   readonly inviteCseq: number;
+  /** Each side's dialog tag: an INVITE with Replaces names the phone to reach by its own tag. */
+  readonly callerTag?: string;
+  readonly calleeTag?: string;
   readonly caller: { readonly contact: string; readonly target: TransactionTarget };
   readonly callee: { readonly contact: string; readonly target: TransactionTarget };
 }

@@ -20,6 +20,8 @@ interface CallState {
  */
 export class DialogTracker {
   readonly #calls = new Map<string, CallState>();
+  /** Calls a transfer created, by key, until they start: the Call-ID they came from. */
+  readonly #links = new Map<string, string>();
   readonly #sink: CallEventSink;
   readonly #clock: () => number;
 
@@ -42,6 +44,8 @@ export class DialogTracker {
   ): void {
     const key = `${callId}\0${fromTag}`;
     if (this.#calls.has(key)) return;
+    const link = this.#links.get(key);
+    this.#links.delete(key);
     const start: CallStarted = {
       callId,
       fromTag,
@@ -50,6 +54,7 @@ export class DialogTracker {
       routing,
       ...(callee !== undefined && { callee }),
       startedAt: this.#clock(),
+      ...(link !== undefined && { transferredFrom: link }),
     };
     this.#calls.set(key, { start, toTag: undefined, answeredAt: undefined });
     this.#sink.onCallStarted?.(start);
@@ -78,6 +83,31 @@ export class DialogTracker {
       ...c,
       start: { ...rest, caller, dialled, routing, ...(callee !== undefined && { callee }) },
     });
+  }
+
+  /** The call about to start was created by a transfer of `original` (its record links them). */
+  linkTransfer(callId: string, fromTag: string, original: string): void {
+    this.#links.set(`${callId}\0${fromTag}`, original);
+  }
+
+  /**
+   * The call an in-dialog request belongs to, and whether its sender is the caller (its From tag
+   * is the caller's) or the callee (its From tag is the callee's, its To tag the caller's).
+   */
+  find(
+    callId: string,
+    fromTag: string,
+    toTag: string | undefined,
+  ):
+    | { readonly call: CallStarted; readonly answered: boolean; readonly senderIsCaller: boolean }
+    | undefined {
+    const asCaller = this.#calls.get(`${callId}\0${fromTag}`);
+    if (asCaller !== undefined) {
+      return { call: asCaller.start, answered: asCaller.answeredAt !== undefined, senderIsCaller: true };
+    }
+    const asCallee = toTag === undefined ? undefined : this.#calls.get(`${callId}\0${toTag}`);
+    if (asCallee === undefined) return undefined;
+    return { call: asCallee.start, answered: asCallee.answeredAt !== undefined, senderIsCaller: false };
   }
 
   answered(callId: string, fromTag: string, toTag: string): void {
@@ -118,6 +148,7 @@ export class DialogTracker {
       c = this.#calls.get(key);
       if (c !== undefined && reason === "caller-bye") reason = "callee-bye";
     }
+    this.#links.delete(key);
     if (c === undefined) return;
     this.#calls.delete(key);
     const e: CallEnded = {

@@ -14,6 +14,7 @@ import { fixNatedContact } from "./nat.js";
 import { targetOfUri } from "./next-hop.js";
 import type { ProxyContext } from "./proxy-context.js";
 import { SESSION_TIMER_DEFAULTS, SessionTimers } from "./session-timer.js";
+import { TransferRules } from "./transfer.js";
 
 /**
  * Requests inside an established call (re-INVITE, UPDATE, BYE, ACK, REFER…):
@@ -30,11 +31,19 @@ export class InDialogRelay {
   readonly #answered = new Map<string, DialogEnds>();
   /** RFC 4028: each answered call's refresh deadline. */
   readonly timers: SessionTimers;
+  /** REFERs checked before they are forwarded; the transferee's new call matched to its REFER. */
+  readonly transfers: TransferRules;
 
   constructor(readonly ctx: ProxyContext) {
+    this.transfers = new TransferRules(ctx, (callId) => this.#answered.get(callId));
     this.timers = new SessionTimers(ctx.o.sessionTimer ?? SESSION_TIMER_DEFAULTS, (callId, seconds) => {
       void this.#sessionExpired(callId, seconds);
     });
+  }
+
+  /** Both ends of an answered call, while it is up. */
+  endsOf(callId: string): DialogEnds | undefined {
+    return this.#answered.get(callId);
   }
 
   /** A PSTN call's CSeq offset, applied to the caller's later requests. */
@@ -58,6 +67,7 @@ export class InDialogRelay {
     const next = req.route[0]?.uri ?? req.uri;
     const target = targetOfUri(next);
     if (this.ctx.local.isOurs(target.address, target.port)) throw new ProxyRefusal(404, "Not Found");
+    if (req.method === "REFER") await this.transfers.checkRefer(req);
     const source = o.stack.sourceOf(req);
     if (source !== undefined && req.method === "INVITE") {
       fixNatedContact(req, {
@@ -138,11 +148,15 @@ export class InDialogRelay {
     const to = res.get("to");
     if (source === undefined || callerContact === undefined || calleeContact === undefined) return;
     if (from === undefined || to === undefined) return;
+    const callerTag = invite.from.params.get("tag");
+    const calleeTag = res.to.params.get("tag");
     this.#answered.set(invite.callId, {
       callId: invite.callId,
       from,
       to,
       inviteCseq: invite.cseq.seq,
+      ...(typeof callerTag === "string" && { callerTag }),
+      ...(typeof calleeTag === "string" && { calleeTag }),
       caller: {
         contact: callerContact,
         target: {

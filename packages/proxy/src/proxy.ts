@@ -7,7 +7,14 @@ import {
   type TransactionTarget,
 } from "@centrex/sip";
 import type { Binding, Extension } from "@centrex/store";
-import { bindingTarget, popOwnRoutes, recordRouteFor, stripBrackets, viaFor } from "./addressing.js";
+import {
+  bindingAt,
+  bindingTarget,
+  popOwnRoutes,
+  recordRouteFor,
+  stripBrackets,
+  viaFor,
+} from "./addressing.js";
 import type { CallParty, CallRouting } from "./call-events.js";
 import { type Caller, identifyCaller, partyOf, requestUser } from "./caller.js";
 import { DialogTracker } from "./dialogs.js";
@@ -25,6 +32,7 @@ import { fixNatedContact } from "./nat.js";
 import type { Cancellable, ProxyContext } from "./proxy-context.js";
 import type { ProxyOptions } from "./proxy-options.js";
 import { PstnRouter } from "./pstn-routing.js";
+import { replacesOf } from "./transfer.js";
 import { type VoicemailRoute, voicemailBinding } from "./voicemail-route.js";
 
 export type { ProxyOptions, PstnGuard } from "./proxy-options.js";
@@ -192,9 +200,17 @@ export class SipProxy implements ForkOwner, ProxyContext {
       );
       return;
     }
-    const caller = await identifyCaller(this.o, req, tx);
-    if (caller === undefined) return; // challenged
-    const dialled = requestUser(req, caller.domain);
+    const authenticated = await identifyCaller(this.o, req, tx);
+    if (authenticated === undefined) return; // challenged
+    const dialled = requestUser(req, authenticated.domain);
+    // A transferee's call to the target of a REFER this proxy authorised is the transferor's call.
+    const transfer =
+      req.method === "INVITE" ? this.#inDialog.transfers.claim(req, authenticated, dialled) : undefined;
+    const caller: Caller =
+      transfer === undefined ? authenticated : { ...transfer.transferor, domain: authenticated.domain };
+    if (transfer !== undefined) {
+      this.dialogs.linkTransfer(req.callId, req.from.params.get("tag") ?? "", transfer.original);
+    }
     if (req.method === "INVITE") {
       const code = parseFeatureCode(dialled);
       if (code !== undefined) {
@@ -204,6 +220,7 @@ export class SipProxy implements ForkOwner, ProxyContext {
       }
       tx.respond(createResponse(req, 100, "Trying"));
     }
+    if (req.method === "INVITE" && (await this.#routeReplaces(req, tx, mf, caller, dialled))) return;
     const mailbox = await this.o.voicemail?.dialled(caller.customerId, caller.extension, dialled);
     if (mailbox !== undefined) {
       await this.#routeVoicemail(req, tx, mf, caller, dialled, mailbox, this.now());
@@ -241,6 +258,51 @@ export class SipProxy implements ForkOwner, ProxyContext {
     for (const id of callee.ids) bindings = bindings.concat(await this.o.store.locations.current(id, now));
     if (bindings.length === 0) throw new ProxyRefusal(480, "Temporarily Unavailable");
     await this.#fork(req, tx, mf, bindings);
+  }
+
+  /**
+   * An INVITE with Replaces (RFC 3891, an attended transfer's last step) for a call that is up:
+   * sent to the phone of that call the Replaces names by its tag, not to every phone of the
+   * extension. False when it names no answered call of the caller's customer (routed as usual:
+   * the phone answers 481 itself).
+   */
+  async #routeReplaces(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    mf: number,
+    caller: Caller,
+    dialled: string,
+  ): Promise<boolean> {
+    const r = replacesOf(req);
+    if (r === undefined) return false;
+    const ends = this.#inDialog.endsOf(r.callId);
+    const call = this.dialogs.find(r.callId, r.toTag, r.fromTag)?.call;
+    if (ends === undefined || call === undefined) return false;
+    if (call.caller.customerId !== caller.customerId && call.callee?.customerId !== caller.customerId)
+      return false;
+    // The to-tag is the receiving phone's own tag in the call to replace (RFC 3891 §3).
+    const phone =
+      ends.callerTag === r.toTag ? ends.caller : ends.calleeTag === r.toTag ? ends.callee : undefined;
+    const party = ends.callerTag === r.toTag ? call.caller : call.callee;
+    if (phone === undefined) return false;
+    this.o.logger?.info(
+      { event: "replaces-routed", callId: req.callId, replaces: r.callId, to: party?.extension },
+      "INVITE with Replaces sent to the phone of the call it replaces",
+    );
+    this.dialogs.started(
+      req.callId,
+      req.from.params.get("tag") ?? "",
+      partyOf(req, caller),
+      dialled,
+      { direction: "internal", destinationClass: "internal", called: dialled },
+      {
+        customerId: party?.customerId ?? caller.customerId,
+        ...(party?.extension !== undefined && { extension: party.extension }),
+        uri: req.uri.raw,
+      },
+    );
+    await this.#fork(req, tx, mf, [bindingAt(phone.contact, phone.target, this.now())]);
+    return true;
   }
 
   /** A call to the voicemail's own user agent: an internal call, anchored and recorded like any. */

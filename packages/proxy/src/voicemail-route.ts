@@ -1,5 +1,6 @@
 import type { TransactionTarget } from "@centrex/sip";
 import type { Binding } from "@centrex/store";
+import { bindingAt } from "./addressing.js";
 
 /** A call for the voicemail: which mailbox, and where its SIP user agent listens. */
 export interface VoicemailRoute {
@@ -24,24 +25,5 @@ export interface VoicemailRouter {
 
 /** The voicemail's socket as a location binding, so the call is forked, anchored and recorded like any. */
 export function voicemailBinding(r: VoicemailRoute, now: number): Binding {
-  return {
-    id: 0,
-    aor: 0,
-    contact: r.contact,
-    q: 1,
-    expiresAt: now + 60_000,
-    callId: "",
-    cseq: 0,
-    transport: r.target.transport.toLowerCase() as Binding["transport"],
-    sourceAddress: r.target.address,
-    sourcePort: r.target.port,
-    localAddress: null,
-    localPort: null,
-    connectionId: null,
-    instanceId: null,
-    regId: null,
-    userAgent: null,
-    path: [],
-    updatedAt: now,
-  };
+  return bindingAt(r.contact, r.target, now);
 }

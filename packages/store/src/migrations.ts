@@ -397,6 +397,16 @@ CREATE TABLE extension_features (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 9,
+    name: "call records link a transferred call to the call it came from",
+    sql: `
+-- The Call-ID of the original call, on the record of the call a transfer (REFER) created; the
+-- record's hash covers it (canonical form cdr/2), older records keep cdr/1 and stay valid.
+ALTER TABLE cdrs ADD COLUMN transferred_from TEXT;
+CREATE INDEX cdrs_transferred_from ON cdrs (transferred_from) WHERE transferred_from IS NOT NULL;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

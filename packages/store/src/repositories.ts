@@ -268,6 +268,11 @@ export interface CdrRecord {
   readonly disposition: string;
   readonly sipStatus: number | null;
   readonly reason: string | null;
+  /**
+   * The Call-ID of the call this one was transferred from (the transferee's new call after a
+   * REFER); null or absent for any other call. Hashed only when set (canonical form cdr/2).
+   */
+  readonly transferredFrom?: string | null;
   readonly prevHash: string;
   readonly hash: string;
   readonly sig: string;

@@ -10,8 +10,11 @@ export const GENESIS_HASH = "0".repeat(64);
  * bytes. Node and seq are inside, so a record cannot be moved within or between chains.
  */
 export function canonicalCdr(r: Omit<CdrRecord, "hash" | "sig">): string {
+  // A transferred call's record (cdr/2) also covers the link to the call it came from; every
+  // other record keeps the cdr/1 form, so records written before the link existed still verify.
+  const link = r.transferredFrom ?? null;
   return JSON.stringify([
-    "cdr/1",
+    link === null ? "cdr/1" : "cdr/2",
     r.node,
     r.seq,
     r.prevHash,
@@ -31,6 +34,7 @@ export function canonicalCdr(r: Omit<CdrRecord, "hash" | "sig">): string {
     r.disposition,
     r.sipStatus,
     r.reason,
+    ...(link === null ? [] : [link]),
   ]);
 }
 

@@ -44,6 +44,8 @@ export interface CdrInput {
   sipStatus?: number | null;
   /** Refusal code for `refused`; free text otherwise. */
   reason?: string | null;
+  /** The Call-ID of the call this one was transferred from (a REFER's new call). */
+  transferredFrom?: string | null;
 }
 
 const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -70,6 +72,8 @@ export function normaliseCdrInput(i: CdrInput): Required<{
     throw new CdrInputError("a failed call needs its final SIP status (300-699)", "sipStatus");
   if (i.disposition === "refused" && !i.reason)
     throw new CdrInputError("a refused call needs the refusal reason", "reason");
+  if (i.transferredFrom != null && (typeof i.transferredFrom !== "string" || i.transferredFrom === ""))
+    throw new CdrInputError("transferredFrom must be a Call-ID or null", "transferredFrom");
   if (i.customerId !== null && !Number.isSafeInteger(i.customerId))
     throw new CdrInputError("customerId must be an integer or null", "customerId");
   const billableMs =
@@ -92,6 +96,7 @@ export function normaliseCdrInput(i: CdrInput): Required<{
     disposition: i.disposition,
     sipStatus: i.sipStatus ?? null,
     reason: i.reason ?? null,
+    transferredFrom: i.transferredFrom ?? null,
     billableMs,
   };
 }

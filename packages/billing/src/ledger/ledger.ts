@@ -62,6 +62,7 @@ export class Ledger {
         disposition: n.disposition,
         sipStatus: n.sipStatus,
         reason: n.reason,
+        transferredFrom: n.transferredFrom,
       };
       const hash = hashCdr(body);
       return { ...body, hash, sig: signText(key, recordSigText(hash)) };

@@ -64,6 +64,7 @@ function openCall(
     destinationClass: e.routing.destinationClass as CdrInput["destinationClass"],
     carrier: e.routing.carrier ?? null,
     startedAt: e.startedAt,
+    ...(e.transferredFrom !== undefined && { transferredFrom: e.transferredFrom }),
   };
 }
 

@@ -30,6 +30,7 @@ interface Row {
   disposition: string;
   sip_status: number | null;
   reason: string | null;
+  transferred_from: string | null;
   prev_hash: string;
   hash: string;
   sig: string;
@@ -54,6 +55,7 @@ const toRecord = (r: Row): CdrRecord => ({
   disposition: r.disposition,
   sipStatus: r.sip_status,
   reason: r.reason,
+  transferredFrom: r.transferred_from,
   prevHash: r.prev_hash,
   hash: r.hash,
   sig: r.sig,
@@ -78,6 +80,7 @@ const toRow = (c: CdrRecord): Row => ({
   disposition: c.disposition,
   sip_status: c.sipStatus,
   reason: c.reason,
+  transferred_from: c.transferredFrom ?? null,
   prev_hash: c.prevHash,
   hash: c.hash,
   sig: c.sig,
@@ -119,10 +122,10 @@ export class SqliteCdrs implements CdrRepository {
     this.#insert = db.prepare(
       `INSERT INTO cdrs (node, seq, customer_id, extension, call_id, direction, caller, dialled, called,
          destination_class, carrier, started_at, answered_at, ended_at, billable_ms, disposition,
-         sip_status, reason, prev_hash, hash, sig)
+         sip_status, reason, transferred_from, prev_hash, hash, sig)
        VALUES (@node, @seq, @customer_id, @extension, @call_id, @direction, @caller, @dialled, @called,
          @destination_class, @carrier, @started_at, @answered_at, @ended_at, @billable_ms, @disposition,
-         @sip_status, @reason, @prev_hash, @hash, @sig)`,
+         @sip_status, @reason, @transferred_from, @prev_hash, @hash, @sig)`,
     );
     this.#head = db.prepare("SELECT node, seq, hash, sig, at FROM cdr_heads WHERE node = ?");
     this.#setHead = db.prepare(

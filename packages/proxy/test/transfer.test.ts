@@ -1,0 +1,284 @@
+import { parseMessage, type SipRequest } from "@centrex/sip";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { CallStarted } from "../src/call-events.js";
+import type { DialogEnds } from "../src/dialog-teardown.js";
+import { DialogTracker } from "../src/dialogs.js";
+import { ProxyRefusal } from "../src/errors.js";
+import type { ProxyContext } from "../src/proxy-context.js";
+import { parseReferTo, TRANSFER_WINDOW_MS, TransferRules } from "../src/transfer.js";
+
+// Customer 1 (pbx.test) has extensions 201, 202, 203 and group 600; customer 2 has 301.
+const EXTENSIONS: Record<string, number> = { "1:201": 1, "1:202": 2, "1:203": 3, "2:301": 4 };
+const BARRED = "0899123456";
+const PSTN = "0612345678";
+
+interface Logged {
+  level: string;
+  obj: Record<string, unknown>;
+}
+
+function world() {
+  let now = 1_000_000;
+  const logs: Logged[] = [];
+  const log = (level: string) => (obj: Record<string, unknown>) => logs.push({ level, obj });
+  const sources = new Map<string, string>(); // Call-ID → source address of the request
+  const started: CallStarted[] = [];
+  const dialogs = new DialogTracker({ onCallStarted: (e) => started.push(e) }, () => now);
+  const ctx = {
+    o: {
+      stack: {
+        sourceOf: (req: SipRequest) => ({
+          transport: "UDP",
+          remoteAddress: sources.get(req.get("x-test-source") ?? "") ?? "127.0.0.1",
+          remotePort: 5062,
+          localAddress: "127.0.0.1",
+          localPort: 5060,
+        }),
+      },
+      store: {
+        extensions: {
+          find: async (customerId: number, number: string) => {
+            const id = EXTENSIONS[`${customerId}:${number}`];
+            return id === undefined ? undefined : { id, customerId, number, enabled: true };
+          },
+        },
+        ringGroups: {
+          find: async (customerId: number, number: string) =>
+            customerId === 1 && number === "600" ? { id: 1, members: [1, 2] } : undefined,
+        },
+      },
+      policy: {
+        decide: async (dialled: string) =>
+          dialled === BARRED
+            ? {
+                kind: "refuse",
+                code: "destination-barred",
+                status: 403,
+                reason: "Forbidden - Destination barred",
+                alert: false,
+              }
+            : dialled === PSTN
+              ? { kind: "pstn", number: "+33612345678", e164: "+33612345678", class: "mobile" }
+              : { kind: "internal" },
+      },
+      logger: { info: log("info"), warn: log("warn"), debug: log("debug"), error: log("error") },
+    },
+    dialogs,
+    now: () => now,
+  } as unknown as ProxyContext;
+  const ends = new Map<string, DialogEnds>();
+  const rules = new TransferRules(ctx, (id) => ends.get(id));
+  return {
+    rules,
+    dialogs,
+    logs,
+    started,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    /** An answered call 201 → 202 (or as given), both phones on 127.0.0.1. */
+    call(callId: string, caller = "201", callee = "202", customerId = 1) {
+      const party = (ext: string) => ({ customerId, extension: ext, uri: `sip:${ext}@pbx.test` });
+      dialogs.started(
+        callId,
+        "tag-caller",
+        party(caller),
+        callee,
+        { direction: "internal", destinationClass: "internal" },
+        party(callee),
+      );
+      dialogs.answered(callId, "tag-caller", "tag-callee");
+      const phone = {
+        contact: "sip:x@127.0.0.1:5062",
+        target: { transport: "UDP", address: "127.0.0.1", port: 5062 },
+      };
+      ends.set(callId, {
+        callId,
+        from: "<sip:x@pbx.test>;tag=tag-caller",
+        to: "<sip:y@pbx.test>;tag=tag-callee",
+        inviteCseq: 1,
+        callerTag: "tag-caller",
+        calleeTag: "tag-callee",
+        caller: phone,
+        callee: phone,
+      });
+    },
+    sources,
+  };
+}
+
+/** A REFER inside call `callId`, sent by the callee (202) unless `byCaller`. */
+function refer(
+  callId: string,
+  referTo: string | undefined,
+  o: { byCaller?: boolean; source?: string } = {},
+): SipRequest {
+  const [fromTag, toTag] = o.byCaller ? ["tag-caller", "tag-callee"] : ["tag-callee", "tag-caller"];
+  const text = [
+    "REFER sip:201@127.0.0.1:5062 SIP/2.0",
+    "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-refer;rport",
+    `From: <sip:${o.byCaller ? "201" : "202"}@pbx.test>;tag=${fromTag}`,
+    `To: <sip:${o.byCaller ? "202" : "201"}@pbx.test>;tag=${toTag}`,
+    `Call-ID: ${callId}`,
+    "CSeq: 2 REFER",
+    "Contact: <sip:202@127.0.0.1:5062>",
+    ...(referTo === undefined ? [] : [`Refer-To: ${referTo}`]),
+    ...(o.source === undefined ? [] : [`X-Test-Source: ${o.source}`]),
+    "Max-Forwards: 70",
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
+  return parseMessage(Buffer.from(text)) as SipRequest;
+}
+
+function invite(to: string, from = "201", referredBy?: string): SipRequest {
+  const text = [
+    `INVITE sip:${to}@pbx.test SIP/2.0`,
+    "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-new;rport",
+    `From: <sip:${from}@pbx.test>;tag=new`,
+    `To: <sip:${to}@pbx.test>`,
+    "Call-ID: new-call@test",
+    "CSeq: 1 INVITE",
+    `Contact: <sip:${from}@127.0.0.1:5062>`,
+    ...(referredBy === undefined ? [] : [`Referred-By: <sip:${referredBy}@pbx.test>`]),
+    "Max-Forwards: 70",
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
+  return parseMessage(Buffer.from(text)) as SipRequest;
+}
+
+async function refused(p: Promise<unknown>): Promise<ProxyRefusal> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ProxyRefusal) return err;
+    throw err;
+  }
+  assert.unreachable("the REFER was let through");
+  throw new Error("unreachable");
+}
+
+const caller201 = { customerId: 1, extension: "201", domain: "pbx.test" };
+
+test("blind transfer to an extension: authorised once, the transferee's INVITE is the transferor's call", async () => {
+  const w = world();
+  w.call("c1");
+  await w.rules.checkRefer(refer("c1", "<sip:203@pbx.test>"));
+  assert.is(w.rules.pending, 1);
+  // Another extension dialling the same target gets nothing; the transferee does, once.
+  assert.is(w.rules.claim(invite("203", "203"), { ...caller201, extension: "203" }, "203"), undefined);
+  const t = w.rules.claim(invite("203", "201", "202"), caller201, "203");
+  assert.equal(t?.transferor, { customerId: 1, extension: "202" });
+  assert.is(t?.original, "c1");
+  assert.is(w.rules.claim(invite("203"), caller201, "203"), undefined);
+  assert.ok(w.logs.some((l) => l.obj.event === "transfer-authorised"));
+});
+
+test("unknown target: 404 with a Warning and a log line, nothing authorised", async () => {
+  const w = world();
+  w.call("c1");
+  const r = await refused(w.rules.checkRefer(refer("c1", "<sip:299@pbx.test>")));
+  assert.is(r.status, 404);
+  assert.match(r.headers[0]?.[1] ?? "", /unknown transfer target/);
+  assert.ok(w.logs.some((l) => l.level === "warn" && l.obj.event === "transfer-refused"));
+  assert.is(w.rules.pending, 0);
+  // Another customer's domain is not a target either.
+  assert.is((await refused(w.rules.checkRefer(refer("c1", "<sip:301@other.test>")))).status, 404);
+});
+
+test("a barred target is refused as the dialled call would be (status, reason, refusal code)", async () => {
+  const w = world();
+  w.call("c1");
+  const r = await refused(w.rules.checkRefer(refer("c1", `<sip:${BARRED}@pbx.test>`)));
+  assert.is(r.status, 403);
+  assert.is(r.reason, "Forbidden - Destination barred");
+  assert.match(r.headers[0]?.[1] ?? "", /destination-barred/);
+  // Feature codes are no transfer target.
+  assert.is((await refused(w.rules.checkRefer(refer("c1", "<sip:*21*0612345678%23@pbx.test>")))).status, 403);
+});
+
+test("a PSTN target is billed to the transferor; a forged Referred-By or another caller gets nothing", async () => {
+  const w = world();
+  w.call("c1");
+  await w.rules.checkRefer(refer("c1", `<sip:${PSTN}@pbx.test>`));
+  // Customer 2's 301 claims to be referred by 202: no REFER of ours named it.
+  assert.is(
+    w.rules.claim(invite(PSTN, "301", "202"), { customerId: 2, extension: "301", domain: "o.test" }, PSTN),
+    undefined,
+  );
+  // The transferee with a Referred-By naming someone else: its own call, not 202's.
+  assert.is(w.rules.claim(invite(PSTN, "201", "203"), caller201, PSTN), undefined);
+  assert.ok(w.logs.some((l) => l.obj.event === "transfer-referred-by-mismatch"));
+  const t = w.rules.claim(invite(PSTN, "201"), caller201, PSTN);
+  assert.equal(t?.transferor, { customerId: 1, extension: "202" });
+});
+
+test("the authorisation lapses after the window", async () => {
+  const w = world();
+  w.call("c1");
+  await w.rules.checkRefer(refer("c1", "<sip:203@pbx.test>"));
+  w.advance(TRANSFER_WINDOW_MS + 1);
+  assert.is(w.rules.claim(invite("203"), caller201, "203"), undefined);
+  assert.is(w.rules.pending, 0);
+});
+
+test("a REFER outside a known call, or from another address than the party's phone, is refused", async () => {
+  const w = world();
+  assert.is((await refused(w.rules.checkRefer(refer("nope", "<sip:203@pbx.test>")))).status, 481);
+  w.call("c1");
+  w.sources.set("spoof", "127.0.0.9");
+  const r = await refused(w.rules.checkRefer(refer("c1", "<sip:203@pbx.test>", { source: "spoof" })));
+  assert.is(r.status, 403);
+  assert.match(r.reason, /not from the transferring phone/);
+});
+
+test("attended: the call to replace must exist and be the transferor's", async () => {
+  const w = world();
+  w.call("c1"); // 201 → 202
+  w.call("c2", "202", "203"); // 202 consults 203
+  w.call("c3", "201", "203"); // a call 202 is not in
+  const replaces = (id: string) =>
+    `<sip:203@pbx.test?Replaces=${id}%3Bto-tag%3Dtag-callee%3Bfrom-tag%3Dtag-caller>`;
+  await w.rules.checkRefer(refer("c1", replaces("c2")));
+  assert.is(w.rules.claim(invite("203"), caller201, "203")?.attended, true);
+  assert.is((await refused(w.rules.checkRefer(refer("c1", replaces("c9"))))).status, 481);
+  assert.is((await refused(w.rules.checkRefer(refer("c1", replaces("c3"))))).status, 403);
+  assert.equal(parseReferTo(refer("c1", replaces("c2"))).replaces, {
+    callId: "c2",
+    toTag: "tag-callee",
+    fromTag: "tag-caller",
+  });
+});
+
+test("malformed REFERs get 400 naming the fault", async () => {
+  const w = world();
+  w.call("c1");
+  assert.match((await refused(w.rules.checkRefer(refer("c1", undefined)))).reason, "Missing Refer-To");
+  assert.match((await refused(w.rules.checkRefer(refer("c1", "<mailto:a@b>")))).reason, "Malformed Refer-To");
+  assert.match(
+    (await refused(w.rules.checkRefer(refer("c1", "<sip:203@pbx.test?Replaces=c2>")))).reason,
+    "Malformed Replaces",
+  );
+});
+
+test("the transferred call's record links to the original call", () => {
+  const w = world();
+  w.dialogs.linkTransfer("new-call@test", "new", "c1");
+  w.dialogs.started(
+    "new-call@test",
+    "new",
+    { customerId: 1, extension: "202", uri: "sip:201@pbx.test" },
+    "203",
+    {
+      direction: "internal",
+      destinationClass: "internal",
+    },
+  );
+  assert.is(w.started.at(-1)?.transferredFrom, "c1");
+});
+
+test.run();
