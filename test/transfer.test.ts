@@ -1,0 +1,132 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { connect, hangUp, LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
+import { centrex } from "./helpers/centrex.js";
+import { passwordOf } from "./helpers/passwords.js";
+
+// Call transfer with real desk phones (issue 18): baresip's `transfer` (a blind transfer, REFER
+// in the call) through the switch. The switch checks the target before the REFER reaches the
+// transferee, and links the records of the original and the transferred call.
+const DOMAIN = "pbx.test";
+const phones = new Phones();
+const pbx = new LazySwitch({
+  domain: DOMAIN,
+  extensions: [
+    ["201", passwordOf("201")],
+    ["202", passwordOf("202")],
+    ["203", passwordOf("203")],
+  ],
+});
+
+test.after.each(() => phones.stopAll());
+
+test.after(async () => {
+  await phones.stopAll();
+  await pbx.stop();
+});
+
+async function records(db: string): Promise<Array<Record<string, string>>> {
+  const day = new Date().toISOString().slice(0, 10);
+  const r = await centrex([
+    "cdr",
+    "export",
+    "--customer",
+    DOMAIN,
+    "--from",
+    day,
+    "--to",
+    day,
+    "--format",
+    "json",
+    "--db",
+    db,
+  ]);
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Array<Record<string, string>>;
+}
+
+test("blind transfer: 202 hands 201's call to 203; the new call is 202's and its record links to the first", async () => {
+  const { proxy, sw } = await pbx.get();
+  const a = await phones.registered({
+    name: "A",
+    tone: 1000,
+    ext: "201",
+    domain: DOMAIN,
+    proxy,
+    verbose: !!process.env.VERBOSE,
+  });
+  const b = await phones.registered({
+    name: "B",
+    tone: 2000,
+    ext: "202",
+    domain: DOMAIN,
+    proxy,
+    verbose: !!process.env.VERBOSE,
+  });
+  const c = await phones.registered({
+    name: "C",
+    tone: 3000,
+    ext: "203",
+    domain: DOMAIN,
+    proxy,
+    verbose: !!process.env.VERBOSE,
+  });
+  const first = await connect(a, b, `sip:202@${DOMAIN}`);
+  const r = await b.command("transfer", `sip:203@${DOMAIN}`);
+  assert.ok(r.ok, `transfer refused by baresip: ${r.data}`);
+  const [up, rung] = await Promise.all([
+    a.waitFor("CALL_ESTABLISHED", 10_000),
+    c.waitFor("CALL_ESTABLISHED", 10_000),
+  ]);
+  assert.is(up.id, rung.id, "the transferee and the target share one dialog");
+  assert.is.not(up.id, first.caller.id);
+  await b.waitFor("CALL_CLOSED", 10_000);
+  await sleep(500);
+  await hangUp(a, c);
+  await sleep(300);
+  assert.match(sw.logs(), /"event":"transfer-authorised"/);
+  assert.match(sw.logs(), /"event":"transfer-call"/);
+  const all = await records(sw.db);
+  const original = all.find((x) => x.call_id === first.caller.id);
+  const transferred = all.find((x) => x.call_id === up.id);
+  assert.ok(original && transferred, JSON.stringify(all));
+  assert.is(transferred.transferred_from, first.caller.id);
+  assert.is(transferred.extension, "202", "the transferred call is the transferor's");
+  assert.is(transferred.called, "203");
+  assert.is(original.transferred_from, "");
+  const verify = await centrex(["cdr", "verify", "--db", sw.db]);
+  assert.is(verify.code, 0, verify.stderr);
+  assert.match(verify.stdout, /ok/);
+});
+
+for (const [target, status] of [
+  ["0899123456", 403],
+  ["299", 404],
+] as const) {
+  test(`a transfer to ${target} is refused (${status}) before it reaches the transferee`, async () => {
+    const { proxy, sw } = await pbx.get();
+    const a = await phones.registered({ name: "A", tone: 1000, ext: "201", domain: DOMAIN, proxy });
+    const b = await phones.registered({ name: "B", tone: 2000, ext: "202", domain: DOMAIN, proxy });
+    const first = await connect(a, b, `sip:202@${DOMAIN}`);
+    await b.command("transfer", `sip:${target}@${DOMAIN}`);
+    const failed = await b.waitFor("TRANSFER_FAILED", 10_000);
+    assert.match(String(failed.param), String(status));
+    const line = await sw.logLine(
+      new RegExp(
+        `"event":"transfer-refused".*"callId":"${first.caller.id}"|"callId":"${first.caller.id}".*"event":"transfer-refused"`,
+      ),
+    );
+    assert.ok(line, "no transfer-refused log line");
+    assert.match(line, `"status":${status}`);
+    // baresip 1.0 ends the call itself when its transfer fails (a BYE, with no CALL_CLOSED event
+    // of its own): the transferee's end closes, and it never saw the REFER nor placed a call.
+    const downA = await a.waitFor("CALL_CLOSED", 10_000);
+    assert.is(downA.id, first.caller.id);
+    assert.not.ok(
+      a.events.some((e) => e.type === "TRANSFER" || e.type === "CALL_OUTGOING"),
+      "the REFER reached the transferee",
+    );
+  });
+}
+
+test.run();
