@@ -11,6 +11,7 @@
 //          --ipv6 (phones fd00:1::/fd00:2:: on lo, relays on ::1; needs --netns)
 //          node-floor: the cheapest Node dgram relay (floor-relay.ts), Node's own cost per packet
 //          --cpu-prof (V8 profile of the centrex relay process under OUT/cpu-prof)
+//          --relay-node PATH (the node binary running the centrex and floor relays)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -44,6 +45,8 @@ const RT = !flag("no-rt");
 const RT_RELAYS = flag("rt-relays");
 const OUT = opt("out", join(HERE, "results"));
 const IPV6 = flag("ipv6");
+/** `--relay-node PATH`: the Node binary for the centrex and floor relays (e.g. another major). */
+const RELAY_NODE = opt("relay-node", process.execPath);
 /** Where the relays listen: the phones send to this address. */
 const RELAY_ADDR = IPV6 ? "::1" : "127.0.0.1";
 /** Worker processes of a `centrex-workers[:N]` target. */
@@ -104,10 +107,12 @@ function waitExit(child: ChildProcess, ms: number): Promise<void> {
 /**
  * Runs `argv` pinned to `core`; the generator (prio > 0) SCHED_FIFO unless --no-rt: the machine
  * is shared and others would preempt it off its schedule. Relays stay at normal priority
- * (`--rt-relays` to change that): a relay gone wrong at real-time priority freezes its core.
+ * (`--rt-relays` to change that for the userspace relays): a relay gone wrong at real-time
+ * priority freezes its core. The kernel-path relay never runs real-time (`never`): it does no
+ * per-packet work, and its `nft` children once held a real-time core for an hour.
  */
-function pinned(core: string, prio: number, cmd: string[]): string[] {
-  const rt = prio > 0 ? RT : RT_RELAYS;
+function pinned(core: string, prio: number, cmd: string[], never = false): string[] {
+  const rt = prio > 0 ? RT : RT_RELAYS && !never;
   return [...(rt ? ["chrt", "-f", String(Math.abs(prio))] : []), "taskset", "-c", core, ...cmd];
 }
 
@@ -170,13 +175,18 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers" | "floor", 
           "tsx",
           ...relayArgs,
         ]
-      : pinned(RELAY_CORE, -40, [
-          process.execPath,
-          ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", join(OUT, "cpu-prof")] : []),
-          "--import",
-          "tsx",
-          ...relayArgs,
-        ]);
+      : pinned(
+          RELAY_CORE,
+          -40,
+          [
+            RELAY_NODE,
+            ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", join(OUT, "cpu-prof")] : []),
+            "--import",
+            "tsx",
+            ...relayArgs,
+          ],
+          kind === "kernel",
+        );
   const child = spawn(cmd[0]!, cmd.slice(1), {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, NO_INSIGHT: "1" },
@@ -444,6 +454,7 @@ async function main(): Promise<void> {
   const baselines = new Map<number, Result>();
   const targets = ["direct", ...TARGETS.filter((t) => t !== "direct")];
   const passed = new Map<string, boolean>();
+  const rounds = new Map<string, number>();
   for (const t of targets) {
     const relay =
       t === "direct"
@@ -460,6 +471,12 @@ async function main(): Promise<void> {
                     : "userspace",
               workersOf(t),
             );
+    // A target named twice runs twice (interleaved with the others: on a shared machine one
+    // run's figure is one sample); each run is a series of its own and sweeps from the start.
+    const round = (rounds.get(t) ?? 0) + 1;
+    rounds.set(t, round);
+    if (targets.indexOf(t) !== targets.lastIndexOf(t)) relay.name += ` #${round}`;
+    passed.delete(t);
     try {
       for (const calls of CALLS) {
         if (t !== "direct" && passed.get(t) === false) break; // past its capacity: the sweep stops
@@ -523,7 +540,8 @@ function report(results: Result[], baselines: Map<number, Result>): void {
       ? ` in network namespace ${process.env.CENTREX_BENCH_NETNS} (lo only)`
       : " on the host's loopback"
   }${IPV6 ? ", IPv6 (relays on ::1)" : ""}`;
-  const header = `${SECONDS} s per step${ns}, relay pinned to core ${RELAY_CORE}, generator (C, sendmmsg/recvmmsg) on core ${GEN_CORE}${RT ? ", generator SCHED_FIFO" : ""}${RT_RELAYS ? ", relays SCHED_FIFO" : ""}, 172-byte RTP every 20 ms each way`;
+  const node = spawnSync(RELAY_NODE, ["--version"]).stdout.toString().trim();
+  const header = `${SECONDS} s per step${ns}, Node relays on ${node}, relay pinned to core ${RELAY_CORE}, generator (C, sendmmsg/recvmmsg) on core ${GEN_CORE}${RT ? ", generator SCHED_FIFO" : ""}${RT_RELAYS ? ", userspace relays SCHED_FIFO (the kernel-path relay not)" : ""}, 172-byte RTP every 20 ms each way`;
   const text = `${header}\n\n${rows.join("\n")}\n\nCapacity (largest load of the sweep with loss < 0.1 % and added p99 < ${ADDED_P99_LIMIT_MS} ms):\n${capacity.join("\n")}\n`;
   console.log(`\n${text}`);
   writeFileSync(join(OUT, "results.json"), `${JSON.stringify({ header, results }, null, 2)}\n`);
