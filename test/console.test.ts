@@ -121,6 +121,7 @@ const errorText = (page: Page) => page.textContent("#error");
 // the page's CSP forbids evaluating strings, so predicates are functions).
 interface PageElement {
   readonly textContent: string | null;
+  getAttribute(name: string): string | null;
   querySelectorAll(sel: string): ArrayLike<PageElement>;
 }
 declare const document: {
@@ -228,7 +229,19 @@ test("the operator works the console: extension, live phones and call, barring, 
     await page.click('#calls button:text("Hang up")');
     const closed = await Promise.all([a.waitFor("CALL_CLOSED", 5000), b.waitFor("CALL_CLOSED", 5000)]);
     await waitRows(page, "#calls tbody", 0, 10_000);
-    assert.match((await page.textContent("#notice")) ?? "", /call from 201 to 202 ended/);
+    await page
+      .waitForFunction(
+        () => document.querySelector("#notice")?.textContent === "call from 201 to 202 ended",
+        null,
+        {
+          timeout: 5000,
+        },
+      )
+      .catch(async (err) => {
+        throw new Error(
+          `${err}\nnotice: ${await page.textContent("#notice")}\nerror: ${await errorText(page)}`,
+        );
+      });
     assert.match(s.logs(), /"event":"call-hung-up"/);
     // baresip's words for a BYE received (its SIP session closed by the peer, ECONNRESET).
     for (const e of closed) assert.is(e.param, "Connection reset by peer", JSON.stringify(e));
@@ -307,6 +320,52 @@ test("the operator works the console: extension, live phones and call, barring, 
     const hangups = audit.filter((e) => e.action === "call.hangup");
     assert.is(hangups.length, 1, "the hang-up audited");
     await page.screenshot({ path: join(shots, "operator-customer.png"), fullPage: true });
+
+    // Call-record search (the records tab): by caller and status, then exported as CSV.
+    await page.click('nav button[data-tab="records"]');
+    assert.is(await page.inputValue('#cdr-search input[name="from"]'), today, "today by default");
+    await page.fill('#cdr-search input[name="caller"]', "201");
+    await page.selectOption('#cdr-search select[name="status"]', "answered");
+    await page.click('#cdr-search button[type="submit"]');
+    const found = await waitRows(page, "#cdr-results tbody", 2);
+    assert.match(
+      found[0]!,
+      new RegExp(
+        `^${today} \\d\\d:\\d\\d:\\d\\d \\| ${ACME} \\| 201 \\| 202 \\| 202 \\| internal \\|  \\| answered \\| \\d+ \\| caller-bye$`,
+      ),
+      found[0],
+    );
+    assert.match(found[1]!, /\| answered \| \d+ \| operator$/, found[1]);
+    assert.is(await page.textContent("#cdr-search-count"), "2 records");
+    const [exported] = await Promise.all([
+      // A refused export shows its error instead of a download: say which.
+      page.waitForEvent("download", { timeout: 10_000 }).catch(async (e) => {
+        throw new Error(`${e}\n${await errorText(page)}`);
+      }),
+      page.click("#cdr-search-export"),
+    ]);
+    assert.is(exported.suggestedFilename(), `all-${today}-${today}-search.csv`);
+    const searched = readFileSync((await exported.path())!, "utf8")
+      .trim()
+      .split("\n");
+    assert.is(searched.length, 3, searched.join("\n"));
+    await page.screenshot({ path: join(shots, "operator-records.png"), fullPage: true });
+    await page.fill('#cdr-search input[name="callee"]', "999");
+    await page.click('#cdr-search button[type="submit"]');
+    await waitRows(page, "#cdr-results tbody", 0);
+    assert.is(await page.textContent("#cdr-search-count"), "0 records");
+
+    // The charts: calls per hour counts today's two records; every chart and bar has a <title>.
+    await page.click('nav button[data-tab="live"]');
+    await page.waitForFunction(
+      () => document.querySelector("#chart-hours")?.getAttribute("data-total") === "2",
+    );
+    assert.is(await page.locator("#chart-hours title").count(), 25, "the chart's title and one per hour");
+    assert.is(await page.locator("#chart-loss title").count(), 1, "no carrier: the chart's title only");
+    assert.match(
+      (await page.textContent("#chart-hours g:last-of-type title")) ?? "",
+      /^\d\d:00Z: 2 calls, 2 answered$/,
+    );
   } finally {
     await ctx.close();
   }
@@ -367,6 +426,16 @@ test("a customer administrator sees its own customer only, and is refused anothe
     }, OTHER)) as { status: number; body: { error: { code: string } } };
     assert.is(other.status, 403);
     assert.is(other.body.error.code, "forbidden");
+
+    // Its own call records only, searched without naming a customer (the field is not offered).
+    await page.click('nav button[data-tab="records"]');
+    assert.ok(await page.isHidden('#cdr-search input[name="customer"]'));
+    await page.click('#cdr-search button[type="submit"]');
+    const own = await waitRows(page, "#cdr-results tbody", 2);
+    assert.ok(
+      own.every((r) => r.includes(`| ${ACME} |`)),
+      own.join("\n"),
+    );
 
     // What the terms let it do: its PIN codes (rule 18).
     await page.click('nav button[data-tab="customer"]');

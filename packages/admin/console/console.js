@@ -142,7 +142,11 @@ async function refreshTab(name) {
     else if (name === "customer" && state.domain) await loadCustomer(state.domain);
     else if (name === "carriers") await loadCarriers();
     else if (name === "audit") await loadAudit();
-    else if (name === "live" && state.scope === null) await loadAlerts();
+    else if (name === "records") prefillSearch();
+    else if (name === "live") {
+      await loadHours();
+      if (state.scope === null) await loadAlerts();
+    }
   } catch (e) {
     showError(e);
   }
@@ -178,9 +182,10 @@ function renderLive(s) {
         const st = document.createElement("span");
         st.className = c.up ? "up" : "down";
         st.textContent = c.up ? "up" : "down";
-        return [c.name, c.enabled ? "yes" : "no", st, c.registration || ""];
+        return [c.name, c.enabled ? "yes" : "no", st, c.registration || "", lossText(c.media)];
       }),
     );
+    drawLoss(s.carriers);
   }
   if (s.bans) {
     fill(
@@ -210,6 +215,8 @@ function renderLive(s) {
           : "no link to the peer");
     $("#node-state").textContent = text;
   }
+  // A call ended: its record is written, the calls-per-hour chart can count it.
+  if (s.calls.length < state.calls) scheduleHours();
   state.calls = s.calls.length;
   if (s.revision !== state.revision) {
     // Someone (this page, another operator, the CLI) changed something: re-read what is shown.
@@ -234,6 +241,11 @@ function hangUpButton(c) {
   );
 }
 
+// The calls-per-hour chart also moves on with the clock (a new hour), once a minute.
+setInterval(() => {
+  if (streamAbort && !streamAbort.signal.aborted && currentTab() === "live") loadHours().catch(() => {});
+}, 60_000);
+
 // One sample a second of the calls in progress (events come only on changes), the last 5 minutes.
 setInterval(() => {
   if (!streamAbort || streamAbort.signal.aborted) return;
@@ -255,6 +267,95 @@ function drawChart() {
   label.textContent = `max ${max}`;
   $("#chart-calls").replaceChildren(line, label);
   $("#chart-span").textContent = String(h.length);
+}
+
+// ---------------------------------------------------------------- charts (SVG, each with a <title>)
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svgEl(name, attrs, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** An SVG element with a <title> child: the tooltip and what a screen reader says. */
+function titled(el, title) {
+  el.append(svgEl("title", {}, title));
+  return el;
+}
+
+/** Redraws a chart, keeping its own <title> first. */
+function redraw(svg, children) {
+  const title = svg.querySelector("title");
+  svg.replaceChildren(...(title ? [title] : []), ...children);
+}
+
+let hoursTimer = null;
+function scheduleHours() {
+  if (hoursTimer) return;
+  hoursTimer = setTimeout(() => {
+    hoursTimer = null;
+    loadHours().catch(showError);
+  }, 1000);
+}
+
+async function loadHours() {
+  drawHours(await api("GET", "/console/calls-per-hour"));
+}
+
+/** 24 bars, one per UTC hour (the current one last): all calls light, answered ones dark. */
+function drawHours(hours) {
+  const max = Math.max(1, ...hours.map((h) => h.calls));
+  const bars = [];
+  hours.forEach((h, i) => {
+    const x = i * 10 + 1;
+    const all = (h.calls / max) * 54;
+    const answered = (h.answered / max) * 54;
+    const label = `${h.hour.slice(11, 13)}:00Z: ${h.calls} calls, ${h.answered} answered`;
+    const g = titled(svgEl("g", { class: "hour" }), label);
+    g.append(
+      svgEl("rect", { x, y: 58 - all, width: 8, height: all, class: "calls" }),
+      svgEl("rect", { x, y: 58 - answered, width: 8, height: answered, class: "answered" }),
+    );
+    if (i % 3 === 0) g.append(svgEl("text", { x, y: 68, "font-size": 6 }, `${h.hour.slice(11, 13)}h`));
+    bars.push(g);
+  });
+  bars.push(svgEl("text", { x: 2, y: 8, "font-size": 7 }, `max ${max}`));
+  redraw($("#chart-hours"), bars);
+  $("#chart-hours").dataset.total = String(hours.reduce((n, h) => n + h.calls, 0));
+}
+
+function lossPercent(m) {
+  return m && m.packets + m.lost > 0 ? (100 * Math.max(0, m.lost)) / (m.packets + m.lost) : 0;
+}
+
+function lossText(m) {
+  if (!m || m.calls === 0) return "no calls yet";
+  return `${lossPercent(m).toFixed(2)} % of ${m.packets + m.lost} packets (${m.calls} calls)`;
+}
+
+/** One horizontal bar per carrier: the share of its RTP lost, on a scale of at least 1 %. */
+function drawLoss(carriers) {
+  const svg = $("#chart-loss");
+  const scale = Math.max(1, ...carriers.map((c) => lossPercent(c.media)));
+  svg.setAttribute("viewBox", `0 0 300 ${Math.max(1, carriers.length) * 14 + 6}`);
+  svg.setAttribute("height", String((Math.max(1, carriers.length) * 14 + 6) * 2));
+  const rows = carriers.map((c, i) => {
+    const y = i * 14 + 4;
+    const pct = lossPercent(c.media);
+    const g = titled(svgEl("g", { class: "carrier-loss" }), `${c.name}: ${lossText(c.media)}`);
+    g.append(
+      svgEl("text", { x: 2, y: y + 8, "font-size": 7 }, c.name),
+      svgEl("rect", { x: 80, y, width: (pct / scale) * 150, height: 10, class: "loss" }),
+      svgEl("text", { x: 235, y: y + 8, "font-size": 7 }, `${pct.toFixed(2)} %`),
+    );
+    return g;
+  });
+  if (carriers.length === 0)
+    rows.push(svgEl("text", { x: 2, y: 12, "font-size": 7 }, "no carrier configured"));
+  redraw(svg, rows);
 }
 
 function handleEvent(block) {
@@ -431,6 +532,63 @@ function barringControl(d, cls, current) {
   return span;
 }
 
+// ---------------------------------------------------------------- call-record search
+
+function prefillSearch() {
+  const f = $("#cdr-search");
+  const today = new Date().toISOString().slice(0, 10);
+  if (!f.from.value) f.from.value = today;
+  if (!f.to.value) f.to.value = today;
+}
+
+/** The search's query string from the form (empty fields left out). */
+function searchQuery(format) {
+  const b = formData($("#cdr-search"));
+  const q = new URLSearchParams();
+  for (const k of ["from", "to", "caller", "callee", "status", "customer"]) if (b[k]) q.set(k, b[k]);
+  if (format === "csv") {
+    q.set("format", "csv");
+    q.set("limit", "100000");
+  }
+  return q.toString();
+}
+
+async function searchRecords() {
+  const r = await api("GET", `/cdrs/search?${searchQuery("json")}`);
+  fill(
+    $("#cdr-results tbody"),
+    r.records.map((c) => [
+      c.started_at.slice(0, 19).replace("T", " "),
+      c.customer,
+      c.caller,
+      c.dialled,
+      c.called,
+      c.direction,
+      c.carrier,
+      c.disposition,
+      c.billable_seconds,
+      c.reason,
+    ]),
+  );
+  $("#cdr-search-count").textContent =
+    `${r.records.length} record${r.records.length === 1 ? "" : "s"}` +
+    (r.truncated ? " (more matched: narrow the search, or export them)" : "");
+}
+
+async function exportSearch() {
+  const q = searchQuery("csv");
+  const res = await api("GET", `/cdrs/search?${q}`);
+  const blob = await res.blob();
+  const a = $("#cdr-search-link");
+  if (a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
+  a.href = URL.createObjectURL(blob);
+  const b = formData($("#cdr-search"));
+  a.download = `${state.scope || b.customer || "all"}-${b.from}-${b.to}-search.csv`;
+  a.textContent = `download ${a.download}`;
+  a.hidden = false;
+  a.click();
+}
+
 async function loadCarriers() {
   const list = await api("GET", "/carriers");
   fill(
@@ -542,6 +700,8 @@ function wireForms() {
       a.click();
     }, "call records exported"),
   );
+  onSubmit("#cdr-search", () => act(searchRecords));
+  $("#cdr-search-export").onclick = () => act(exportSearch, "search exported");
   $("#suspend-pstn").onclick = () =>
     act(
       () =>

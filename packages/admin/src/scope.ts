@@ -16,6 +16,8 @@ const CUSTOMER_ROUTES = new Set([
   "GET /console/classes",
   "GET /console/state",
   "GET /console/events",
+  "GET /console/calls-per-hour",
+  "GET /cdrs/search",
   "GET /customers/:domain",
   "GET /customers/:domain/summary",
   "GET /customers/:domain/policy",

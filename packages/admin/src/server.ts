@@ -16,6 +16,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { billingRoutes } from "./routes/billing.js";
 import { callRoutes } from "./routes/calls.js";
 import { carrierRoutes } from "./routes/carriers.js";
+import { cdrSearchRoutes } from "./routes/cdr-search.js";
 import { customerRoutes } from "./routes/customers.js";
 import { extensionRoutes } from "./routes/extensions.js";
 import { MONITORING_ROUTES, monitoringRoutes, type NodeMonitor } from "./routes/monitoring.js";
@@ -164,6 +165,7 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   auditRoutes(app, ctx);
   billingRoutes(app, ctx);
   callRoutes(app, ctx);
+  cdrSearchRoutes(app, ctx);
   if (opts.bans !== undefined) securityRoutes(app, ctx);
   if (opts.phones !== undefined) phoneRoutes(app, ctx, opts.phones);
   return app;

@@ -301,6 +301,27 @@ export interface OpenCall {
   readonly answeredAt: number | null;
 }
 
+/** A call-record search: a time range, and any of the filters (text filters match a part). */
+export interface CdrSearch {
+  readonly from: number;
+  readonly to: number;
+  readonly customerId?: number;
+  /** Part of the caller (extension or number as presented). */
+  readonly caller?: string;
+  /** Part of what was dialled or of the called number. */
+  readonly callee?: string;
+  /** answered, busy, no-answer, cancelled, refused, failed, interrupted… exactly. */
+  readonly disposition?: string;
+  readonly limit: number;
+}
+
+export interface CdrHour {
+  /** Epoch ms of the UTC hour's start. */
+  readonly hour: number;
+  readonly calls: number;
+  readonly answered: number;
+}
+
 export interface CdrRepository {
   /**
    * Appends one record to `node`'s chain in one IMMEDIATE transaction: reads the head, calls
@@ -316,6 +337,10 @@ export interface CdrRepository {
   byCustomer(customerId: number, from: number, to: number): Promise<CdrRecord[]>;
   /** Records of all customers with from <= startedAt < to. */
   between(from: number, to: number): Promise<CdrRecord[]>;
+  /** Records with from <= startedAt < to matching every filter given, in start order, at most `limit`. */
+  search(q: CdrSearch): Promise<CdrRecord[]>;
+  /** Calls started per UTC hour with from <= startedAt < to (hours without calls left out). */
+  hours(q: Omit<CdrSearch, "limit">): Promise<CdrHour[]>;
   checkpoints(node: string): Promise<CdrCheckpoint[]>;
   /**
    * Deletes `node`'s records with seq <= throughSeq and stores `anchor` (signed, reason

@@ -28,6 +28,11 @@ export interface LiveCarrier {
   readonly up: boolean;
   /** Outbound registration state, for carriers registered to. */
   readonly registration?: string;
+  /**
+   * RTP the relay received from the carrier over the calls through it that ended since the
+   * switch started, and how many packets of it were lost (RFC 3550 A.3).
+   */
+  readonly media?: { readonly calls: number; readonly packets: number; readonly lost: number };
 }
 
 export interface LiveNode {

@@ -3,6 +3,7 @@ import type { RouteContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { errors } from "../schemas.js";
 import { loadConsoleAssets } from "./assets.js";
+import { callsPerHour } from "./calls-per-hour.js";
 import type { LiveFeed } from "./live-feed.js";
 import type { LiveState } from "./live-state.js";
 
@@ -100,6 +101,31 @@ export function consoleRoutes(
     "/console/state",
     { schema: { response: { 200: { type: "object", additionalProperties: true }, ...errors } } },
     async (req) => state.snapshot(await scopeOf(req.customerScope)),
+  );
+
+  /** The calls-per-hour chart: the last 24 UTC hours from the call records (a customer's own). */
+  app.get(
+    "/console/calls-per-hour",
+    {
+      schema: {
+        response: {
+          200: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["hour", "calls", "answered"],
+              properties: {
+                hour: { type: "string" },
+                calls: { type: "integer" },
+                answered: { type: "integer" },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (req) => callsPerHour(ctx.store, Date.now(), await scopeOf(req.customerScope)),
   );
 
   app.get("/console/events", { schema: { response: errors } }, async (req, reply) => {

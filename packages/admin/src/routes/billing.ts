@@ -3,17 +3,9 @@ import type { FastifyInstance } from "fastify";
 import type { RouteContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { customerSchema, DAY, domainParams, errors, MONTH } from "../schemas.js";
+import { dayStart } from "./days.js";
 
 const DAY_MS = 86_400_000;
-
-/** Epoch ms of a "YYYY-MM-DD" UTC midnight, or a 400 naming `field` when it is no real day. */
-function dayStart(value: string, field: string): number {
-  const ms = Date.parse(`${value}T00:00:00Z`);
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-    throw new ApiError(400, "invalid", `${field}: ${value} is not a date YYYY-MM-DD`, field);
-  }
-  return ms;
-}
 
 const faultSchema = {
   type: "object",

@@ -3,6 +3,7 @@ import type { CallEventSink, SipProxy } from "@centrex/proxy";
 import type { Store } from "@centrex/store";
 import type { Trunk } from "@centrex/trunk";
 import { withoutPin } from "./call-records.js";
+import type { CarrierMediaTally } from "./carrier-media.js";
 import type { FailoverService } from "./failover/service.js";
 
 /**
@@ -48,17 +49,20 @@ export function liveSources(
   trunk: Trunk,
   failover: () => FailoverService | undefined,
   proxy: Pick<SipProxy, "hangUp">,
+  carrierMedia: CarrierMediaTally,
 ): LiveSources {
   return {
     calls: () => calls.list(),
     hangUp: (callId) => proxy.hangUp(callId),
     carriers: async (): Promise<LiveCarrier[]> => {
       const registrations = trunk.registrationStates();
+      const media = carrierMedia.totals();
       return (await store.carriers.list()).map((c) => ({
         name: c.name,
         enabled: c.enabled,
         up: trunk.directory.health.isUp(c.id),
         ...(registrations[c.name] !== undefined && { registration: registrations[c.name] }),
+        media: media.get(c.name) ?? { calls: 0, packets: 0, lost: 0 },
       }));
     },
     node: (): LiveNode => {

@@ -14,6 +14,7 @@ import { startAdmin } from "./admin.js";
 import { callLog, teeCallEvents } from "./call-log.js";
 import { createCallPolicy, supportTarget } from "./call-policy.js";
 import { callRecorder, openLedger } from "./call-records.js";
+import { CarrierMediaTally } from "./carrier-media.js";
 import { SwitchCore } from "./core.js";
 import { grantedExpiry } from "./failover/expiry.js";
 import { failoverGate } from "./failover/gate.js";
@@ -173,14 +174,22 @@ export class Switch {
     core.opts.subscriptions = notifier;
     const voicemail = await startVoicemail(config, store, notifier, logger);
     const liveCalls = new LiveCalls();
+    const carrierMedia = new CarrierMediaTally();
     const proxy = new SipProxy({
       stack,
       store,
       authenticator,
-      ...(relay !== undefined && { media: new MediaAnchor(relay, {}, logger) }),
+      ...(relay !== undefined && { media: new MediaAnchor(carrierMedia.watch(relay), {}, logger) }),
       policy,
       // The record first (awaited before the BYE is answered), then the log line and metrics.
-      events: teeCallEvents(callRecorder(ledger, logger), callLog(logger), metrics.calls, lines, liveCalls),
+      events: teeCallEvents(
+        callRecorder(ledger, logger),
+        callLog(logger),
+        metrics.calls,
+        lines,
+        liveCalls,
+        carrierMedia,
+      ),
       trunk: trunk.trunk,
       pstnGuard: new FraudGuard(store, config, logger, new Operations(store, { plan: policy.data.plan })),
       ...(support !== undefined && { support }),
@@ -269,7 +278,7 @@ export class Switch {
       guard,
       phoneService(provisioning.inventory, provisioning.resync),
       monitor,
-      liveSources(liveCalls, store, trunk.trunk, () => failover, proxy),
+      liveSources(liveCalls, store, trunk.trunk, () => failover, proxy, carrierMedia),
     );
 
     logger.info(

@@ -3,11 +3,14 @@ import type {
   CdrChainMark,
   CdrCheckpoint,
   CdrDirection,
+  CdrHour,
   CdrRecord,
   CdrRepository,
+  CdrSearch,
   OpenCall,
 } from "../repositories.js";
 import { checkInteger, checkText } from "../validate.js";
+import { cdrHoursQuery, cdrSearchQuery } from "./cdr-search.js";
 import type { Ctx, Stmt } from "./context.js";
 import { sql } from "./sql-errors.js";
 
@@ -194,6 +197,16 @@ export class SqliteCdrs implements CdrRepository {
 
   async between(from: number, to: number): Promise<CdrRecord[]> {
     return this.#between.all(from, to).map(toRecord);
+  }
+
+  async search(q: CdrSearch): Promise<CdrRecord[]> {
+    const { text, params } = cdrSearchQuery(q);
+    return (this.#ctx.db.prepare(text).all(...params) as Row[]).map(toRecord);
+  }
+
+  async hours(q: Omit<CdrSearch, "limit">): Promise<CdrHour[]> {
+    const { text, params } = cdrHoursQuery(q);
+    return this.#ctx.db.prepare(text).all(...params) as CdrHour[];
   }
 
   async checkpoints(node: string): Promise<CdrCheckpoint[]> {
