@@ -71,6 +71,9 @@ interface StreamListener {
   readonly server: net.Server;
   readonly transport: StreamTransport;
   readonly family: 4 | 6;
+  /** Where it is bound, read once: `server.address()` is a getsockname() call, and every forwarded request asks. */
+  readonly address: string;
+  readonly port: number;
 }
 
 const PONG = Buffer.from("\r\n", "latin1");
@@ -192,12 +195,8 @@ export class TransportLayer implements ConnectionOwner {
     const out: BoundAddress[] = [];
     for (const u of this.udp)
       out.push({ transport: "UDP", address: u.address, port: u.port, family: u.family });
-    for (const l of this.listeners) {
-      const a = l.server.address();
-      if (a !== null && typeof a === "object") {
-        out.push({ transport: l.transport, address: a.address, port: a.port, family: l.family });
-      }
-    }
+    for (const l of this.listeners)
+      out.push({ transport: l.transport, address: l.address, port: l.port, family: l.family });
     return out;
   }
 
@@ -278,7 +277,9 @@ export class TransportLayer implements ConnectionOwner {
       server.listen({ host: spec.address, port: spec.port, ipv6Only: family === 6 }, () => {
         server.off("error", onError);
         server.on("error", (err) => this.log?.error({ err, transport }, "listener error"));
-        this.listeners.push({ server, transport, family });
+        const a = server.address();
+        const bound = a !== null && typeof a === "object" ? a : { address: spec.address, port: spec.port };
+        this.listeners.push({ server, transport, family, address: bound.address, port: bound.port });
         resolve();
       });
     });
