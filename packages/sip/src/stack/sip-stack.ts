@@ -95,6 +95,7 @@ export class SipStack implements TransportDelegate, TransactionTransport {
   #draining = false;
   /** Where each request in flight physically came from (NAT-facing address), for the layers above. */
   readonly #sources = new WeakMap<SipRequest, InboundSource>();
+  readonly #sentBy = new Map<LayerTransport, { readonly host: string; readonly port: number }>();
 
   constructor(user: TransactionUser, opts: SipStackOptions) {
     this.logger = opts.logger;
@@ -124,7 +125,9 @@ export class SipStack implements TransportDelegate, TransactionTransport {
   }
 
   async start(): Promise<BoundAddress[]> {
+    this.#sentBy.clear();
     await this.transport.listen(this.#listen);
+    this.#sentBy.clear();
     return this.transport.addresses();
   }
 
@@ -142,11 +145,17 @@ export class SipStack implements TransportDelegate, TransactionTransport {
   }
 
   /** The address and port to put in our Via / Record-Route for a transport. */
-  sentBy(transport: LayerTransport): { host: string; port: number } | undefined {
-    const a = this.transport.addresses().find((b) => b.transport === transport);
-    if (a === undefined) return undefined;
-    const host = a.family === 6 ? `[${a.address}]` : a.address;
-    return { host, port: a.port };
+  sentBy(transport: LayerTransport): { readonly host: string; readonly port: number } | undefined {
+    // Asked for every forwarded request's Via and Record-Route: the bound addresses do not move
+    // while listening, so each transport's answer is worked out once (again after start()).
+    let sb = this.#sentBy.get(transport);
+    if (sb === undefined) {
+      const a = this.transport.addresses().find((b) => b.transport === transport);
+      if (a === undefined) return undefined;
+      sb = Object.freeze({ host: a.family === 6 ? `[${a.address}]` : a.address, port: a.port });
+      this.#sentBy.set(transport, sb);
+    }
+    return sb;
   }
 
   // ------------------------------------------------------------ inbound
@@ -274,6 +283,7 @@ export class SipStack implements TransportDelegate, TransactionTransport {
     }
     this.transactions.close();
     await this.transport.close();
+    this.#sentBy.clear();
   }
 
   get draining(): boolean {
