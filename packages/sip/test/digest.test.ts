@@ -245,6 +245,16 @@ nonces(
       const tampered = nonce.slice(0, i) + c + nonce.slice(i + 1);
       assert.is(svc.verify(tampered, "centrex", now - 10_000), "invalid", `position ${i}`);
     }
+    // The last character's 2 unused bits set: the same bytes once decoded, another spelling —
+    // refused, or a replay could restart the nonce-count under a new key.
+    const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = B64.indexOf(nonce.at(-1) as string);
+    assert.is(last % 4, 0, "issued nonces are canonical");
+    for (let extra = 1; extra < 4; extra++) {
+      const respelled = nonce.slice(0, -1) + B64[last + extra];
+      assert.equal(Buffer.from(respelled, "base64url"), Buffer.from(nonce, "base64url"));
+      assert.is(svc.verify(respelled, "centrex", now - 10_000), "invalid", `respelled +${extra}`);
+    }
     assert.is(svc.verify("", "centrex"), "invalid");
     assert.is(svc.verify(`${nonce}A`, "centrex"), "invalid");
     assert.is(svc.verify("dcd98b7102dd2f0e8b11d0f600bfb0c093", "centrex"), "invalid");
