@@ -10,16 +10,20 @@ import type { CallStats, MediaController, MediaControllerDelegate } from "@centr
 
 class Side {
   peer: Side | undefined;
+  #connecting = false;
+  /** connect() finished: `send(msg)` needs no address (before that it would throw). */
   latched = false;
   constructor(readonly socket: Socket) {
     socket.on("message", this.onMessage);
   }
 
   readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
-    if (!this.latched) {
-      this.latched = true;
-      this.socket.connect(rinfo.port, rinfo.address);
-      return; // the first packet only latches (connect is asynchronous)
+    if (!this.#connecting) {
+      this.#connecting = true;
+      this.socket.connect(rinfo.port, rinfo.address, () => {
+        this.latched = true;
+      });
+      return; // the first packet only latches
     }
     const peer = this.peer;
     if (peer?.latched === true) peer.socket.send(msg);
