@@ -1,0 +1,305 @@
+import { createHash, randomBytes } from "node:crypto";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { passwordOf } from "./helpers/passwords.js";
+import { digestAnswer, type RawResponse, RawSipClient, rawOffer, rawRequest } from "./helpers/raw-sip.js";
+import { startWithTenant, type TenantSwitch } from "./helpers/tenant.js";
+
+// Attended transfer (RFC 3515 REFER with an embedded Replaces, RFC 3891) end to end. baresip 1.0
+// has no attended transfer, so the phones here are hand-written UAs on UDP that send what a desk
+// phone sends (REGISTER and INVITE with digest, in-dialog requests along the Record-Route).
+//   201 (B) calls 202 (A); A consults 203, which has two phones (C1, C2) and answers on C1;
+//   A sends B a REFER with Refer-To: <sip:203@…?Replaces=consultation>; B's INVITE with Replaces
+//   must reach C1 only (the phone of the replaced call), and its record links to B–A's call.
+const DOMAIN = "pbx.test";
+let t: TenantSwitch;
+const phones: RawPhone[] = [];
+
+const header = (text: string, name: string): string[] =>
+  text
+    .split("\r\n\r\n")[0]!
+    .split("\r\n")
+    .slice(1)
+    .filter((l) => l.slice(0, l.indexOf(":")).trim().toLowerCase() === name)
+    .map((l) => l.slice(l.indexOf(":") + 1).trim());
+const tagOf = (v: string | undefined): string | undefined => v?.match(/;\s*tag=([^;\s>]+)/)?.[1];
+const uriOf = (v: string | undefined): string => v?.match(/<([^>]+)>/)?.[1] ?? v ?? "";
+
+interface Dialog {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  local: string; // our From/To value without tag
+  remote: string;
+  remoteTarget: string;
+  route: string[];
+  cseq: number;
+}
+
+/** A desk phone reduced to what the test needs, on one UDP socket. */
+class RawPhone {
+  #seen = 0;
+  constructor(
+    readonly ext: string,
+    readonly c: RawSipClient,
+  ) {}
+
+  static async start(ext: string): Promise<RawPhone> {
+    const c = await new RawSipClient({ address: "127.0.0.1", port: t.sw.port }).open();
+    const p = new RawPhone(ext, c);
+    phones.push(p);
+    return p;
+  }
+
+  get contact(): string {
+    return `<sip:${this.ext}@127.0.0.1:${this.c.port}>`;
+  }
+
+  get aor(): string {
+    return `<sip:${this.ext}@${DOMAIN}>`;
+  }
+
+  /** Sends a request, answering one digest challenge (401 or 407) with the extension's password. */
+  async #authenticated(
+    method: string,
+    uri: string,
+    base: Omit<Parameters<typeof rawRequest>[1], "method" | "uri">,
+  ) {
+    const r = { ...base, method, uri };
+    this.c.send(rawRequest(this.c, r));
+    const first = await this.c.next(r.callId, `${r.cseq} ${method}`);
+    if (first.status !== 401 && first.status !== 407) return { res: first, cseq: r.cseq };
+    if (method === "INVITE") this.#ackNon2xx(r.callId, r.cseq, r.from, first, uri);
+    const name = first.status === 401 ? "Authorization" : "Proxy-Authorization";
+    const challenge = first.header(first.status === 401 ? "www-authenticate" : "proxy-authenticate") ?? "";
+    const auth = digestAnswer(challenge, { method, uri, username: this.ext, password: passwordOf(this.ext) });
+    const again = { ...r, cseq: r.cseq + 1, headers: [...(r.headers ?? []), `${name}: ${auth}`] };
+    this.c.send(rawRequest(this.c, again));
+    return { res: await this.c.next(r.callId, `${again.cseq} ${method}`, 200, 8000), cseq: again.cseq };
+  }
+
+  #ackNon2xx(callId: string, cseq: number, from: string, res: RawResponse, uri: string): void {
+    this.c.send(
+      rawRequest(this.c, { method: "ACK", uri, from, to: res.header("to") ?? "", callId, cseq }).replace(
+        /^Via: .*$/m,
+        `Via: ${res.header("via")}`,
+      ),
+    );
+  }
+
+  async register(): Promise<void> {
+    const { res } = await this.#authenticated("REGISTER", `sip:${DOMAIN}`, {
+      from: `${this.aor};tag=${randomBytes(4).toString("hex")}`,
+      to: this.aor,
+      callId: `reg-${randomBytes(6).toString("hex")}`,
+      cseq: 1,
+      headers: [`Contact: ${this.contact}`, "Expires: 300"],
+    });
+    assert.is(res.status, 200, `${this.ext} REGISTER: ${res.text}`);
+  }
+
+  /** Calls `target` (extra INVITE headers allowed); resolves with the dialog once the 200 is ACKed. */
+  async call(target: string, headers: string[] = []): Promise<Dialog> {
+    const localTag = randomBytes(4).toString("hex");
+    const callId = `${this.ext}-${randomBytes(6).toString("hex")}`;
+    const uri = `sip:${target}@${DOMAIN}`;
+    const { res, cseq } = await this.#authenticated("INVITE", uri, {
+      from: `${this.aor};tag=${localTag}`,
+      to: `<${uri}>`,
+      callId,
+      cseq: 1,
+      headers: [`Contact: ${this.contact}`, ...headers],
+      body: rawOffer("127.0.0.1", 40_000),
+    });
+    assert.is(res.status, 200, `${this.ext} → ${target}: ${res.text}`);
+    const d: Dialog = {
+      callId,
+      localTag,
+      remoteTag: res.toTag ?? "",
+      local: this.aor,
+      remote: `<${uri}>`,
+      remoteTarget: uriOf(res.header("contact")),
+      route: res.headers("record-route").reverse(),
+      cseq,
+    };
+    this.c.send(this.#inDialog(d, "ACK", cseq));
+    return d;
+  }
+
+  #inDialog(d: Dialog, method: string, cseq: number, headers: string[] = []): string {
+    return rawRequest(this.c, {
+      method,
+      uri: d.remoteTarget,
+      from: `${d.local};tag=${d.localTag}`,
+      to: `${d.remote};tag=${d.remoteTag}`,
+      callId: d.callId,
+      cseq,
+      headers: [...d.route.map((r) => `Route: ${r}`), `Contact: ${this.contact}`, ...headers],
+    });
+  }
+
+  /** An in-dialog request; resolves with its final response. */
+  async request(d: Dialog, method: string, headers: string[] = []): Promise<RawResponse> {
+    d.cseq += 1;
+    this.c.send(this.#inDialog(d, method, d.cseq, headers));
+    return this.c.next(d.callId, `${d.cseq} ${method}`, 200, 8000);
+  }
+
+  /** The next request of `method` this phone received (not already taken). */
+  async received(method: string, ms = 8000): Promise<string> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const i = this.c.requests.findIndex((r, n) => n >= this.#seen && r.startsWith(`${method} `));
+      if (i >= 0) {
+        this.#seen = i + 1;
+        return this.c.requests[i]!;
+      }
+      if (Date.now() > end) throw new Error(`${this.ext}: no ${method} within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Answers a request; a 2xx to an INVITE becomes the phone's side of a dialog. */
+  answer(req: string, status: number, reason: string): Dialog {
+    // One tag per request answered (its provisional and final responses carry the same).
+    const localTag =
+      tagOf(header(req, "to")[0]) ??
+      createHash("sha1")
+        .update(header(req, "via")[0] ?? "")
+        .digest("hex")
+        .slice(0, 8);
+    const to = header(req, "to")[0] ?? "";
+    const isInvite = req.startsWith("INVITE ");
+    const sdp = isInvite && status === 200 ? rawOffer("127.0.0.1", 40_002) : "";
+    const lines = [
+      `SIP/2.0 ${status} ${reason}`,
+      ...header(req, "via").map((v) => `Via: ${v}`),
+      ...(isInvite ? header(req, "record-route").map((v) => `Record-Route: ${v}`) : []),
+      `From: ${header(req, "from")[0]}`,
+      `To: ${tagOf(to) === undefined ? `${to};tag=${localTag}` : to}`,
+      `Call-ID: ${header(req, "call-id")[0]}`,
+      `CSeq: ${header(req, "cseq")[0]}`,
+      `Contact: ${this.contact}`,
+      ...(sdp ? ["Content-Type: application/sdp"] : []),
+      `Content-Length: ${Buffer.byteLength(sdp)}`,
+      "",
+      sdp,
+    ];
+    this.c.send(lines.join("\r\n"));
+    const from = header(req, "from")[0] ?? "";
+    return {
+      callId: header(req, "call-id")[0] ?? "",
+      localTag,
+      remoteTag: tagOf(from) ?? "",
+      local: to.replace(/;\s*tag=[^;\s]+/, ""),
+      remote: from.replace(/;\s*tag=[^;\s]+/, ""),
+      remoteTarget: uriOf(header(req, "contact")[0]),
+      route: header(req, "record-route"),
+      cseq: 100,
+    };
+  }
+}
+
+test.before(async () => {
+  t = await startWithTenant({ extensions: ["201", "202", "203"] });
+});
+
+test.after(async () => {
+  for (const p of phones) p.c.close();
+  await t?.sw.stop();
+});
+
+test("attended transfer: the INVITE with Replaces reaches the consulted phone only, and is the transferor's call", async () => {
+  const b = await RawPhone.start("201");
+  const a = await RawPhone.start("202");
+  const c1 = await RawPhone.start("203");
+  const c2 = await RawPhone.start("203");
+  for (const p of [b, a, c1, c2]) await p.register();
+
+  // B calls A; A answers.
+  const calling = b.call("202");
+  const aSide = a.answer(await a.received("INVITE"), 200, "OK");
+  const bSide = await calling;
+  await a.received("ACK");
+
+  // A consults 203: both phones ring, C1 answers, C2 is cancelled.
+  const consulting = a.call("203");
+  const c1Side = c1.answer(await c1.received("INVITE"), 200, "OK");
+  const ringing = await c2.received("INVITE");
+  c2.answer(ringing, 180, "Ringing");
+  const consult = await consulting;
+  c2.answer(await c2.received("CANCEL"), 200, "OK");
+  c2.answer(ringing, 487, "Request Terminated");
+
+  // A refers B to 203, replacing the consultation (tags as C1 sees that dialog).
+  const replaces = `${consult.callId};to-tag=${c1Side.localTag};from-tag=${consult.localTag}`;
+  const referring = a.request(aSide, "REFER", [
+    `Refer-To: <sip:203@${DOMAIN}?Replaces=${encodeURIComponent(replaces)}>`,
+    `Referred-By: ${a.aor}`,
+  ]);
+  const refer = await b.received("REFER");
+  b.answer(refer, 202, "Accepted");
+  assert.is((await referring).status, 202);
+  assert.match(header(refer, "refer-to")[0] ?? "", "Replaces=");
+
+  // B places the new call with Replaces; only C1 gets it.
+  const c2Before = c2.c.requests.length;
+  const transferring = b.call("203", [`Replaces: ${replaces}`, `Referred-By: ${a.aor}`]);
+  const replacing = await c1.received("INVITE");
+  assert.match(header(replacing, "replaces")[0] ?? "", consult.callId);
+  c1.answer(replacing, 200, "OK");
+  const newCall = await transferring;
+  await c1.received("ACK");
+  assert.is(
+    c2.c.requests.slice(c2Before).filter((r) => r.startsWith("INVITE ")).length,
+    0,
+    "the INVITE with Replaces forked to the other phone of 203",
+  );
+
+  // Everyone hangs up: C1 ends the replaced consultation, A the first call, B the new one.
+  const c1Bye = c1.request(c1Side, "BYE");
+  a.answer(await a.received("BYE"), 200, "OK");
+  assert.is((await c1Bye).status, 200);
+  const aBye = a.request(aSide, "BYE");
+  b.answer(await b.received("BYE"), 200, "OK");
+  assert.is((await aBye).status, 200);
+  const bBye = b.request(newCall, "BYE");
+  c1.answer(await c1.received("BYE"), 200, "OK");
+  assert.is((await bBye).status, 200);
+
+  const day = new Date().toISOString().slice(0, 10);
+  const all = JSON.parse(
+    await t.cli("cdr", "export", "--customer", DOMAIN, "--from", day, "--to", day, "--format", "json"),
+  ) as Array<Record<string, string>>;
+  const rec = all.find((r) => r.call_id === newCall.callId);
+  assert.ok(rec, JSON.stringify(all));
+  assert.is(rec.transferred_from, bSide.callId);
+  assert.is(rec.extension, "202", "the transferred call is the transferor's");
+  assert.is(rec.disposition, "answered");
+  assert.match(await t.cli("cdr", "verify"), /ok/);
+  assert.ok(await t.sw.waitForLog(/"event":"replaces-routed"/));
+});
+
+test("a REFER replacing a call the transferor is not in is refused 403 before it reaches the transferee", async () => {
+  const b = await RawPhone.start("201");
+  const a = await RawPhone.start("202");
+  const c = await RawPhone.start("203");
+  for (const p of [b, a, c]) await p.register();
+  const calling = b.call("202");
+  const aSide = a.answer(await a.received("INVITE"), 200, "OK");
+  await calling;
+  // A call between 201 and 203 that 202 is not a party of.
+  const other = b.call("203");
+  const cSide = c.answer(await c.received("INVITE"), 200, "OK");
+  const otherCall = await other;
+  const replaces = `${otherCall.callId};to-tag=${cSide.localTag};from-tag=${otherCall.localTag}`;
+  const before = b.c.requests.length;
+  const res = await a.request(aSide, "REFER", [
+    `Refer-To: <sip:203@${DOMAIN}?Replaces=${encodeURIComponent(replaces)}>`,
+  ]);
+  assert.is(res.status, 403, res.text);
+  assert.match(res.header("warning") ?? "", "Transfer refused");
+  assert.is(b.c.requests.slice(before).filter((r) => r.startsWith("REFER ")).length, 0);
+});
+
+test.run();
