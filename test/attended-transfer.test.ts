@@ -2,10 +2,21 @@ import { createHash, randomBytes } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { passwordOf } from "./helpers/passwords.js";
-import { digestAnswer, type RawResponse, RawSipClient, rawOffer, rawRequest } from "./helpers/raw-sip.js";
+import { explain } from "./helpers/phones.js";
+import { freePort } from "./helpers/ports.js";
+import {
+  digestAnswer,
+  newRawBranch,
+  type RawResponse,
+  RawSipClient,
+  rawOffer,
+  rawRequest,
+} from "./helpers/raw-sip.js";
+import { runSipp } from "./helpers/sipp.js";
 import { startWithTenant, type TenantSwitch } from "./helpers/tenant.js";
 
-// Attended transfer (RFC 3515 REFER with an embedded Replaces, RFC 3891) end to end. baresip 1.0
+// Attended transfer (RFC 3515 REFER with an embedded Replaces, RFC 3891) and a blind transfer
+// to the PSTN (billed to the transferor) end to end. baresip 1.0
 // has no attended transfer, so the phones here are hand-written UAs on UDP that send what a desk
 // phone sends (REGISTER and INVITE with digest, in-dialog requests along the Record-Route).
 //   201 (B) calls 202 (A); A consults 203, which has two phones (C1, C2) and answers on C1;
@@ -200,8 +211,29 @@ class RawPhone {
   }
 }
 
+let carrierPort: number;
+
 test.before(async () => {
-  t = await startWithTenant({ extensions: ["201", "202", "203"] });
+  // Carriers reloaded every second and not probed: the SIPp carrier runs one script (test/README.md).
+  t = await startWithTenant({
+    extensions: ["201", "202", "203"],
+    config: "trunk:\n  probeSeconds: 0\n  reloadSeconds: 1\n",
+  });
+  carrierPort = await freePort("127.0.0.2");
+  await t.cli("did", "add", DOMAIN, "+33123456780", "--main", "--extension", "201");
+  await t.cli(
+    "carrier",
+    "add",
+    "alpha",
+    "--host",
+    "127.0.0.2",
+    "--port",
+    String(carrierPort),
+    "--format",
+    "national",
+  );
+  await t.cli("carrier", "route", "alpha", "33");
+  await new Promise((r) => setTimeout(r, 1500)); // the switch reloads carriers every second
 });
 
 test.after(async () => {
@@ -300,6 +332,110 @@ test("a REFER replacing a call the transferor is not in is refused 403 before it
   assert.is(res.status, 403, res.text);
   assert.match(res.header("warning") ?? "", "Transfer refused");
   assert.is(b.c.requests.slice(before).filter((r) => r.startsWith("REFER ")).length, 0);
+});
+
+test("blind transfer to the PSTN: the transferee's carrier call is the transferor's (billed to 202), linked", async () => {
+  const b = await RawPhone.start("201");
+  const a = await RawPhone.start("202");
+  for (const p of [b, a]) await p.register();
+  const calling = b.call("202");
+  const aSide = a.answer(await a.received("INVITE"), 200, "OK");
+  const first = await calling;
+  await a.received("ACK");
+  const carrier = runSipp({
+    scenario: "carrier-answer.xml",
+    server: `127.0.0.1:${t.sw.port}`,
+    localIp: "127.0.0.2",
+    localPort: carrierPort,
+    timeoutMs: 20_000,
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // let SIPp bind before the call comes
+  const referring = a.request(aSide, "REFER", [`Refer-To: <sip:0612345678@${DOMAIN}>`]);
+  b.answer(await b.received("REFER"), 202, "Accepted");
+  assert.is((await referring).status, 202);
+  const out = await b.call("0612345678", [`Referred-By: ${a.aor}`]);
+  const bye = b.request(out, "BYE");
+  assert.is((await bye).status, 200);
+  assert.is((await carrier).code, 0, `carrier: ${explain(await carrier)}`);
+  const aBye = a.request(aSide, "BYE");
+  b.answer(await b.received("BYE"), 200, "OK");
+  assert.is((await aBye).status, 200);
+
+  const day = new Date().toISOString().slice(0, 10);
+  const all = JSON.parse(
+    await t.cli("cdr", "export", "--customer", DOMAIN, "--from", day, "--to", day, "--format", "json"),
+  ) as Array<Record<string, string>>;
+  const rec = all.find((r) => r.call_id === out.callId);
+  assert.ok(rec, JSON.stringify(all));
+  assert.is(rec.extension, "202", "billed to the transferor, not the transferee 201");
+  assert.is(rec.direction, "outbound");
+  assert.is(rec.called, "+33612345678");
+  assert.is(rec.transferred_from, first.callId);
+  assert.is(rec.disposition, "answered");
+});
+
+test("without a REFER, an INVITE claiming Referred-By the transferor is the caller's own call", async () => {
+  // 201 dials a barred number naming 202 as referrer: no REFER authorised it, so 201's own rules
+  // apply (refused as 201's dialled call would be) and the attempt's record is 201's.
+  const b = await RawPhone.start("201");
+  await b.register();
+  const callId = `forged-${randomBytes(4).toString("hex")}`;
+  const uri = `sip:0899123456@${DOMAIN}`;
+  b.c.send(
+    rawRequest(b.c, {
+      method: "INVITE",
+      uri,
+      from: `${b.aor};tag=f1`,
+      to: `<${uri}>`,
+      callId,
+      cseq: 1,
+      headers: [`Contact: ${b.contact}`, `Referred-By: <sip:202@${DOMAIN}>`],
+      body: rawOffer("127.0.0.1", 40_004),
+    }),
+  );
+  const challenge = await b.c.next(callId, "1 INVITE");
+  assert.is(challenge.status, 407);
+  const branch = newRawBranch();
+  const auth = digestAnswer(challenge.header("proxy-authenticate") ?? "", {
+    method: "INVITE",
+    uri,
+    username: "201",
+    password: passwordOf("201"),
+  });
+  b.c.send(
+    rawRequest(b.c, {
+      method: "INVITE",
+      uri,
+      from: `${b.aor};tag=f1`,
+      to: `<${uri}>`,
+      callId,
+      cseq: 2,
+      branch,
+      headers: [`Contact: ${b.contact}`, `Referred-By: <sip:202@${DOMAIN}>`, `Proxy-Authorization: ${auth}`],
+      body: rawOffer("127.0.0.1", 40_004),
+    }),
+  );
+  const res = await b.c.next(callId, "2 INVITE", 200);
+  assert.is(res.status, 403, res.text);
+  b.c.send(
+    rawRequest(b.c, {
+      method: "ACK",
+      uri,
+      from: `${b.aor};tag=f1`,
+      to: res.header("to") ?? "",
+      callId,
+      cseq: 2,
+      branch,
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  const day = new Date().toISOString().slice(0, 10);
+  const all = JSON.parse(
+    await t.cli("cdr", "export", "--customer", DOMAIN, "--from", day, "--to", day, "--format", "json"),
+  ) as Array<Record<string, string>>;
+  const rec = all.find((r) => r.call_id === callId);
+  assert.is(rec?.extension, "201");
+  assert.is(rec?.transferred_from, "");
 });
 
 test.run();
