@@ -407,6 +407,26 @@ ALTER TABLE cdrs ADD COLUMN transferred_from TEXT;
 CREATE INDEX cdrs_transferred_from ON cdrs (transferred_from) WHERE transferred_from IS NOT NULL;
 `,
   },
+  {
+    version: 10,
+    name: "ring groups: simultaneous or sequential (hunt), ring times, overflow",
+    sql: `
+-- The strategy column allowed only 'parallel'; its CHECK is part of the column, so the column
+-- is dropped and added again (existing groups ring all members at once, as before).
+ALTER TABLE ring_groups DROP COLUMN strategy;
+ALTER TABLE ring_groups ADD COLUMN strategy TEXT NOT NULL DEFAULT 'simultaneous'
+  CHECK (strategy IN ('simultaneous', 'sequential'));
+-- Sequential: how long each member rings before the next one. Both: how long the whole group
+-- rings before the overflow (or 480 when there is none).
+ALTER TABLE ring_groups ADD COLUMN member_seconds INTEGER NOT NULL DEFAULT 15
+  CHECK (member_seconds BETWEEN 5 AND 120);
+ALTER TABLE ring_groups ADD COLUMN timeout_seconds INTEGER NOT NULL DEFAULT 60
+  CHECK (timeout_seconds BETWEEN 5 AND 600);
+-- Where an unanswered call goes: a number routed as if dialled (extension, group, national or
+-- +E.164), or 'voicemail:<extension>' (that extension's mailbox); NULL = the caller gets 480.
+ALTER TABLE ring_groups ADD COLUMN overflow TEXT;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

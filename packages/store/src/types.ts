@@ -96,7 +96,8 @@ export interface NewPhoneNumber {
   isMain?: boolean;
 }
 
-export type RingStrategy = "parallel";
+/** All members' phones at once, or one member after the other in the group's order (hunt). */
+export type RingStrategy = "simultaneous" | "sequential";
 
 export interface RingGroup {
   readonly id: number;
@@ -105,8 +106,17 @@ export interface RingGroup {
   readonly number: string;
   readonly name: string;
   readonly strategy: RingStrategy;
-  /** Extension ids, in the order given. */
+  /** Extension ids, in the order given (the hunt order). */
   readonly members: readonly number[];
+  /** Sequential: how long each member rings before the next (5–120 s). */
+  readonly memberSeconds: number;
+  /** How long the whole group rings before the overflow (5–600 s). */
+  readonly timeoutSeconds: number;
+  /**
+   * Where an unanswered call goes: a number routed as if dialled (extension, group, national or
+   * +E.164) or "voicemail:<extension>"; null = the caller gets 480.
+   */
+  readonly overflow: string | null;
   readonly createdAt: number;
 }
 
@@ -116,11 +126,18 @@ export interface NewRingGroup {
   name: string;
   strategy?: RingStrategy;
   members?: readonly number[];
+  memberSeconds?: number;
+  timeoutSeconds?: number;
+  overflow?: string | null;
 }
 
 export interface RingGroupPatch {
   name?: string;
   members?: readonly number[];
+  strategy?: RingStrategy;
+  memberSeconds?: number;
+  timeoutSeconds?: number;
+  overflow?: string | null;
 }
 
 export type BindingTransport = "udp" | "tcp" | "tls" | "ws" | "wss";

@@ -195,3 +195,17 @@ export function checkForwardTarget(value: string, field: string): string {
   }
   return value;
 }
+
+const VOICEMAIL_OF = /^voicemail:[0-9]{2,6}$/;
+
+/** A ring group's overflow: what a forwarding target may be, or "voicemail:<extension>". */
+export function checkOverflowTarget(value: string, field: string): string {
+  if (typeof value === "string" && VOICEMAIL_OF.test(value)) return value;
+  if (typeof value !== "string" || !FORWARD_NUMBER.test(value)) {
+    throw new ValidationError(
+      field,
+      `${field} must be a number (2 to 20 digits, optional "+") or "voicemail:<extension>", got "${String(value)}"`,
+    );
+  }
+  return value;
+}

@@ -49,6 +49,24 @@ t("foreign keys are enforced on the store's connection: deleting a customer casc
   await store.close();
 });
 
+t("migration 10: a group made before strategies keeps its members and rings them all at once", async () => {
+  const path = tmp.file("groups-v8.db");
+  const db = new Database(path);
+  migrate(db, MIGRATIONS.slice(0, 8));
+  db.exec(`INSERT INTO customers (id, name, domain, created_at) VALUES (1, 'A', 'a.pbx.test', 0);
+    INSERT INTO extensions (id, customer_id, number, created_at) VALUES (7, 1, '201', 0);
+    INSERT INTO ring_groups (id, customer_id, number, name, created_at) VALUES (3, 1, '600', 'Accueil', 0);
+    INSERT INTO ring_group_members (group_id, extension_id, position) VALUES (3, 7, 0);`);
+  db.close();
+  const store = openSqliteStore(path);
+  const g = await store.ringGroups.get(3);
+  assert.equal(
+    [g.strategy, g.members, g.memberSeconds, g.timeoutSeconds, g.overflow],
+    ["simultaneous", [7], 15, 60, null],
+  );
+  await store.close();
+});
+
 t("re-opening an up-to-date file is idempotent and keeps data", async () => {
   const path = tmp.file("reopen.db");
   const s1 = openSqliteStore(path);

@@ -105,7 +105,10 @@ t("ring groups: members in order, same namespace as extensions, same customer on
     members: [a202, a201],
   });
   assert.equal(g.members, [a202, a201]);
-  assert.is(g.strategy, "parallel");
+  assert.is(g.strategy, "simultaneous");
+  assert.is(g.memberSeconds, 15);
+  assert.is(g.timeoutSeconds, 60);
+  assert.is(g.overflow, null);
   assert.equal(await store.ringGroups.find(a, "300"), g);
   assert.is(await store.ringGroups.find(ctx.b, "300"), undefined);
   const n = await store.numbers.create({
@@ -146,6 +149,35 @@ t("ring groups: members in order, same namespace as extensions, same customer on
   await store.ringGroups.delete(g.id);
   assert.is((await store.numbers.get(n.id)).target, null);
   await rejects(store.ringGroups.get(g.id), NotFoundError);
+});
+
+t("ring groups: strategy, ring times and overflow are stored, checked and patched", async (ctx) => {
+  const { store, a, a201, a202 } = ctx;
+  const g = await store.ringGroups.create({
+    customerId: a,
+    number: "600",
+    name: "Accueil",
+    strategy: "sequential",
+    members: [a201, a202],
+    memberSeconds: 10,
+    timeoutSeconds: 30,
+    overflow: "voicemail:201",
+  });
+  assert.equal(
+    [g.strategy, g.memberSeconds, g.timeoutSeconds, g.overflow],
+    ["sequential", 10, 30, "voicemail:201"],
+  );
+  const bad = async (patch: object, field: string) =>
+    assert.is((await rejects(store.ringGroups.update(g.id, patch), ValidationError)).field, field);
+  await bad({ strategy: "parallel" }, "strategy");
+  await bad({ memberSeconds: 4 }, "memberSeconds");
+  await bad({ timeoutSeconds: 601 }, "timeoutSeconds");
+  await bad({ overflow: "voicemail" }, "overflow");
+  await bad({ overflow: "sip:x@y" }, "overflow");
+  assert.equal(await store.ringGroups.get(g.id), g, "a refused patch changes nothing");
+  const u = await store.ringGroups.update(g.id, { overflow: "+33612345678", strategy: "simultaneous" });
+  assert.equal([u.strategy, u.memberSeconds, u.overflow, u.name], ["simultaneous", 10, "+33612345678", "Accueil"]);
+  assert.is((await store.ringGroups.update(g.id, { overflow: null })).overflow, null);
 });
 
 t.run();
