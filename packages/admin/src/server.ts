@@ -22,6 +22,7 @@ import { extensionRoutes } from "./routes/extensions.js";
 import { MONITORING_ROUTES, monitoringRoutes, type NodeMonitor } from "./routes/monitoring.js";
 import { phoneRoutes } from "./routes/phones.js";
 import { policyRoutes } from "./routes/policy.js";
+import { ringGroupRoutes } from "./routes/ring-groups.js";
 import { securityRoutes } from "./routes/security.js";
 import { checkCustomerScope } from "./scope.js";
 import { TokenAttempts } from "./token-attempts.js";
@@ -160,6 +161,7 @@ export function buildAdminApp(opts: Omit<AdminApiOptions, "address" | "port">): 
   consoleRoutes(app, ctx, state, feed);
   customerRoutes(app, ctx);
   extensionRoutes(app, ctx);
+  ringGroupRoutes(app, ctx);
   policyRoutes(app, ctx);
   carrierRoutes(app, ctx);
   auditRoutes(app, ctx);

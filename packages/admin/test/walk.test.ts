@@ -15,6 +15,7 @@ async function snapshot(h: Harness): Promise<string> {
   for (const c of await s.customers.list()) {
     out.push(c, await s.policies.get(c.id), await s.extensions.listByCustomer(c.id));
     out.push(await s.numbers.listByCustomer(c.id), await s.pins.list(c.id));
+    out.push(await s.ringGroups.listByCustomer(c.id));
   }
   for (const c of await s.carriers.list()) out.push(c, await s.carriers.listRoutes(c.id));
   out.push(await s.audit.list({ limit: 10_000 }));
@@ -63,6 +64,29 @@ test("good input on every route family: changed, audited under the token's name"
       ["DELETE", "/carriers/op1", undefined, 204, "carrier.remove"],
       ["DELETE", `/customers/${D}/numbers/+33123456789`, undefined, 204, "did.remove"],
       ["DELETE", `/customers/${D}/pins/boss`, undefined, 204, "pin.remove"],
+      [
+        "POST",
+        `/customers/${D}/groups`,
+        {
+          number: "600",
+          name: "Accueil",
+          members: ["201"],
+          strategy: "sequential",
+          overflow: "voicemail:201",
+        },
+        201,
+        "ring-group.add",
+      ],
+      [
+        "PATCH",
+        `/customers/${D}/groups/600`,
+        { timeoutSeconds: 30, overflow: null },
+        200,
+        "ring-group.update",
+      ],
+      ["DELETE", `/customers/${D}/groups/600/members/201`, undefined, 200, "ring-group.member-remove"],
+      ["POST", `/customers/${D}/groups/600/members`, { extension: "201" }, 200, "ring-group.member-add"],
+      ["DELETE", `/customers/${D}/groups/600`, undefined, 204, "ring-group.remove"],
       ["DELETE", `/customers/${D}/extensions/201`, undefined, 204, "extension.remove"],
       ["PATCH", `/customers/${D}`, { status: "terminated" }, 200, "customer.terminate"],
       ["DELETE", `/customers/${D}`, undefined, 204, "customer.remove"],
@@ -147,6 +171,41 @@ test("bad input on every route family: 4xx naming the field and value, the store
       ["PATCH", "/carriers/op1", { port: 70000 }, 400, "port", /port/],
       ["POST", "/carriers/op1/routes", { prefix: "33x" }, 400, "prefix", /prefix/],
       ["DELETE", "/carriers/op1/routes/44", undefined, 404, "prefix", /"44"/],
+      [
+        "POST",
+        `/customers/${D}/groups`,
+        { number: "600", name: "X", members: ["999"] },
+        404,
+        "members",
+        /"999"/,
+      ],
+      ["POST", `/customers/${D}/groups`, { number: "201", name: "X" }, 409, "number", /201/],
+      [
+        "POST",
+        `/customers/${D}/groups`,
+        { number: "600", name: "X", timeoutSeconds: 2 },
+        400,
+        "timeoutSeconds",
+        /600/,
+      ],
+      [
+        "POST",
+        `/customers/${D}/groups`,
+        { number: "600", name: "X", overflow: "voicemail:999" },
+        404,
+        "overflow",
+        /"999"/,
+      ],
+      [
+        "POST",
+        `/customers/${D}/groups`,
+        { number: "600", name: "X", strategy: "round" },
+        400,
+        "strategy",
+        /strategy/,
+      ],
+      ["PATCH", `/customers/${D}/groups/699`, { name: "X" }, 404, "number", /"699"/],
+      ["DELETE", `/customers/${D}/groups/699/members/201`, undefined, 404, "number", /"699"/],
       ["GET", "/audit?customer=nobody.test", undefined, 404, "domain", /nobody\.test/],
       ["GET", `/audit?customer=${D}&customerId=1`, undefined, 400, "customerId", /not both/],
       ["GET", "/audit?includeDeleted=true", undefined, 400, "includeDeleted", /domain/],

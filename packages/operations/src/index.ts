@@ -20,6 +20,12 @@ export type {
 export { Operations } from "./operations.js";
 export type { PhoneKeys, PhoneView, ResyncView } from "./phone-operations.js";
 export { PhoneOperations } from "./phone-operations.js";
+export {
+  type NewRingGroupRequest,
+  RingGroupOperations,
+  type RingGroupUpdate,
+  type RingGroupView,
+} from "./ring-group-operations.js";
 export type { BarringRequest } from "./rules.js";
 export { BARRING_REQUESTS } from "./rules.js";
 export type {

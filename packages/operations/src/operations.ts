@@ -19,6 +19,7 @@ import { CallFeatureOperations } from "./call-feature-operations.js";
 import { type CallControl, CallOperations } from "./call-operations.js";
 import { invalid, notFound, OperationError, refused, storeCall } from "./errors.js";
 import { PhoneOperations } from "./phone-operations.js";
+import { RingGroupOperations } from "./ring-group-operations.js";
 import {
   type BarringRequest,
   barringChange,
@@ -96,6 +97,8 @@ export class Operations {
   readonly callFeatures: CallFeatureOperations;
   /** Calls in progress: hang up (audited). */
   readonly calls: CallOperations;
+  /** Ring groups: add, change, members, remove (each audited). */
+  readonly ringGroups: RingGroupOperations;
   readonly #clock: () => number;
 
   constructor(store: Store, opts: OperationsOptions) {
@@ -106,6 +109,7 @@ export class Operations {
     this.bans = new BanOperations(store, opts.bans);
     this.callFeatures = new CallFeatureOperations(store);
     this.calls = new CallOperations(store, opts.calls);
+    this.ringGroups = new RingGroupOperations(store);
   }
 
   // ------------------------------------------------------------------ audit

@@ -24,13 +24,24 @@ export type LineChangeListener = (
   dialogs: readonly DialogView[],
 ) => void;
 
+/** A line one call shows on, and how. */
+interface CallLine {
+  readonly customerId: number;
+  readonly extension: string;
+  readonly view: DialogView;
+}
+
 /**
  * The calls of every extension, fed by the proxy's call events (a `CallEventSink`):
- * started → early for the caller and the callee, answered → confirmed, ended →
- * terminated (reported once, then forgotten, so the lamp goes back to idle).
+ * started → early for the caller and the callee, ringing → early for the extensions rung for
+ * the call (a ring group's members), answered → confirmed for the caller and whoever answered
+ * (the others rung stop ringing), ended → terminated (reported once, then forgotten, so the
+ * lamp goes back to idle).
  */
 export class LineStates {
   readonly #lines = new Map<string, Map<string, DialogView>>();
+  /** The lines each call shows on now, by dialog id: a line the call leaves is terminated. */
+  readonly #calls = new Map<string, Map<string, CallLine>>();
   #listener: LineChangeListener | undefined;
 
   set onChange(listener: LineChangeListener | undefined) {
@@ -43,42 +54,66 @@ export class LineStates {
   }
 
   onCallStarted(e: CallFacts): void {
-    this.#each(e, "early");
+    this.#each(e, "early", []);
+  }
+
+  /** The extensions rung for the call now (a hunt group moves from one member to the next). */
+  onCallRinging(e: CallFacts & { readonly ringing: readonly CallSide[] }): void {
+    this.#each(e, "early", e.ringing);
   }
 
   onCallAnswered(e: CallFacts & { readonly toTag: string }): void {
-    this.#each(e, "confirmed");
+    this.#each(e, "confirmed", []);
   }
 
   onCallEnded(e: CallFacts): void {
-    this.#each(e, "terminated");
+    this.#each(e, "terminated", []);
   }
 
-  #each(e: CallFacts, state: DialogState): void {
+  #each(e: CallFacts, state: DialogState, ringing: readonly CallSide[]): void {
+    const id = dialogId(e.callId, e.fromTag);
+    const now = new Map<string, CallLine>();
     const callerExt = e.caller.extension;
     if (callerExt !== undefined) {
-      this.#set(e.caller.customerId, callerExt, {
-        id: dialogId(e.callId, e.fromTag),
-        callId: e.callId,
-        localTag: e.fromTag,
-        remoteTag: e.toTag,
-        direction: "initiator",
-        state,
-        remote: e.callee?.uri ?? e.dialled,
+      now.set(lineKey(e.caller.customerId, callerExt), {
+        customerId: e.caller.customerId,
+        extension: callerExt,
+        view: {
+          id,
+          callId: e.callId,
+          localTag: e.fromTag,
+          remoteTag: e.toTag,
+          direction: "initiator",
+          state,
+          remote: e.callee?.uri ?? e.dialled,
+        },
       });
     }
-    const callee = e.callee;
-    if (callee?.extension !== undefined) {
-      this.#set(callee.customerId, callee.extension, {
-        id: dialogId(e.callId, e.fromTag),
-        callId: e.callId,
-        localTag: e.toTag,
-        remoteTag: e.fromTag,
-        direction: "recipient",
-        state,
-        remote: e.caller.uri,
+    for (const callee of e.callee === undefined ? ringing : [e.callee, ...ringing]) {
+      if (callee.extension === undefined) continue;
+      now.set(lineKey(callee.customerId, callee.extension), {
+        customerId: callee.customerId,
+        extension: callee.extension,
+        view: {
+          id,
+          callId: e.callId,
+          localTag: e.toTag,
+          remoteTag: e.fromTag,
+          direction: "recipient",
+          state,
+          remote: e.caller.uri,
+        },
       });
     }
+    const before = this.#calls.get(id);
+    if (before !== undefined) {
+      for (const [key, line] of before) {
+        if (!now.has(key)) this.#set(line.customerId, line.extension, { ...line.view, state: "terminated" });
+      }
+    }
+    for (const line of now.values()) this.#set(line.customerId, line.extension, line.view);
+    if (state === "terminated") this.#calls.delete(id);
+    else this.#calls.set(id, now);
   }
 
   #set(customerId: number, extension: string, view: DialogView): void {

@@ -34,6 +34,30 @@ test("a call moves both lamps early → confirmed → terminated, then the lines
   assert.is(lines.dialogs(1, "202").length, 0);
 });
 
+test("a ring group: the members rung show ringing, the one who answers busy, the others idle again", () => {
+  const lines = new LineStates();
+  const group = {
+    ...call,
+    dialled: "600",
+    callee: { customerId: 1, extension: "600", uri: "sip:600@pbx.test" },
+  };
+  const m = (ext: string) => ({ customerId: 1, extension: ext, uri: `sip:${ext}@pbx.test` });
+  lines.onCallStarted(group);
+  lines.onCallRinging({ ...group, ringing: [m("202"), m("203")] });
+  assert.is(lines.dialogs(1, "202")[0]?.state, "early");
+  assert.is(lines.dialogs(1, "203")[0]?.state, "early");
+  // A hunt moves on: 202 stops ringing, 204 starts.
+  lines.onCallRinging({ ...group, ringing: [m("204")] });
+  assert.is(lines.dialogs(1, "202").length, 0);
+  assert.is(lines.dialogs(1, "204")[0]?.state, "early");
+  lines.onCallAnswered({ ...group, callee: m("204"), toTag: "t1" });
+  assert.is(lines.dialogs(1, "204")[0]?.state, "confirmed");
+  assert.is(lines.dialogs(1, "203").length, 0);
+  assert.is(lines.dialogs(1, "600").length, 0, "the group's own line is not left ringing");
+  lines.onCallEnded({ ...group, callee: m("204"), toTag: "t1" });
+  for (const ext of ["201", "202", "203", "204", "600"]) assert.is(lines.dialogs(1, ext).length, 0, ext);
+});
+
 test("an end never started (a refused call of an unknown line) notifies nobody", () => {
   const lines = new LineStates();
   let n = 0;

@@ -66,6 +66,11 @@ export interface CallEnded {
 
 export interface CallEventSink {
   onCallStarted?(e: CallStarted): void;
+  /**
+   * The extensions whose phones ring for this call now, when they are not simply the callee
+   * (a ring group's members; a hunt moves on). An empty list: none rings any more.
+   */
+  onCallRinging?(e: CallStarted & { readonly ringing: readonly CallParty[] }): void;
   onCallAnswered?(e: CallStarted & { readonly toTag: string; readonly answeredAt: number }): void;
   /** Awaited before the BYE's 200 goes out, so a call record can be made durable first. */
   onCallEnded?(e: CallEnded): void | Promise<void>;

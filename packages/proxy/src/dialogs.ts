@@ -110,12 +110,44 @@ export class DialogTracker {
     return { call: asCallee.start, answered: asCallee.answeredAt !== undefined, senderIsCaller: false };
   }
 
-  answered(callId: string, fromTag: string, toTag: string): void {
+  /** The extensions ringing for a call now (a ring group's members), for their lamps. */
+  ringing(callId: string, fromTag: string, parties: readonly CallParty[]): void {
     const c = this.#calls.get(`${callId}\0${fromTag}`);
     if (c === undefined || c.answeredAt !== undefined) return;
+    this.#sink.onCallRinging?.({ ...c.start, ringing: parties });
+  }
+
+  /**
+   * `answeredBy`: the extension that took the call when it is not the callee the call started
+   * with (a ring group's member, a picked-up call): the lamps then show it busy, and the record's
+   * `called` names it (`dialled` keeps what the caller dialled: the group number, the DID).
+   */
+  answered(callId: string, fromTag: string, toTag: string, answeredBy?: CallParty): void {
+    const key = `${callId}\0${fromTag}`;
+    let c = this.#calls.get(key);
+    if (c === undefined || c.answeredAt !== undefined) return;
+    if (answeredBy !== undefined) {
+      const routing = {
+        ...c.start.routing,
+        ...(answeredBy.extension !== undefined && { called: answeredBy.extension }),
+      };
+      c = { ...c, start: { ...c.start, callee: answeredBy, routing } };
+      this.#calls.set(key, c);
+    }
     c.toTag = toTag;
     c.answeredAt = this.#clock();
     this.#sink.onCallAnswered?.({ ...c.start, toTag, answeredAt: c.answeredAt });
+  }
+
+  /** Whether an extension is on an answered call now (a hunt group skips it). */
+  onCall(customerId: number, extension: string): boolean {
+    for (const c of this.#calls.values()) {
+      if (c.answeredAt === undefined) continue;
+      const { caller, callee } = c.start;
+      if (caller.customerId === customerId && caller.extension === extension) return true;
+      if (callee?.customerId === customerId && callee.extension === extension) return true;
+    }
+    return false;
   }
 
   isAnswered(callId: string, fromTag: string): boolean {

@@ -7,6 +7,7 @@ import type { FailureCause } from "./fork.js";
 import { DIVERSION_REASON, type ForwardCause } from "./forward-cause.js";
 import type { ProxyContext } from "./proxy-context.js";
 import type { PstnRouter } from "./pstn-routing.js";
+import type { RingGroupDelivery } from "./ring-group.js";
 import type { VoicemailRoute } from "./voicemail-route.js";
 
 /** How many times one call may be forwarded on before it is refused (483). */
@@ -43,6 +44,9 @@ export type RingVoicemail = (
  * and a PSTN leg is billed to it. Loops are refused with 482, long chains 483.
  */
 export class ExtensionDelivery {
+  /** Where a call forwarded to a ring group goes (set once the proxy has built both). */
+  groups: RingGroupDelivery | undefined;
+
   constructor(
     readonly ctx: ProxyContext,
     readonly pstn: PstnRouter,
@@ -62,9 +66,9 @@ export class ExtensionDelivery {
     if (!ext.enabled) throw new ProxyRefusal(480, "Temporarily Unavailable");
     const f = await o.store.features.get(ext.id);
     if (f.forwardAlways !== null)
-      return this.#forward(req, tx, mf, ext, f.forwardAlways, "unconditional", chain);
+      return this.forwardTo(req, tx, mf, ext, f.forwardAlways, "unconditional", chain);
     if (f.dnd) {
-      if (f.forwardBusy !== null) return this.#forward(req, tx, mf, ext, f.forwardBusy, "dnd", chain);
+      if (f.forwardBusy !== null) return this.forwardTo(req, tx, mf, ext, f.forwardBusy, "dnd", chain);
       o.logger?.info(
         { event: "dnd", callId: req.callId, extension: ext.number },
         "call refused: do not disturb",
@@ -74,7 +78,7 @@ export class ExtensionDelivery {
     const bindings = await o.store.locations.current(ext.id, this.ctx.now());
     if (bindings.length === 0) {
       if (f.forwardUnreachable !== null) {
-        return this.#forward(req, tx, mf, ext, f.forwardUnreachable, "unreachable", chain);
+        return this.forwardTo(req, tx, mf, ext, f.forwardUnreachable, "unreachable", chain);
       }
       throw new ProxyRefusal(480, "Temporarily Unavailable");
     }
@@ -110,7 +114,7 @@ export class ExtensionDelivery {
         cancelled = true;
       },
     });
-    this.#forward(req, tx, mf, ext, target, cause, chain, () => cancelled).catch((err: unknown) => {
+    this.forwardTo(req, tx, mf, ext, target, cause, chain, () => cancelled).catch((err: unknown) => {
       this.ctx.forks.delete(tx);
       if (err instanceof ProxyRefusal) this.ctx.refuse(req, tx, err.status, err.reason, err.recorded);
       else {
@@ -122,12 +126,16 @@ export class ExtensionDelivery {
     return true;
   }
 
-  /** Routes the call on to `target` as if `from` had dialled it. */
-  async #forward(
+  /**
+   * Routes the call on to `target` as if `from` had dialled it (`from`: an extension that
+   * forwards, or a ring group that overflows). "voicemail" is `from`'s own mailbox,
+   * "voicemail:<ext>" that extension's.
+   */
+  async forwardTo(
     req: SipRequest,
     tx: ServerTransactionLike,
     mf: number,
-    from: Extension,
+    from: Pick<Extension, "customerId" | "number">,
     target: string,
     cause: ForwardCause,
     chain: readonly number[],
@@ -145,8 +153,9 @@ export class ExtensionDelivery {
     o.logger?.info({ event: "call-forwarded", ...log }, "call forwarded");
     const billed: BilledParty = { customerId: from.customerId, extension: from.number };
     const fromTag = req.from.params.get("tag") ?? "";
-    if (target === "voicemail") {
-      const route = o.voicemail?.deposit(from.customerId, from.number);
+    const mailboxOf = target === "voicemail" ? from.number : /^voicemail:(\d+)$/.exec(target)?.[1];
+    if (mailboxOf !== undefined) {
+      const route = o.voicemail?.deposit(from.customerId, mailboxOf);
       if (route === undefined) {
         o.logger?.warn({ event: "voicemail-unavailable", ...log }, "forwarded to voicemail, none available");
         throw new ProxyRefusal(480, "Temporarily Unavailable - No voicemail");
@@ -154,7 +163,7 @@ export class ExtensionDelivery {
       this.ctx.dialogs.forwarded(req.callId, fromTag, partyOf(req, billed), target, {
         direction: "internal",
         destinationClass: "voicemail",
-        called: from.number,
+        called: mailboxOf,
       });
       if (cancelled()) throw new ProxyRefusal(487, "Request Terminated");
       await this.ringVoicemail(req, tx, mf, route, diversion(req, from, cause));
@@ -180,19 +189,17 @@ export class ExtensionDelivery {
       return;
     }
     const group = await o.store.ringGroups.find(from.customerId, target);
-    if (group !== undefined) {
-      let bindings: Binding[] = [];
-      for (const id of group.members) {
-        bindings = bindings.concat(await o.store.locations.current(id, this.ctx.now()));
-      }
-      if (bindings.length === 0) throw new ProxyRefusal(480, "Temporarily Unavailable");
-      this.ctx.dialogs.forwarded(req.callId, fromTag, partyOf(req, billed), target, {
-        direction: "internal",
-        destinationClass: "internal",
-        called: target,
-      });
+    if (group !== undefined && this.groups !== undefined) {
+      this.ctx.dialogs.forwarded(
+        req.callId,
+        fromTag,
+        partyOf(req, billed),
+        target,
+        { direction: "internal", destinationClass: "internal", called: target },
+        { customerId: group.customerId, extension: group.number, uri: req.uri.raw },
+      );
       if (cancelled()) throw new ProxyRefusal(487, "Request Terminated");
-      await this.ring(req, tx, mf, bindings, undefined);
+      await this.groups.deliver(req, tx, mf, group, chain, cancelled);
       return;
     }
     const policy = o.policy;
@@ -235,7 +242,7 @@ export class ExtensionDelivery {
 }
 
 /** RFC 5806 Diversion: who forwarded the call and why (the voicemail box and its greeting). */
-function diversion(req: SipRequest, from: Extension, cause: ForwardCause): string {
+function diversion(req: SipRequest, from: Pick<Extension, "number">, cause: ForwardCause): string {
   const uri = req.uri;
   const host = "host" in uri ? String(uri.host) : "invalid";
   return `<sip:${from.number}@${host}>;reason=${DIVERSION_REASON[cause]};counter=1`;

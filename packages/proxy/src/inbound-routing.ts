@@ -1,18 +1,10 @@
 import { createResponse, type ServerTransactionLike, type SipRequest } from "@centrex/sip";
-import type { Binding } from "@centrex/store";
+import type { Binding, RingGroup } from "@centrex/store";
 import { calledNumber, mainNumberFallback, routeInbound } from "@centrex/trunk";
 import type { CallParty } from "./call-events.js";
 import { ProxyRefusal } from "./errors.js";
 import type { ProxyContext } from "./proxy-context.js";
 import type { PstnRouter } from "./pstn-routing.js";
-
-/** Rings the phones found for a call (the proxy's fork). */
-export type ForkToBindings = (
-  req: SipRequest,
-  tx: ServerTransactionLike,
-  mf: number,
-  bindings: readonly Binding[],
-) => Promise<void>;
 
 /** Delivers a call to one extension, with its call forwarding and do-not-disturb. */
 export type DeliverToExtension = (
@@ -22,17 +14,25 @@ export type DeliverToExtension = (
   extensionId: number,
 ) => Promise<void>;
 
+/** Delivers a call to a ring group (its strategy, timeout and overflow). */
+export type DeliverToGroup = (
+  req: SipRequest,
+  tx: ServerTransactionLike,
+  mf: number,
+  group: RingGroup,
+) => Promise<void>;
+
 /**
  * A call from a carrier to one of the customers' numbers (DID): never
  * challenged (the carrier is known by its address), routed to the number's
- * extension or ring group; the main number goes to the customer's fallback
- * number when no phone of the customer can take it (rule 22).
+ * extension or ring group (its strategy and overflow); the main number goes to
+ * the customer's fallback number when no phone of the customer can take it (rule 22).
  */
 export async function routeInboundCall(
   ctx: ProxyContext,
   pstn: PstnRouter,
-  fork: ForkToBindings,
   deliver: DeliverToExtension,
+  deliverGroup: DeliverToGroup,
   req: SipRequest,
   tx: ServerTransactionLike,
   mf: number,
@@ -46,10 +46,8 @@ export async function routeInboundCall(
   if (route.kind === "refuse") throw new ProxyRefusal(route.status, route.reason);
   tx.respond(createResponse(req, 100, "Trying"));
   const now = ctx.now();
-  const ids =
-    route.target.kind === "extension"
-      ? [route.target.id]
-      : [...(await o.store.ringGroups.get(route.target.id)).members];
+  const group = route.target.kind === "group" ? await o.store.ringGroups.get(route.target.id) : undefined;
+  const ids = group === undefined ? [route.target.id] : [...group.members];
   let bindings: Binding[] = [];
   for (const id of ids) bindings = bindings.concat(await o.store.locations.current(id, now));
   const caller: CallParty = { customerId: route.customerId, uri: req.from.uri.raw };
@@ -68,29 +66,31 @@ export async function routeInboundCall(
     await deliver(req, tx, mf, route.target.id);
     return;
   }
-  if (bindings.length === 0) {
-    const policy = await o.store.policies.get(route.customerId);
-    const fallback = mainNumberFallback({
-      isMain: route.isMain,
-      reachablePhones: 0,
-      fallbackNumber: policy.fallbackNumber,
-    });
-    if (fallback.kind !== "fallback") throw new ProxyRefusal(480, "Temporarily Unavailable");
-    // The outage redirection is at the operator's cost; the caller sees the DID it called.
-    ctx.dialogs.started(req.callId, fromTag, caller, called, {
-      direction: "outbound",
-      destinationClass: "fallback",
-      called: fallback.number,
-    });
-    o.logger?.info(
-      { event: "main-number-fallback", callId: req.callId, to: fallback.number },
-      "outage fallback",
-    );
-    pstn.place(req, tx, fallback.number, { number: route.e164, withheld: false });
+  // A group with an overflow takes the call even with no member registered (its overflow does).
+  if (group !== undefined && (bindings.length > 0 || group.overflow !== null)) {
+    inbound();
+    await deliverGroup(req, tx, mf, group);
     return;
   }
-  inbound();
-  await fork(req, tx, mf, bindings);
+  // No phone of the number's extension or group is registered.
+  const policy = await o.store.policies.get(route.customerId);
+  const fallback = mainNumberFallback({
+    isMain: route.isMain,
+    reachablePhones: 0,
+    fallbackNumber: policy.fallbackNumber,
+  });
+  if (fallback.kind !== "fallback") throw new ProxyRefusal(480, "Temporarily Unavailable");
+  // The outage redirection is at the operator's cost; the caller sees the DID it called.
+  ctx.dialogs.started(req.callId, fromTag, caller, called, {
+    direction: "outbound",
+    destinationClass: "fallback",
+    called: fallback.number,
+  });
+  o.logger?.info(
+    { event: "main-number-fallback", callId: req.callId, to: fallback.number },
+    "outage fallback",
+  );
+  pstn.place(req, tx, fallback.number, { number: route.e164, withheld: false });
 }
 
 /** With no phone registered, the extension's own forwarding (or DND) comes before the main-number fallback. */

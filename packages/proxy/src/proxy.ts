@@ -6,7 +6,7 @@ import {
   type SipResponse,
   type TransactionTarget,
 } from "@centrex/sip";
-import type { Binding, Extension } from "@centrex/store";
+import type { Binding, Extension, RingGroup } from "@centrex/store";
 import {
   bindingAt,
   bindingTarget,
@@ -32,6 +32,7 @@ import { fixNatedContact } from "./nat.js";
 import type { Cancellable, ProxyContext } from "./proxy-context.js";
 import type { ProxyOptions } from "./proxy-options.js";
 import { PstnRouter } from "./pstn-routing.js";
+import { RingGroupDelivery } from "./ring-group.js";
 import { replacesOf } from "./transfer.js";
 import { type VoicemailRoute, voicemailBinding } from "./voicemail-route.js";
 
@@ -44,6 +45,7 @@ interface Callee {
   readonly number: string;
   readonly routing: CallRouting;
   readonly extension?: Extension;
+  readonly group?: RingGroup;
 }
 
 const DIALOG_CREATING = new Set(["INVITE"]);
@@ -62,6 +64,11 @@ export class SipProxy implements ForkOwner, ProxyContext {
   readonly #inDialog: InDialogRelay;
   readonly #pstn: PstnRouter;
   readonly #delivery: ExtensionDelivery;
+  readonly #groups: RingGroupDelivery;
+  /** Whose phone a binding is, when the callee is not one extension (a group's members). */
+  readonly #memberOf = new WeakMap<Binding, CallParty>();
+  /** The same, by the branch target the fork reports an answer with. */
+  readonly #answerers = new WeakMap<TransactionTarget, CallParty>();
   /** INVITEs whose offer already went through the relay (a forwarded call is not anchored twice). */
   readonly #anchored = new WeakSet<SipRequest>();
   /** What to do when a fork fails, for forks that may be forwarded on. */
@@ -82,6 +89,14 @@ export class SipProxy implements ForkOwner, ProxyContext {
       (req, tx, mf, bindings, ringMs, onFail) => this.#fork(req, tx, mf, bindings, ringMs, onFail),
       (req, tx, mf, route, diversion) => this.#forkToVoicemail(req, tx, mf, route, diversion),
     );
+    this.#groups = new RingGroupDelivery(
+      this,
+      (req, tx, mf, bindings, ringMs, onFail) => this.#fork(req, tx, mf, bindings, ringMs, onFail),
+      (req, tx, mf, group, target, cause, chain, cancelled) =>
+        this.#delivery.forwardTo(req, tx, mf, group, target, cause, chain, cancelled),
+      this.#memberOf,
+    );
+    this.#delivery.groups = this.#groups;
   }
 
   async anchor(req: SipRequest): Promise<void> {
@@ -189,11 +204,11 @@ export class SipProxy implements ForkOwner, ProxyContext {
       await routeInboundCall(
         this,
         this.#pstn,
-        (r, t, m, b) => this.#fork(r, t, m, b),
         async (r, t, m, id) => {
           const ext = await this.o.store.extensions.get(id);
           await this.#delivery.deliver(r, t, m, ext, [id]);
         },
+        (r, t, m, group) => this.#groups.deliver(r, t, m, group, []),
         req,
         tx,
         mf,
@@ -250,6 +265,10 @@ export class SipProxy implements ForkOwner, ProxyContext {
       );
       if (callee.extension !== undefined) {
         await this.#delivery.deliver(req, tx, mf, callee.extension, [callee.extension.id]);
+        return;
+      }
+      if (callee.group !== undefined) {
+        await this.#groups.deliver(req, tx, mf, callee.group, []);
         return;
       }
     }
@@ -353,6 +372,8 @@ export class SipProxy implements ForkOwner, ProxyContext {
     const hash = loopHash(req); // of the request as received: the same for every branch
     for (const b of bindings) {
       const target = bindingTarget(b);
+      const member = this.#memberOf.get(b);
+      if (member !== undefined) this.#answerers.set(target, member);
       fork.addBranch(this.#prepareBranch(req, b.contact, mf, recordRoute, target, hash), target);
     }
     fork.started(req.method === "INVITE" ? (ringMs ?? this.o.ringTimeoutMs ?? 60_000) : undefined);
@@ -409,7 +430,13 @@ export class SipProxy implements ForkOwner, ProxyContext {
     }
     const group = await this.o.store.ringGroups.find(caller.customerId, dialled);
     if (group !== undefined) {
-      return { ids: [...group.members], customerId: caller.customerId, number: dialled, routing: internal };
+      return {
+        ids: [...group.members],
+        customerId: caller.customerId,
+        number: dialled,
+        routing: internal,
+        group,
+      };
     }
     const policy = this.o.policy;
     if (policy === undefined) throw new ProxyRefusal(404, "Not Found");
@@ -502,7 +529,12 @@ export class SipProxy implements ForkOwner, ProxyContext {
     this.#inDialog.rememberEnds(fork.request, res, target);
     const toTag = res.to.params.get("tag");
     if (typeof toTag === "string")
-      this.dialogs.answered(fork.request.callId, fork.request.from.params.get("tag") ?? "", toTag);
+      this.dialogs.answered(
+        fork.request.callId,
+        fork.request.from.params.get("tag") ?? "",
+        toTag,
+        this.#answerers.get(target),
+      );
   }
 
   divert(fork: Fork, cause: FailureCause): boolean {

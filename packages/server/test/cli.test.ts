@@ -189,6 +189,44 @@ test("good input: every family changes the store and writes one audit row, witho
   );
   await audited("carrier.route.remove", ["carrier", "unroute", "op1", "33"]);
   await audited("did.remove", ["did", "remove", D, "+33123456789"]);
+  // Ring groups (README "Ring groups and call pickup"): members by number, in hunt order.
+  await audited("ring-group.add", [
+    "group",
+    "add",
+    D,
+    "600",
+    "--name",
+    "Accueil",
+    "--members",
+    "201",
+    "--strategy",
+    "sequential",
+    "--overflow",
+    "voicemail:201",
+  ]);
+  await audited("ring-group.member-add", ["group", "member", "add", D, "600", "202", "--position", "1"]);
+  assert.match(
+    await ok("group", "show", D, "600"),
+    /^600\tAccueil\tsequential\tmembers 202,201\t15s each, 60s in all\toverflow voicemail:201$/m,
+  );
+  await audited("ring-group.update", [
+    "group",
+    "set",
+    D,
+    "600",
+    "--strategy",
+    "simultaneous",
+    "--timeout",
+    "30",
+    "--overflow",
+    "none",
+  ]);
+  assert.match(
+    await ok("group", "list", D),
+    /^600\tAccueil\tsimultaneous\tmembers 202,201\t30s\toverflow -$/m,
+  );
+  await audited("ring-group.member-remove", ["group", "member", "remove", D, "600", "202"]);
+  await audited("ring-group.remove", ["group", "remove", D, "600"]);
   await audited("extension.remove", ["extension", "remove", D, "202"]);
   await audited("pin.remove", ["pin", "remove", D, "boss"]);
   await audited("extension.call-features", ["forward", D, "201", "--busy", "voicemail", "--dnd", "on"]);
@@ -325,6 +363,23 @@ test("bad input: exit 2, one line naming the flag or field and the value, nothin
     [["extension", "passwd", D, "999", "--password", PW], /no extension "999"/],
     [["extension", "disable", D, "999"], /no extension "999"/],
     [["forward", D, "201", "--dnd", "maybe"], /--dnd .*must be "on" or "off"/],
+    [["group", "add", D, "601", "--name", "X", "--members", "999"], /no extension "999"/],
+    [
+      ["group", "add", D, "601", "--name", "X", "--strategy", "round"],
+      /--strategy .*must be "simultaneous" or "sequential"/,
+    ],
+    [
+      ["group", "add", D, "601", "--name", "X", "--overflow", "voicemail:999"],
+      /no extension "999" .*voicemail/,
+    ],
+    [
+      ["group", "add", D, "601", "--name", "X", "--overflow", "sip:x"],
+      /overflow must be a number .* got "sip:x"/,
+    ],
+    [["group", "add", D, "601", "--name", "X", "--timeout", "2"], /--timeout .*must be 5 to 600 seconds/],
+    [["group", "add", D, "601"], /--name/],
+    [["group", "show", D, "699"], /no ring group "699"/],
+    [["group", "member", "remove", D, "699", "201"], /no ring group "699"/],
     [
       ["fallback", D, "+33899123456"],
       /e164 \+33899123456 is a .* number: the fallback must be a fixed or mobile line/,

@@ -176,7 +176,10 @@ t("ring groups: strategy, ring times and overflow are stored, checked and patche
   await bad({ overflow: "sip:x@y" }, "overflow");
   assert.equal(await store.ringGroups.get(g.id), g, "a refused patch changes nothing");
   const u = await store.ringGroups.update(g.id, { overflow: "+33612345678", strategy: "simultaneous" });
-  assert.equal([u.strategy, u.memberSeconds, u.overflow, u.name], ["simultaneous", 10, "+33612345678", "Accueil"]);
+  assert.equal(
+    [u.strategy, u.memberSeconds, u.overflow, u.name],
+    ["simultaneous", 10, "+33612345678", "Accueil"],
+  );
   assert.is((await store.ringGroups.update(g.id, { overflow: null })).overflow, null);
 });
 

@@ -21,6 +21,7 @@ const groups: Record<string, () => Promise<Register>> = {
   security: async () => (await import("./security-commands.js")).registerSecurityCommands,
   phone: async () => (await import("./phone-commands.js")).registerPhoneCommands,
   features: async () => (await import("./call-feature-commands.js")).registerCallFeatureCommands,
+  groups: async () => (await import("./ring-group-commands.js")).registerRingGroupCommands,
 };
 /** The groups that register each top-level command word (security adds to `extension`). */
 const groupsOf: Record<string, string[]> = {
@@ -45,6 +46,7 @@ const groupsOf: Record<string, string[]> = {
   failback: ["failover"],
   phone: ["phone"],
   forward: ["features"],
+  group: ["groups"],
 };
 
 function port(value: string): number {

@@ -42,6 +42,9 @@ export function teeCallEvents(...sinks: CallEventSink[]): CallEventSink {
     onCallStarted(e) {
       for (const s of sinks) s.onCallStarted?.(e);
     },
+    onCallRinging(e) {
+      for (const s of sinks) s.onCallRinging?.(e);
+    },
     onCallAnswered(e) {
       for (const s of sinks) s.onCallAnswered?.(e);
     },
