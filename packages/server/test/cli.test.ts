@@ -379,6 +379,9 @@ test("bad input: exit 2, one line naming the flag or field and the value, nothin
     [["group", "add", D, "601", "--name", "X", "--timeout", "2"], /--timeout .*must be 5 to 600 seconds/],
     [["group", "add", D, "601"], /--name/],
     [["group", "show", D, "699"], /no ring group "699"/],
+    [["group", "list", "nobody.test"], /no customer with domain "nobody.test"/],
+    [["group", "set", D, "699", "--name", "X"], /no ring group "699"/],
+    [["group", "remove", D, "699"], /no ring group "699"/],
     [["group", "member", "remove", D, "699", "201"], /no ring group "699"/],
     [
       ["fallback", D, "+33899123456"],
