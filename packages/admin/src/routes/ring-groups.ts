@@ -47,7 +47,7 @@ const settings = {
   overflow: { type: ["string", "null"], maxLength: 40 },
 } as const;
 
-/** A customer's ring groups (README "Ring groups and call pickup"); every change audited. */
+/** A customer's ring groups (README "Ring groups"); every change audited. */
 export function ringGroupRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { ops } = ctx;
 

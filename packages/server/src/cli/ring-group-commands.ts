@@ -84,7 +84,7 @@ function update(o: GroupOptions): RingGroupUpdate {
 }
 
 /**
- * `centrex group …`: a customer's ring groups (README "Ring groups and call pickup"): add,
+ * `centrex group …`: a customer's ring groups (README "Ring groups"): add,
  * list, show, set, remove, member add/remove. Changes go through the operations layer (audited).
  */
 export function registerRingGroupCommands(program: Command): void {
