@@ -213,6 +213,24 @@ class RawPhone {
 
 let carrierPort: number;
 
+/** Today's call records of the customer, as `centrex cdr export --format json` gives them. */
+async function records(): Promise<Array<Record<string, string>>> {
+  const day = new Date().toISOString().slice(0, 10);
+  const out = await t.cli(
+    "cdr",
+    "export",
+    "--customer",
+    DOMAIN,
+    "--from",
+    day,
+    "--to",
+    day,
+    "--format",
+    "json",
+  );
+  return JSON.parse(out) as Array<Record<string, string>>;
+}
+
 test.before(async () => {
   // Carriers reloaded every second and not probed: the SIPp carrier runs one script (test/README.md).
   t = await startWithTenant({
@@ -299,10 +317,7 @@ test("attended transfer: the INVITE with Replaces reaches the consulted phone on
   c1.answer(await c1.received("BYE"), 200, "OK");
   assert.is((await bBye).status, 200);
 
-  const day = new Date().toISOString().slice(0, 10);
-  const all = JSON.parse(
-    await t.cli("cdr", "export", "--customer", DOMAIN, "--from", day, "--to", day, "--format", "json"),
-  ) as Array<Record<string, string>>;
+  const all = await records();
   const rec = all.find((r) => r.call_id === newCall.callId);
   assert.ok(rec, JSON.stringify(all));
   assert.is(rec.transferred_from, bSide.callId);
@@ -361,10 +376,7 @@ test("blind transfer to the PSTN: the transferee's carrier call is the transfero
   b.answer(await b.received("BYE"), 200, "OK");
   assert.is((await aBye).status, 200);
 
-  const day = new Date().toISOString().slice(0, 10);
-  const all = JSON.parse(
-    await t.cli("cdr", "export", "--customer", DOMAIN, "--from", day, "--to", day, "--format", "json"),
-  ) as Array<Record<string, string>>;
+  const all = await records();
   const rec = all.find((r) => r.call_id === out.callId);
   assert.ok(rec, JSON.stringify(all));
   assert.is(rec.extension, "202", "billed to the transferor, not the transferee 201");
@@ -429,10 +441,7 @@ test("without a REFER, an INVITE claiming Referred-By the transferor is the call
     }),
   );
   await new Promise((r) => setTimeout(r, 300));
-  const day = new Date().toISOString().slice(0, 10);
-  const all = JSON.parse(
-    await t.cli("cdr", "export", "--customer", DOMAIN, "--from", day, "--to", day, "--format", "json"),
-  ) as Array<Record<string, string>>;
+  const all = await records();
   const rec = all.find((r) => r.call_id === callId);
   assert.is(rec?.extension, "201");
   assert.is(rec?.transferred_from, "");

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
-import { calleeScenario, callerScenario } from "./helpers/scenarios.js";
+import { calleeScenario, callerScenario, SDP } from "./helpers/scenarios.js";
 import { runSipp } from "./helpers/sipp.js";
 import { startWithTenant, type TenantSwitch } from "./helpers/tenant.js";
 
@@ -55,14 +55,6 @@ test("an interval below the switch's Min-SE is answered 422 with Min-SE", async 
   });
   assert.is(r.caller.code, 0, explain(r.caller));
 });
-
-const SDP = `v=0
-o=sipp 1 2 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000`;
 
 /** The caller refreshes once (a re-INVITE asking 3 s) 1 s after the answer, then hangs up at ~2.8 s. */
 function refreshingCaller(): string {

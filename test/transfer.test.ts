@@ -45,32 +45,16 @@ async function records(db: string): Promise<Array<Record<string, string>>> {
   return JSON.parse(r.stdout) as Array<Record<string, string>>;
 }
 
+/** A registered baresip phone (VERBOSE=1 prints its SIP trace). */
+function phone(proxy: string, name: string, tone: number, ext: string) {
+  return phones.registered({ name, tone, ext, domain: DOMAIN, proxy, verbose: !!process.env.VERBOSE });
+}
+
 test("blind transfer: 202 hands 201's call to 203; the new call is 202's and its record links to the first", async () => {
   const { proxy, sw } = await pbx.get();
-  const a = await phones.registered({
-    name: "A",
-    tone: 1000,
-    ext: "201",
-    domain: DOMAIN,
-    proxy,
-    verbose: !!process.env.VERBOSE,
-  });
-  const b = await phones.registered({
-    name: "B",
-    tone: 2000,
-    ext: "202",
-    domain: DOMAIN,
-    proxy,
-    verbose: !!process.env.VERBOSE,
-  });
-  const c = await phones.registered({
-    name: "C",
-    tone: 3000,
-    ext: "203",
-    domain: DOMAIN,
-    proxy,
-    verbose: !!process.env.VERBOSE,
-  });
+  const a = await phone(proxy, "A", 1000, "201");
+  const b = await phone(proxy, "B", 2000, "202");
+  const c = await phone(proxy, "C", 3000, "203");
   const first = await connect(a, b, `sip:202@${DOMAIN}`);
   const r = await b.command("transfer", `sip:203@${DOMAIN}`);
   assert.ok(r.ok, `transfer refused by baresip: ${r.data}`);
@@ -105,8 +89,8 @@ for (const [target, status] of [
 ] as const) {
   test(`a transfer to ${target} is refused (${status}) before it reaches the transferee`, async () => {
     const { proxy, sw } = await pbx.get();
-    const a = await phones.registered({ name: "A", tone: 1000, ext: "201", domain: DOMAIN, proxy });
-    const b = await phones.registered({ name: "B", tone: 2000, ext: "202", domain: DOMAIN, proxy });
+    const a = await phone(proxy, "A", 1000, "201");
+    const b = await phone(proxy, "B", 2000, "202");
     const first = await connect(a, b, `sip:202@${DOMAIN}`);
     await b.command("transfer", `sip:${target}@${DOMAIN}`);
     const failed = await b.waitFor("TRANSFER_FAILED", 10_000);

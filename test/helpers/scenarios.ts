@@ -15,7 +15,8 @@ function msg(text: string): string {
     .join("\n")}\n\n    ]]>`;
 }
 
-const SDP = `v=0
+/** The G.711 offer/answer every generated scenario sends (SIPp fills in address and port). */
+export const SDP = `v=0
 o=sipp 1 1 IN IP4 [local_ip]
 s=-
 c=IN IP4 [local_ip]
