@@ -2,7 +2,8 @@
 # The container image, built and run as CI's last step: a Debian 12 base made here from
 # Debian's archive (mmdebstrap --variant=minbase | podman import: no registry), the image
 # built on it (docker/Containerfile), started with host networking on a free loopback port,
-# then test/container.e2e.ts registers a SIPp phone to it and places a call. Each phase
+# then test/container.e2e.ts registers a SIPp phone to it and places a call; last, the same
+# image runs compose.yaml's primary/standby pair on loopback (.ci/compose.sh). Each phase
 # prints its time. Nothing is cached between runs; everything made here is removed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +15,7 @@ name=centrex-ci-$$
 work=$(mktemp -d "${TMPDIR:-/tmp}/centrex-container.XXXXXX")
 phase() { echo "=== container: $1 ($((SECONDS - t0)) s so far)"; }
 cleanup() {
-  podman rm -f "$name" >/dev/null 2>&1 || true
+  podman rm -f -v "$name" >/dev/null 2>&1 || true # -v: its anonymous volume (/var/lib/centrex) too
   podman rmi -f "$tag" "$base" >/dev/null 2>&1 || true
   podman image prune -f --filter label=org.centrex.stage=build >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -50,4 +51,6 @@ podman exec "$name" node /opt/centrex/healthcheck.mjs 127.0.0.1 "$port"
 phase "end-to-end"
 CENTREX_CONTAINER=$name CENTREX_CONTAINER_SIP=127.0.0.1:$port \
   node node_modules/uvu/bin.js -r tsx test 'container\.e2e\.ts$'
+phase "primary/standby pair (compose.yaml, podman-compose)"
+CENTREX_IMAGE_TAG=$tag bash .ci/compose.sh
 phase "done"
