@@ -427,6 +427,17 @@ ALTER TABLE ring_groups ADD COLUMN timeout_seconds INTEGER NOT NULL DEFAULT 60
 ALTER TABLE ring_groups ADD COLUMN overflow TEXT;
 `,
   },
+  {
+    version: 11,
+    name: "call records searchable by start time across customers",
+    sql: `
+-- The operator's search (GET /cdrs/search with no customer) and the calls-per-hour chart
+-- filter on started_at alone; without this index they read every record. In a WITHOUT ROWID
+-- table the index carries the primary key (node, seq) after started_at, so it also gives the
+-- search's ORDER BY started_at, node, seq without sorting.
+CREATE INDEX cdrs_started ON cdrs (started_at);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;
