@@ -149,10 +149,26 @@ class RawPhone {
     });
   }
 
-  /** An in-dialog request; resolves with its final response. */
-  async request(d: Dialog, method: string, headers: string[] = []): Promise<RawResponse> {
+  /**
+   * An in-dialog request; resolves with its final response. A 407 (the switch challenges REFER)
+   * is answered once with `as`'s credentials (default: this phone's), as a desk phone does.
+   */
+  async request(
+    d: Dialog,
+    method: string,
+    headers: string[] = [],
+    as: { username: string; password: string } | null = {
+      username: this.ext,
+      password: passwordOf(this.ext),
+    },
+  ): Promise<RawResponse> {
     d.cseq += 1;
     this.c.send(this.#inDialog(d, method, d.cseq, headers));
+    const res = await this.c.next(d.callId, `${d.cseq} ${method}`, 200, 8000);
+    if (res.status !== 407 || as === null) return res;
+    const auth = digestAnswer(res.header("proxy-authenticate") ?? "", { method, uri: d.remoteTarget, ...as });
+    d.cseq += 1;
+    this.c.send(this.#inDialog(d, method, d.cseq, [...headers, `Proxy-Authorization: ${auth}`]));
     return this.c.next(d.callId, `${d.cseq} ${method}`, 200, 8000);
   }
 
@@ -384,6 +400,45 @@ test("blind transfer to the PSTN: the transferee's carrier call is the transfero
   assert.is(rec.called, "+33612345678");
   assert.is(rec.transferred_from, first.callId);
   assert.is(rec.disposition, "answered");
+});
+
+test("a REFER to the PSTN without the transferor's credentials is refused: the transferee never sees it, nothing is billed", async () => {
+  const b = await RawPhone.start("201");
+  const a = await RawPhone.start("202");
+  for (const p of [b, a]) await p.register();
+  const known = new Set((await records()).map((r) => r.call_id));
+  const calling = b.call("202");
+  const aSide = a.answer(await a.received("INVITE"), 200, "OK");
+  const first = await calling;
+  await a.received("ACK");
+  const before = b.c.requests.length;
+  const referTo = `Refer-To: <sip:0612345678@${DOMAIN}>`;
+  // Whoever forges a REFER in the call (the tags travel in clear) cannot answer the challenge…
+  const unauthenticated = await a.request(aSide, "REFER", [referTo], null);
+  assert.is(unauthenticated.status, 407, unauthenticated.text);
+  assert.match(unauthenticated.header("proxy-authenticate") ?? "", `realm="${DOMAIN}"`);
+  // …and the transferee's own credentials (201 knows the dialog) do not make 202 pay.
+  const forged = await a.request(aSide, "REFER", [referTo], {
+    username: "201",
+    password: passwordOf("201"),
+  });
+  assert.is(forged.status, 403, forged.text);
+  assert.match(forged.header("warning") ?? "", "Transfer refused");
+  const wrong = await a.request(aSide, "REFER", [referTo], { username: "202", password: "wrong" });
+  assert.is(wrong.status, 403, wrong.text);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.is(b.c.requests.slice(before).filter((r) => r.startsWith("REFER ")).length, 0);
+  const aBye = a.request(aSide, "BYE");
+  b.answer(await b.received("BYE"), 200, "OK");
+  assert.is((await aBye).status, 200);
+  assert.ok(await t.sw.waitForLog(/"event":"transfer-challenged"/));
+  // The only record since: the call itself (201 → 202, internal). No call on 202's account.
+  const since = (await records()).filter((r) => !known.has(r.call_id));
+  assert.equal(
+    since.map((r) => [r.call_id, r.direction]),
+    [[first.callId, "internal"]],
+    JSON.stringify(since),
+  );
 });
 
 test("without a REFER, an INVITE claiming Referred-By the transferor is the caller's own call", async () => {

@@ -68,6 +68,8 @@ test("blind transfer: 202 hands 201's call to 203; the new call is 202's and its
   await sleep(500);
   await hangUp(a, c);
   await sleep(300);
+  // The switch challenged the REFER (it makes 202 pay) and baresip answered with 202's digest.
+  assert.match(sw.logs(), /"event":"transfer-challenged".*"transferor":"202"/);
   assert.match(sw.logs(), /"event":"transfer-authorised"/);
   assert.match(sw.logs(), /"event":"transfer-call"/);
   const all = await records(sw.db);

@@ -67,7 +67,9 @@ export class InDialogRelay {
     const next = req.route[0]?.uri ?? req.uri;
     const target = targetOfUri(next);
     if (this.ctx.local.isOurs(target.address, target.port)) throw new ProxyRefusal(404, "Not Found");
-    if (req.method === "REFER") await this.transfers.checkRefer(req);
+    // A REFER is ruled on (and challenged: false) before it goes anywhere; a NOTIFY (the
+    // transferee's sipfrag progress report, RFC 3515 §2.4.5) is relayed untouched like any request.
+    if (req.method === "REFER" && !(await this.transfers.checkRefer(req, tx))) return;
     const source = o.stack.sourceOf(req);
     if (source !== undefined && req.method === "INVITE") {
       fixNatedContact(req, {

@@ -52,12 +52,20 @@ export async function routeInboundCall(
   for (const id of ids) bindings = bindings.concat(await o.store.locations.current(id, now));
   const caller: CallParty = { customerId: route.customerId, uri: req.from.uri.raw };
   const fromTag = req.from.params.get("tag") ?? "";
+  // The DID's extension is the callee (its lamp, and the party that may transfer the call); a
+  // group's callee is whichever member answers.
+  const ext = route.target.kind === "extension" ? await o.store.extensions.get(route.target.id) : undefined;
+  const callee: CallParty | undefined =
+    ext === undefined ? undefined : { customerId: ext.customerId, extension: ext.number, uri: req.uri.raw };
   const inbound = () =>
-    ctx.dialogs.started(req.callId, fromTag, caller, called, {
-      direction: "inbound",
-      destinationClass: "inbound",
-      called: route.e164,
-    });
+    ctx.dialogs.started(
+      req.callId,
+      fromTag,
+      caller,
+      called,
+      { direction: "inbound", destinationClass: "inbound", called: route.e164 },
+      callee,
+    );
   if (
     route.target.kind === "extension" &&
     (bindings.length > 0 || (await divertsWhenAway(ctx, route.target.id)))

@@ -13,7 +13,7 @@ export interface ProxyOptions {
   readonly stack: SipStack;
   readonly store: Pick<
     Store,
-    "extensions" | "locations" | "ringGroups" | "numbers" | "policies" | "features"
+    "extensions" | "locations" | "ringGroups" | "numbers" | "policies" | "features" | "customers"
   >;
   readonly authenticator: DigestAuthenticator;
   readonly events?: CallEventSink;

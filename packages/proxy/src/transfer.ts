@@ -1,4 +1,4 @@
-import { parseUri, type SipRequest, type SipUri } from "@centrex/sip";
+import { parseUri, type ServerTransactionLike, type SipRequest, type SipUri } from "@centrex/sip";
 import type { CallParty, CallStarted } from "./call-events.js";
 import { type BilledParty, type Caller, userFor } from "./caller.js";
 import type { DialogEnds } from "./dialog-teardown.js";
@@ -41,10 +41,13 @@ export interface Replaces {
 /**
  * Call transfer (RFC 3515 REFER, RFC 3891 Replaces, RFC 3892 Referred-By) as
  * the switch rules it. A REFER is checked before it is forwarded: sent by an
- * extension that is a party of the call, from that phone's own flow, for a
- * target the transferor could dial itself (its customer's extensions and
- * groups, or what the dialplan lets it call: barring, PIN and suspension apply
- * exactly as to a dialled call). Anything else is answered with a final
+ * extension that is a party of the call (its caller, or whoever answered: a
+ * ring group's member, the extension a DID rang), from that phone's own flow,
+ * with that extension's credentials (407 challenge), for a target the
+ * transferor could dial itself (its customer's extensions and groups, or what
+ * the dialplan lets it call: barring, PIN and suspension apply exactly as to a
+ * dialled call), handing over a party that is an extension (a carrier does not
+ * act on REFER: 501). Anything else is answered with a final
  * response and a Warning saying why, and logged. The transferee's new INVITE
  * is then matched to the authorised REFER (same transferee, same target,
  * within 32 s, once): it is routed and billed as the transferor's call, and
@@ -63,8 +66,11 @@ export class TransferRules {
     return this.#pending.length;
   }
 
-  /** Checks an in-dialog REFER; throws the refusal to answer it with. */
-  async checkRefer(req: SipRequest): Promise<void> {
+  /**
+   * Checks an in-dialog REFER; throws the refusal to answer it with. False when the REFER was
+   * challenged (a 407 sent): the phone sends it again with its credentials.
+   */
+  async checkRefer(req: SipRequest, tx: ServerTransactionLike): Promise<boolean> {
     const refer = parseReferTo(req);
     const fromTag = req.from.params.get("tag") ?? "";
     const toTag = req.to.params.get("tag") ?? undefined;
@@ -76,6 +82,7 @@ export class TransferRules {
     if (transferor === undefined)
       this.#refuse(req, 403, "Forbidden - Transfer only by an extension", "transferor is not an extension");
     this.#checkSender(req, senderIsCaller);
+    if (!(await this.#authenticate(req, tx, transferor))) return false;
     const transferee = await this.#extensionParty(senderIsCaller ? call.callee : call.caller);
     let target: string;
     try {
@@ -85,23 +92,27 @@ export class TransferRules {
     }
     if (refer.replaces !== undefined) this.#checkReplaced(req, refer.replaces, transferor);
     else await this.#checkTarget(req, target, transferor);
+    if (transferee === undefined) {
+      // The other party is outside the customer: a carrier's caller (or callee). Carriers do not
+      // act on REFER (they would have to place a new call to the target themselves), and handing
+      // the outside party to another phone without its cooperation takes a back-to-back user
+      // agent, which this proxy is not. Forwarding the REFER would lose it (a carrier answers
+      // 405/501 or drops the call), so the phone is told at once why.
+      this.#refuse(
+        req,
+        501,
+        "Not Implemented - Transfer of an outside party",
+        "the other party is on the PSTN; carriers do not act on REFER",
+      );
+    }
     const now = this.ctx.now();
     const log = {
       callId: req.callId,
       transferor: transferor.extension,
-      transferee: transferee?.extension,
+      transferee: transferee.extension,
       target,
       attended: refer.replaces !== undefined,
     };
-    if (transferee === undefined) {
-      // The other party is outside the customer (a carrier): its new call, if it places one,
-      // arrives as an inbound call and is routed as one; nothing is authorised on its behalf.
-      this.ctx.o.logger?.info(
-        { event: "transfer-passed", ...log },
-        "transfer of a party outside the customer",
-      );
-      return;
-    }
     this.#prune(now);
     if (this.#pending.length >= MAX_PENDING) this.#pending.shift();
     this.#pending.push({
@@ -113,6 +124,7 @@ export class TransferRules {
       expiresAt: now + TRANSFER_WINDOW_MS,
     });
     this.ctx.o.logger?.info({ event: "transfer-authorised", ...log }, "transfer authorised");
+    return true;
   }
 
   /**
@@ -163,6 +175,44 @@ export class TransferRules {
     if (party?.extension === undefined) return undefined;
     const ext = await this.ctx.o.store.extensions.find(party.customerId, party.extension);
     return ext === undefined ? undefined : { customerId: party.customerId, extension: party.extension };
+  }
+
+  /**
+   * A REFER makes the transferor pay for the new call, so it is challenged like an INVITE (407,
+   * realm: the transferor's customer domain) and its credentials must be the transferor's own:
+   * the dialog proves nothing (its tags travel in clear, and the phone's address is shared by
+   * everything behind the same NAT). The credentials are ours: they are not forwarded.
+   */
+  async #authenticate(req: SipRequest, tx: ServerTransactionLike, transferor: BilledParty): Promise<boolean> {
+    const o = this.ctx.o;
+    if (o.authenticateCalls === false) return true;
+    const customer = await o.store.customers.get(transferor.customerId);
+    const auth = await o.authenticator.authenticate(req, customer.domain, "proxy");
+    if (!auth.ok) {
+      if (auth.response.status !== 407) this.#refuse(req, 403, auth.response.reason, auth.reason);
+      o.logger?.info(
+        {
+          event: "transfer-challenged",
+          callId: req.callId,
+          transferor: transferor.extension,
+          why: auth.reason,
+        },
+        "REFER challenged",
+      );
+      // Stateless, as for an INVITE (RFC 3261 §8.2.7): the phone sends a new REFER.
+      tx.respondStateless(auth.response);
+      return false;
+    }
+    if (auth.username !== transferor.extension || auth.credentials.customerId !== transferor.customerId) {
+      this.#refuse(
+        req,
+        403,
+        "Forbidden - Credentials are not the transferor's",
+        `REFER authenticated as ${auth.username}, sent as ${transferor.extension}`,
+      );
+    }
+    req.remove("proxy-authorization");
+    return true;
   }
 
   /** In-dialog requests carry no credentials: the REFER must come from the transferor's own flow. */

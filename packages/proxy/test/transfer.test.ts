@@ -1,4 +1,4 @@
-import { parseMessage, type SipRequest } from "@centrex/sip";
+import { parseMessage, type ServerTransactionLike, type SipRequest, type SipResponse } from "@centrex/sip";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { CallStarted } from "../src/call-events.js";
@@ -24,6 +24,15 @@ function world() {
   const log = (level: string) => (obj: Record<string, unknown>) => logs.push({ level, obj });
   const sources = new Map<string, string>(); // Call-ID → source address of the request
   const started: CallStarted[] = [];
+  const realms: string[] = [];
+  const challenges: SipResponse[] = [];
+  // What a server transaction does with the 407 the REFER gets.
+  const tx = {
+    respondStateless: (res: SipResponse) => {
+      challenges.push(res);
+      return true;
+    },
+  } as unknown as ServerTransactionLike;
   const dialogs = new DialogTracker({ onCallStarted: (e) => started.push(e) }, () => now);
   const ctx = {
     o: {
@@ -36,7 +45,29 @@ function world() {
           localPort: 5060,
         }),
       },
+      // X-Test-Auth: the extension whose digest the REFER carries ("bad": a wrong one); none: 407.
+      authenticator: {
+        authenticate: async (req: SipRequest, realm: string) => {
+          realms.push(realm);
+          const user = req.get("x-test-auth");
+          if (user === undefined)
+            return {
+              ok: false,
+              response: { status: 407, reason: "Proxy Authentication Required" },
+              reason: "no-credentials",
+            };
+          if (user === "bad")
+            return {
+              ok: false,
+              response: { status: 403, reason: "Forbidden - Bad credentials" },
+              reason: "bad-credentials",
+            };
+          const [customerId, username] = user.split(":");
+          return { ok: true, username, credentials: { customerId: Number(customerId) } };
+        },
+      },
       store: {
+        customers: { get: async (id: number) => ({ id, domain: id === 1 ? "pbx.test" : "other.test" }) },
         extensions: {
           find: async (customerId: number, number: string) => {
             const id = EXTENSIONS[`${customerId}:${number}`];
@@ -71,6 +102,10 @@ function world() {
   const rules = new TransferRules(ctx, (id) => ends.get(id));
   return {
     rules,
+    /** The REFER as the proxy's in-dialog relay checks it. */
+    check: (req: SipRequest) => rules.checkRefer(req, tx),
+    realms,
+    challenges,
     dialogs,
     logs,
     started,
@@ -104,7 +139,51 @@ function world() {
         callee: phone,
       });
     },
+    /** An answered call from the PSTN (a carrier's caller, no extension) that `callee` answered. */
+    inbound(callId: string, callee = "202") {
+      dialogs.started(
+        callId,
+        "tag-caller",
+        { customerId: 1, uri: "sip:+33987654321@127.0.0.2" },
+        "0123456781",
+        { direction: "inbound", destinationClass: "inbound", called: "+33123456781" },
+        { customerId: 1, extension: callee, uri: "sip:0123456781@127.0.0.1" },
+      );
+      dialogs.answered(callId, "tag-caller", "tag-callee");
+      ends.set(callId, { ...phoneEnds(callId) });
+    },
+    /** 201 calls group 600; `member` answers it (the call's callee becomes the member). */
+    group(callId: string, member: string) {
+      const party = (ext: string) => ({ customerId: 1, extension: ext, uri: `sip:${ext}@pbx.test` });
+      dialogs.started(
+        callId,
+        "tag-caller",
+        party("201"),
+        "600",
+        { direction: "internal", destinationClass: "internal", called: "600" },
+        party("600"),
+      );
+      dialogs.answered(callId, "tag-caller", "tag-callee", party(member));
+      ends.set(callId, { ...phoneEnds(callId) });
+    },
     sources,
+  };
+}
+
+function phoneEnds(callId: string): DialogEnds {
+  const phone = {
+    contact: "sip:x@127.0.0.1:5062",
+    target: { transport: "UDP", address: "127.0.0.1", port: 5062 },
+  };
+  return {
+    callId,
+    from: "<sip:x@pbx.test>;tag=tag-caller",
+    to: "<sip:y@pbx.test>;tag=tag-callee",
+    inviteCseq: 1,
+    callerTag: "tag-caller",
+    calleeTag: "tag-callee",
+    caller: phone,
+    callee: phone,
   };
 }
 
@@ -112,9 +191,11 @@ function world() {
 function refer(
   callId: string,
   referTo: string | undefined,
-  o: { byCaller?: boolean; source?: string } = {},
+  o: { byCaller?: boolean; source?: string; auth?: string | null } = {},
 ): SipRequest {
   const [fromTag, toTag] = o.byCaller ? ["tag-caller", "tag-callee"] : ["tag-callee", "tag-caller"];
+  // By default the REFER carries the sender's own credentials (customer 1); null: none.
+  const auth = o.auth === undefined ? `1:${o.byCaller ? "201" : "202"}` : o.auth;
   const text = [
     "REFER sip:201@127.0.0.1:5062 SIP/2.0",
     "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-refer;rport",
@@ -125,6 +206,7 @@ function refer(
     "Contact: <sip:202@127.0.0.1:5062>",
     ...(referTo === undefined ? [] : [`Refer-To: ${referTo}`]),
     ...(o.source === undefined ? [] : [`X-Test-Source: ${o.source}`]),
+    ...(auth === null ? [] : [`X-Test-Auth: ${auth}`, 'Proxy-Authorization: Digest username="x"']),
     "Max-Forwards: 70",
     "Content-Length: 0",
     "",
@@ -167,7 +249,7 @@ const caller201 = { customerId: 1, extension: "201", domain: "pbx.test" };
 test("blind transfer to an extension: authorised once, the transferee's INVITE is the transferor's call", async () => {
   const w = world();
   w.call("c1");
-  await w.rules.checkRefer(refer("c1", "<sip:203@pbx.test>"));
+  await w.check(refer("c1", "<sip:203@pbx.test>"));
   assert.is(w.rules.pending, 1);
   // Another extension dialling the same target gets nothing; the transferee does, once.
   assert.is(w.rules.claim(invite("203", "203"), { ...caller201, extension: "203" }, "203"), undefined);
@@ -181,30 +263,30 @@ test("blind transfer to an extension: authorised once, the transferee's INVITE i
 test("unknown target: 404 with a Warning and a log line, nothing authorised", async () => {
   const w = world();
   w.call("c1");
-  const r = await refused(w.rules.checkRefer(refer("c1", "<sip:299@pbx.test>")));
+  const r = await refused(w.check(refer("c1", "<sip:299@pbx.test>")));
   assert.is(r.status, 404);
   assert.match(r.headers[0]?.[1] ?? "", /unknown transfer target/);
   assert.ok(w.logs.some((l) => l.level === "warn" && l.obj.event === "transfer-refused"));
   assert.is(w.rules.pending, 0);
   // Another customer's domain is not a target either.
-  assert.is((await refused(w.rules.checkRefer(refer("c1", "<sip:301@other.test>")))).status, 404);
+  assert.is((await refused(w.check(refer("c1", "<sip:301@other.test>")))).status, 404);
 });
 
 test("a barred target is refused as the dialled call would be (status, reason, refusal code)", async () => {
   const w = world();
   w.call("c1");
-  const r = await refused(w.rules.checkRefer(refer("c1", `<sip:${BARRED}@pbx.test>`)));
+  const r = await refused(w.check(refer("c1", `<sip:${BARRED}@pbx.test>`)));
   assert.is(r.status, 403);
   assert.is(r.reason, "Forbidden - Destination barred");
   assert.match(r.headers[0]?.[1] ?? "", /destination-barred/);
   // Feature codes are no transfer target.
-  assert.is((await refused(w.rules.checkRefer(refer("c1", "<sip:*21*0612345678%23@pbx.test>")))).status, 403);
+  assert.is((await refused(w.check(refer("c1", "<sip:*21*0612345678%23@pbx.test>")))).status, 403);
 });
 
 test("a PSTN target is billed to the transferor; a forged Referred-By or another caller gets nothing", async () => {
   const w = world();
   w.call("c1");
-  await w.rules.checkRefer(refer("c1", `<sip:${PSTN}@pbx.test>`));
+  await w.check(refer("c1", `<sip:${PSTN}@pbx.test>`));
   // Customer 2's 301 claims to be referred by 202: no REFER of ours named it.
   assert.is(
     w.rules.claim(invite(PSTN, "301", "202"), { customerId: 2, extension: "301", domain: "o.test" }, PSTN),
@@ -220,7 +302,7 @@ test("a PSTN target is billed to the transferor; a forged Referred-By or another
 test("the authorisation lapses after the window", async () => {
   const w = world();
   w.call("c1");
-  await w.rules.checkRefer(refer("c1", "<sip:203@pbx.test>"));
+  await w.check(refer("c1", "<sip:203@pbx.test>"));
   w.advance(TRANSFER_WINDOW_MS + 1);
   assert.is(w.rules.claim(invite("203"), caller201, "203"), undefined);
   assert.is(w.rules.pending, 0);
@@ -228,10 +310,10 @@ test("the authorisation lapses after the window", async () => {
 
 test("a REFER outside a known call, or from another address than the party's phone, is refused", async () => {
   const w = world();
-  assert.is((await refused(w.rules.checkRefer(refer("nope", "<sip:203@pbx.test>")))).status, 481);
+  assert.is((await refused(w.check(refer("nope", "<sip:203@pbx.test>")))).status, 481);
   w.call("c1");
   w.sources.set("spoof", "127.0.0.9");
-  const r = await refused(w.rules.checkRefer(refer("c1", "<sip:203@pbx.test>", { source: "spoof" })));
+  const r = await refused(w.check(refer("c1", "<sip:203@pbx.test>", { source: "spoof" })));
   assert.is(r.status, 403);
   assert.match(r.reason, /not from the transferring phone/);
 });
@@ -243,10 +325,10 @@ test("attended: the call to replace must exist and be the transferor's", async (
   w.call("c3", "201", "203"); // a call 202 is not in
   const replaces = (id: string) =>
     `<sip:203@pbx.test?Replaces=${id}%3Bto-tag%3Dtag-callee%3Bfrom-tag%3Dtag-caller>`;
-  await w.rules.checkRefer(refer("c1", replaces("c2")));
+  await w.check(refer("c1", replaces("c2")));
   assert.is(w.rules.claim(invite("203"), caller201, "203")?.attended, true);
-  assert.is((await refused(w.rules.checkRefer(refer("c1", replaces("c9"))))).status, 481);
-  assert.is((await refused(w.rules.checkRefer(refer("c1", replaces("c3"))))).status, 403);
+  assert.is((await refused(w.check(refer("c1", replaces("c9"))))).status, 481);
+  assert.is((await refused(w.check(refer("c1", replaces("c3"))))).status, 403);
   assert.equal(parseReferTo(refer("c1", replaces("c2"))).replaces, {
     callId: "c2",
     toTag: "tag-callee",
@@ -257,10 +339,10 @@ test("attended: the call to replace must exist and be the transferor's", async (
 test("malformed REFERs get 400 naming the fault", async () => {
   const w = world();
   w.call("c1");
-  assert.match((await refused(w.rules.checkRefer(refer("c1", undefined)))).reason, "Missing Refer-To");
-  assert.match((await refused(w.rules.checkRefer(refer("c1", "<mailto:a@b>")))).reason, "Malformed Refer-To");
+  assert.match((await refused(w.check(refer("c1", undefined)))).reason, "Missing Refer-To");
+  assert.match((await refused(w.check(refer("c1", "<mailto:a@b>")))).reason, "Malformed Refer-To");
   assert.match(
-    (await refused(w.rules.checkRefer(refer("c1", "<sip:203@pbx.test?Replaces=c2>")))).reason,
+    (await refused(w.check(refer("c1", "<sip:203@pbx.test?Replaces=c2>")))).reason,
     "Malformed Replaces",
   );
 });
@@ -279,6 +361,71 @@ test("the transferred call's record links to the original call", () => {
     },
   );
   assert.is(w.started.at(-1)?.transferredFrom, "c1");
+});
+
+test("a REFER without credentials is challenged (407, the transferor's realm) and authorises nothing", async () => {
+  const w = world();
+  w.call("c1");
+  assert.is(await w.check(refer("c1", `<sip:${PSTN}@pbx.test>`, { auth: null })), false);
+  assert.is(w.challenges[0]?.status, 407);
+  assert.equal(w.realms, ["pbx.test"]);
+  assert.is(w.rules.pending, 0);
+  assert.is(
+    w.rules.claim(invite(PSTN), caller201, PSTN),
+    undefined,
+    "an unauthenticated REFER paid for a call",
+  );
+  // Answered with the transferor's credentials: authorised, and our credentials are not forwarded.
+  const again = refer("c1", `<sip:${PSTN}@pbx.test>`);
+  assert.is(await w.check(again), true);
+  assert.is(again.get("proxy-authorization"), undefined);
+  assert.is(w.rules.pending, 1);
+});
+
+test("a REFER with someone else's or wrong credentials is refused 403 (the transferee cannot make 202 pay)", async () => {
+  const w = world();
+  w.call("c1");
+  // 201, the transferee, knows the dialog's tags: it forges 202's REFER with its own digest.
+  const forged = await refused(w.check(refer("c1", `<sip:${PSTN}@pbx.test>`, { auth: "1:201" })));
+  assert.is(forged.status, 403);
+  assert.match(forged.reason, "Credentials are not the transferor's");
+  assert.match(forged.headers[0]?.[1] ?? "", /Transfer refused/);
+  // Another customer's 202 is not this one.
+  assert.is((await refused(w.check(refer("c1", `<sip:${PSTN}@pbx.test>`, { auth: "2:202" })))).status, 403);
+  assert.is((await refused(w.check(refer("c1", `<sip:${PSTN}@pbx.test>`, { auth: "bad" })))).status, 403);
+  assert.is(w.rules.pending, 0);
+  assert.ok(w.logs.some((l) => l.obj.event === "transfer-refused" && l.obj.status === 403));
+});
+
+test("the member who answered a ring-group call transfers it: authorised as that member's call", async () => {
+  const w = world();
+  w.group("g1", "203");
+  // The REFER comes from the callee side, authenticated as 203 (not as the group 600).
+  assert.is(await w.check(refer("g1", "<sip:202@pbx.test>", { auth: "1:203" })), true);
+  const t = w.rules.claim(invite("202"), caller201, "202");
+  assert.equal(t?.transferor, { customerId: 1, extension: "203" });
+  assert.is(t?.original, "g1");
+  // Another member's credentials are not the answering member's.
+  w.group("g2", "203");
+  assert.is((await refused(w.check(refer("g2", "<sip:202@pbx.test>", { auth: "1:202" })))).status, 403);
+});
+
+test("the callee of a PSTN call: its REFER is checked as its own call, then refused 501 (a carrier does not act on REFER)", async () => {
+  const w = world();
+  w.inbound("p1", "202");
+  // Challenged like any transfer: the answering extension's realm and credentials.
+  assert.is(await w.check(refer("p1", "<sip:203@pbx.test>", { auth: null })), false);
+  assert.is(w.challenges.length, 1);
+  // Its barring applies to the target first.
+  assert.is((await refused(w.check(refer("p1", `<sip:${BARRED}@pbx.test>`)))).status, 403);
+  for (const target of ["203", PSTN]) {
+    const r = await refused(w.check(refer("p1", `<sip:${target}@pbx.test>`)));
+    assert.is(r.status, 501);
+    assert.is(r.reason, "Not Implemented - Transfer of an outside party");
+    assert.match(r.headers[0]?.[1] ?? "", /carriers do not act on REFER/);
+  }
+  assert.is(w.rules.pending, 0);
+  assert.ok(w.logs.some((l) => l.obj.event === "transfer-refused" && l.obj.status === 501));
 });
 
 test.run();
