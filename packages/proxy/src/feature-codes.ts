@@ -3,8 +3,10 @@
  * mobile and PBX users know): `*21*number#` sets unconditional forwarding,
  * `#21#` clears it; 67 = busy, 61 = no answer (`*61*number*seconds#`),
  * 62 = unreachable; `#002#` clears every forwarding; `*26#`/`#26#` turn
- * do-not-disturb on/off. The README's "Call features" section lists them.
+ * do-not-disturb on/off; `*8` and `**EXT` pick up a ringing call (pickup.ts). The README's
+ * "Call features" section lists them.
  */
+import { type PickupCode, parsePickupCode } from "./pickup.js";
 
 export type ForwardKind = "always" | "busy" | "no-answer" | "unreachable";
 
@@ -18,6 +20,7 @@ export type FeatureCode =
   | { readonly kind: "forward-clear"; readonly which: ForwardKind }
   | { readonly kind: "forward-clear-all" }
   | { readonly kind: "dnd"; readonly on: boolean }
+  | { readonly kind: "pickup"; readonly pickup: PickupCode }
   /** Looks like a feature code but is not a valid one: the phone gets 484 naming the fault. */
   | { readonly kind: "invalid"; readonly reason: string };
 
@@ -35,6 +38,8 @@ const CLEAR = /^#(\d\d)#$/;
 export function parseFeatureCode(dialledRaw: string): FeatureCode | undefined {
   const dialled = unescapeUser(dialledRaw);
   if (!dialled.startsWith("*") && !dialled.startsWith("#")) return undefined;
+  const pickup = parsePickupCode(dialled);
+  if (pickup !== undefined) return { kind: "pickup", pickup };
   if (dialled === "#002#") return { kind: "forward-clear-all" };
   if (dialled === "*26#") return { kind: "dnd", on: true };
   if (dialled === "#26#") return { kind: "dnd", on: false };

@@ -28,7 +28,7 @@ const LABEL: Readonly<Record<ForwardKind, string>> = {
 export async function applyFeatureCode(
   ctx: ProxyContext,
   caller: Caller,
-  code: FeatureCode,
+  code: Exclude<FeatureCode, { readonly kind: "pickup" }>,
   callId: string,
 ): Promise<{ status: number; reason: string }> {
   const o = ctx.o;

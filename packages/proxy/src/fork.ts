@@ -15,7 +15,17 @@ interface Branch {
   readonly target: TransactionTarget;
   tx: ClientTransaction | undefined;
   final: number | undefined;
+  /** Told once, with the branch's final status (a call pickup ends the picker's `*8` with it). */
+  onFinal: ((status: number) => void) | undefined;
 }
+
+/**
+ * RFC 3326 on the CANCELs sent once another branch answered: phones then show no missed call
+ * (a ring group's other members, the phone whose call was picked up).
+ */
+const COMPLETED_ELSEWHERE: readonly (readonly [string, string])[] = [
+  ["Reason", 'SIP;cause=200;text="Call completed elsewhere"'],
+];
 
 /** What the fork tells its owner (the proxy) about the call's outcome. */
 export interface ForkOwner {
@@ -67,14 +77,18 @@ export class Fork implements ClientTransactionDelegate {
     return this.#answered;
   }
 
-  addBranch(req: SipRequest, target: TransactionTarget): void {
-    const branch: Branch = { target, tx: undefined, final: undefined };
+  /**
+   * Sends one more branch; a branch may be added while the others ring (a call pickup adds the
+   * picker's phone). `onFinal` hears the branch's own final status once.
+   */
+  addBranch(req: SipRequest, target: TransactionTarget, onFinal?: (status: number) => void): void {
+    const branch: Branch = { target, tx: undefined, final: undefined, onFinal };
     this.#pending.push(branch);
     try {
       branch.tx = this.transactions.sendRequest(req, target, this);
       this.#branches.set(branch.tx, branch);
     } catch {
-      branch.final = 503;
+      this.#settle(branch, 503);
     }
   }
 
@@ -109,7 +123,7 @@ export class Fork implements ClientTransactionDelegate {
     if (branch === undefined || res.status === 100) return;
     res.removeFirst("via");
     const status = res.status;
-    if (status >= 200) branch.final = status;
+    if (status >= 200) this.#settle(branch, status);
     if (status < 200) {
       if (this.#done) return;
       if (res.to.params.get("tag") !== undefined) fixNatedContact(res, branch.target);
@@ -154,8 +168,15 @@ export class Fork implements ClientTransactionDelegate {
   #branchFailed(tx: ClientTransactionLike, status: number): void {
     const branch = this.#branches.get(tx);
     if (branch === undefined || branch.final !== undefined) return;
-    branch.final = status;
+    this.#settle(branch, status);
     this.#checkAllDone();
+  }
+
+  /** A branch's final status (the first one counts: a 2xx may be retransmitted). */
+  #settle(branch: Branch, status: number): void {
+    if (branch.final !== undefined) return;
+    branch.final = status;
+    branch.onFinal?.(status);
   }
 
   #checkAllDone(): void {
@@ -204,7 +225,7 @@ export class Fork implements ClientTransactionDelegate {
   #cancelBranches(): void {
     for (const b of this.#pending) {
       if (b.final === undefined && b.tx !== undefined && this.request.method === "INVITE") {
-        this.transactions.cancel(b.tx, CANCEL_DELEGATE);
+        this.transactions.cancel(b.tx, CANCEL_DELEGATE, this.#answered ? COMPLETED_ELSEWHERE : []);
       }
     }
   }

@@ -16,6 +16,7 @@ import {
   viaFor,
 } from "./addressing.js";
 import type { CallParty, CallRouting } from "./call-events.js";
+import { CallPickup } from "./call-pickup.js";
 import { type Caller, identifyCaller, partyOf, requestUser } from "./caller.js";
 import { DialogTracker } from "./dialogs.js";
 import { ProxyRefusal } from "./errors.js";
@@ -65,6 +66,7 @@ export class SipProxy implements ForkOwner, ProxyContext {
   readonly #pstn: PstnRouter;
   readonly #delivery: ExtensionDelivery;
   readonly #groups: RingGroupDelivery;
+  readonly #pickup: CallPickup;
   /** Whose phone a binding is, when the callee is not one extension (a group's members). */
   readonly #memberOf = new WeakMap<Binding, CallParty>();
   /** The same, by the branch target the fork reports an answer with. */
@@ -97,6 +99,20 @@ export class SipProxy implements ForkOwner, ProxyContext {
       this.#memberOf,
     );
     this.#delivery.groups = this.#groups;
+    this.#pickup = new CallPickup(this, (fork, mf, phone, headers, picker, onFinal) => {
+      const target = bindingTarget(phone);
+      this.#answerers.set(target, picker);
+      const branch = this.#prepareBranch(
+        fork.request,
+        phone.contact,
+        mf,
+        this.recordRoute(fork.request),
+        target,
+        loopHash(fork.request),
+      );
+      for (const [name, value] of headers) branch.set(name, value);
+      fork.addBranch(branch, target, onFinal);
+    });
   }
 
   async anchor(req: SipRequest): Promise<void> {
@@ -228,6 +244,10 @@ export class SipProxy implements ForkOwner, ProxyContext {
     }
     if (req.method === "INVITE") {
       const code = parseFeatureCode(dialled);
+      if (code?.kind === "pickup") {
+        await this.#pickup.pickUp(req, tx, caller, code.pickup);
+        return;
+      }
       if (code !== undefined) {
         const done = await applyFeatureCode(this, caller, code, req.callId);
         tx.respond(createResponse(req, done.status, done.reason));
@@ -377,6 +397,7 @@ export class SipProxy implements ForkOwner, ProxyContext {
       fork.addBranch(this.#prepareBranch(req, b.contact, mf, recordRoute, target, hash), target);
     }
     fork.started(req.method === "INVITE" ? (ringMs ?? this.o.ringTimeoutMs ?? 60_000) : undefined);
+    if (req.method === "INVITE" && !fork.done) this.#pickup.track(fork, mf, bindings);
   }
 
   /** A forwarded call to the voicemail's user agent, saying whose box and why (Diversion). */
@@ -525,6 +546,7 @@ export class SipProxy implements ForkOwner, ProxyContext {
 
   onForkAnswered(fork: Fork, res: SipResponse, target: TransactionTarget): void {
     this.forks.delete(fork.serverTx);
+    this.#pickup.untrack(fork);
     if (fork.request.method !== "INVITE") return;
     this.#inDialog.rememberEnds(fork.request, res, target);
     const toTag = res.to.params.get("tag");
@@ -538,12 +560,14 @@ export class SipProxy implements ForkOwner, ProxyContext {
   }
 
   divert(fork: Fork, cause: FailureCause): boolean {
+    this.#pickup.untrack(fork);
     const onFail = this.#onFail.get(fork);
     return onFail !== undefined && fork.request.method === "INVITE" && onFail(cause);
   }
 
   onForkFailed(fork: Fork, status: number): void {
     this.forks.delete(fork.serverTx);
+    this.#pickup.untrack(fork);
     const req = fork.request;
     if (req.method !== "INVITE") return;
     const reason =

@@ -8,7 +8,12 @@ import { TransactionError } from "./errors.js";
  * header table (no re-parse), so they are ordinary messages for everything downstream.
  */
 
-function derive(req: SipRequest, method: "ACK" | "CANCEL", to: string): SipRequest {
+function derive(
+  req: SipRequest,
+  method: "ACK" | "CANCEL",
+  to: string,
+  extra: readonly (readonly [string, string])[] = [],
+): SipRequest {
   const via = req.getAll("via")[0];
   const from = req.get("from");
   if (via === undefined || from === undefined) {
@@ -23,6 +28,7 @@ function derive(req: SipRequest, method: "ACK" | "CANCEL", to: string): SipReque
   ];
   for (const route of req.getAll("route")) headers.push(["Route", route]);
   headers.push(["Max-Forwards", "70"]);
+  for (const [name, value] of extra) headers.push([name, value]);
   return createRequest({ method, uri: req.uri.raw, headers });
 }
 
@@ -33,9 +39,12 @@ export function buildAck(invite: SipRequest, res: SipResponse): SipRequest {
   return derive(invite, "ACK", to);
 }
 
-/** CANCEL for a pending request: same Request-URI, top Via (branch), From, To, Call-ID, CSeq number. */
-export function buildCancel(req: SipRequest): SipRequest {
+/**
+ * CANCEL for a pending request: same Request-URI, top Via (branch), From, To, Call-ID, CSeq
+ * number; `extra` headers after those (a `Reason`).
+ */
+export function buildCancel(req: SipRequest, extra: readonly (readonly [string, string])[] = []): SipRequest {
   const to = req.get("to");
   if (to === undefined) throw new TransactionError("cannot build CANCEL: request has no To");
-  return derive(req, "CANCEL", to);
+  return derive(req, "CANCEL", to, extra);
 }

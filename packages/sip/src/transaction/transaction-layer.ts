@@ -206,12 +206,17 @@ export class TransactionLayer implements TransactionHost {
   /**
    * Cancel a pending INVITE (§9.1): sends the CANCEL in its own client transaction now if a
    * provisional was received, or as soon as one is. Returns false when it is too late (final
-   * response received) or the transaction is not an INVITE.
+   * response received) or the transaction is not an INVITE. `headers`: added to the CANCEL
+   * (e.g. RFC 3326 `Reason`).
    */
-  cancel(invite: ClientTransaction, delegate: ClientTransactionDelegate): boolean {
+  cancel(
+    invite: ClientTransaction,
+    delegate: ClientTransactionDelegate,
+    headers: readonly (readonly [string, string])[] = [],
+  ): boolean {
     if (!(invite instanceof InviteClientTransaction)) return false;
     const send = (): void => {
-      this.sendRequest(buildCancel(invite.request), invite.target, delegate);
+      this.sendRequest(buildCancel(invite.request, headers), invite.target, delegate);
     };
     if (invite.state === "Proceeding") send();
     else if (invite.state === "Calling") invite.pendingCancel = send;
