@@ -47,10 +47,20 @@ const OUT = opt("out", join(HERE, "results"));
 const IPV6 = flag("ipv6");
 /** `--relay-node PATH`: the Node binary for the centrex and floor relays (e.g. another major). */
 const RELAY_NODE = opt("relay-node", process.execPath);
+/** `--relay-flags "--max-semi-space-size=16 --trace-gc"`: Node/V8 flags for the centrex and floor relays. */
+const RELAY_FLAGS = opt("relay-flags", "")
+  .split(" ")
+  .filter((s) => s !== "");
 /** Where the relays listen: the phones send to this address. */
 const RELAY_ADDR = IPV6 ? "::1" : "127.0.0.1";
 /** Worker processes of a `centrex-workers[:N]` target. */
 const workersOf = (t: string): number => Math.min(8, Math.max(1, Number(t.split(":")[1] ?? "2") || 2));
+const KNOWN_TARGETS = /^(direct|rtpengine|(centrex|centrex-kernel|node-floor|centrex-workers)(-tsx)?)$/;
+for (const t of TARGETS)
+  if (!KNOWN_TARGETS.test(t.split(":")[0]!)) {
+    console.error(`unknown target ${t}`);
+    process.exit(2);
+  }
 const GEN_PORT = 52_000;
 /** A run whose generator was late by more than this at p99 measured the generator, not the relay. */
 const LATE_LIMIT_MS = 1;
@@ -116,19 +126,6 @@ function pinned(core: string, prio: number, cmd: string[], never = false): strin
   return [...(rt ? ["chrt", "-f", String(Math.abs(prio))] : []), "taskset", "-c", core, ...cmd];
 }
 
-function firstLine(child: ChildProcess, what: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    const t = setTimeout(() => reject(new Error(`${what} did not start in 60 s`)), 60_000);
-    rl.once("line", (l) => {
-      clearTimeout(t);
-      rl.close();
-      resolve(l);
-    });
-    child.once("exit", (code) => reject(new Error(`${what} exited (${code})`)));
-  });
-}
-
 /** Waits (bounded: 120 s) for a file to hold a line: Clinic.js redirects the relay's stdout. */
 async function fileLine(path: string, what: string): Promise<string> {
   for (let i = 0; i < 1200; i++) {
@@ -141,12 +138,44 @@ async function fileLine(path: string, what: string): Promise<string> {
   throw new Error(`${what} did not start in 120 s`);
 }
 
-async function startCentrex(kind: "userspace" | "kernel" | "workers" | "floor", workers = 2): Promise<Relay> {
+/**
+ * The relay process as the compiled JavaScript production runs (esbuild, `@centrex/*` left to
+ * their dist/), built into bench/media/.build. Not `--import tsx`: on Node 20 tsx's module
+ * hooks run on a thread of their own whose event loop polls with setImmediate while the main
+ * thread is busy — at 150 calls `perf` put 57 % of the relay process's samples on that thread,
+ * pinned to the relay's core (the `-tsx` targets keep that way of running, to show it).
+ */
+function buildRelay(): string {
+  const out = join(HERE, ".build", "relay-process.mjs");
+  const r = spawnSync(
+    join(HERE, "..", "..", "node_modules", ".bin", "esbuild"),
+    [
+      join(HERE, "relay-process.ts"),
+      "--bundle",
+      "--platform=node",
+      "--format=esm",
+      "--packages=external",
+      "--external:@centrex/*",
+      "--target=node20",
+      "--log-level=warning",
+      `--outfile=${out}`,
+    ],
+    { stdio: "inherit" },
+  );
+  if (r.status !== 0) throw new Error("esbuild failed to build bench/media/relay-process.ts");
+  return out;
+}
+
+async function startCentrex(
+  kind: "userspace" | "kernel" | "workers" | "floor",
+  workers: number,
+  viaTsx: boolean,
+): Promise<Relay> {
   const base = kind === "kernel" ? 36000 : 42000;
   const infoFile = join(tmpdir(), `centrex-media-relay-${process.pid}-${kind}.json`);
   rmSync(infoFile, { force: true });
+  const entry = viaTsx ? ["--import", "tsx", "bench/media/relay-process.ts"] : [buildRelay()];
   const relayArgs = [
-    "bench/media/relay-process.ts",
     "--info-file",
     infoFile,
     "--port-min",
@@ -171,8 +200,7 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers" | "floor", 
           join(OUT, "clinic"),
           "--",
           "node",
-          "--import",
-          "tsx",
+          ...entry,
           ...relayArgs,
         ]
       : pinned(
@@ -180,9 +208,9 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers" | "floor", 
           -40,
           [
             RELAY_NODE,
+            ...RELAY_FLAGS,
             ...(CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", join(OUT, "cpu-prof")] : []),
-            "--import",
-            "tsx",
+            ...entry,
             ...relayArgs,
           ],
           kind === "kernel",
@@ -195,9 +223,9 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers" | "floor", 
     if (!stopping) process.stderr.write(`\ncentrex relay exited: ${signal ?? code}\n`);
   });
   let stopping = false;
-  const info = JSON.parse(
-    CLINIC ? await fileLine(infoFile, "centrex relay") : await firstLine(child, "centrex relay"),
-  ) as {
+  // The relay's stdout carries what its flags print (--trace-gc): the info is read from its file.
+  child.stdout!.pipe(process.stderr);
+  const info = JSON.parse(await fileLine(infoFile, "centrex relay")) as {
     control: number;
     pids: number[];
     kernel: boolean;
@@ -212,7 +240,7 @@ async function startCentrex(kind: "userspace" | "kernel" | "workers" | "floor", 
     floor: "Node dgram floor (no centrex code)",
   };
   return {
-    name: names[kind],
+    name: `${names[kind]}${viaTsx ? " under tsx" : ""}`,
     pids: info.pids,
     offer: (id, s) => control.offer(id, "a", s),
     answer: (id, s) => control.answer(id, "b", s),
@@ -323,6 +351,44 @@ const KSOFTIRQD = spawnSync("pgrep", ["^ksoftirqd/"])
   .map(Number);
 const cpuOf = (pids: number[]): number => pids.reduce((s, p) => s + procCpu(p), 0);
 
+/**
+ * Where datagrams were dropped, as counters of the kernel: UDP `RcvbufErrors` (a socket's
+ * receive buffer was full; /proc/net/snmp is per network namespace, so under `--netns` only
+ * the bench's sockets count) and the per-CPU backlog (`/proc/net/softnet_stat`, whole machine:
+ * packets dropped because a CPU's input queue held `net.core.netdev_max_backlog`, and
+ * "squeezed" softirq rounds that ran out of budget and left work to ksoftirqd).
+ */
+interface Drops {
+  rcvbuf: number;
+  backlog: number;
+  squeezed: number;
+}
+function drops(): Drops {
+  let rcvbuf = 0;
+  try {
+    const udp = readFileSync("/proc/net/snmp", "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("Udp:"));
+    const names = udp[0]!.split(/\s+/);
+    rcvbuf = Number(udp[1]!.split(/\s+/)[names.indexOf("RcvbufErrors")]);
+  } catch {}
+  let backlog = 0;
+  let squeezed = 0;
+  try {
+    for (const l of readFileSync("/proc/net/softnet_stat", "utf8").trim().split("\n")) {
+      const c = l.split(" ");
+      backlog += Number.parseInt(c[1]!, 16);
+      squeezed += Number.parseInt(c[2]!, 16);
+    }
+  } catch {}
+  return { rcvbuf, backlog, squeezed };
+}
+const dropsSince = (a: Drops, b: Drops): Drops => ({
+  rcvbuf: b.rcvbuf - a.rcvbuf,
+  backlog: b.backlog - a.backlog,
+  squeezed: b.squeezed - a.squeezed,
+});
+
 function buildGenerator(): string {
   const src = join(HERE, "gen.c");
   const hash = createHash("sha256").update(readFileSync(src)).digest("hex").slice(0, 12);
@@ -353,6 +419,8 @@ interface Result {
   /** CPU seconds during the send window: the relay's processes, and the softirq threads. */
   relayCpu: number;
   softirqCpu: number;
+  /** Kernel drop counters over the send window (and the generator's tail). */
+  drops: Drops;
   /** The machine's 1-minute load average at the end of the step (it is shared: others' jobs count). */
   load1: number;
   loss: number;
@@ -400,16 +468,22 @@ async function runStep(gen: string, relay: Relay, calls: number): Promise<Result
   let soft0 = 0;
   let relayCpu = 0;
   let softirqCpu = 0;
+  let drops0 = drops();
+  let dropped: Drops = { rcvbuf: 0, backlog: 0, squeezed: 0 };
   let json = "";
   const rl = createInterface({ input: child.stdout! });
   rl.on("line", (l) => {
     if (l === "START") {
       relay0 = cpuOf(relay.pids);
       soft0 = cpuOf(KSOFTIRQD);
+      drops0 = drops();
     } else if (l === "END") {
       relayCpu = cpuOf(relay.pids) - relay0;
       softirqCpu = cpuOf(KSOFTIRQD) - soft0;
-    } else if (l.startsWith("{")) json = l;
+    } else if (l.startsWith("{")) {
+      json = l;
+      dropped = dropsSince(drops0, drops());
+    }
   });
   createInterface({ input: child.stderr! }).on("line", (l) => {
     process.stderr.write(`\r  ${relay.name}, ${calls} calls: ${l}        `);
@@ -426,6 +500,7 @@ async function runStep(gen: string, relay: Relay, calls: number): Promise<Result
     gen: g,
     relayCpu,
     softirqCpu,
+    drops: dropped,
     load1: loadavg()[0]!,
     loss: g.sent === 0 ? 1 : (g.sent - g.received) / g.sent,
     behind: g.latenessMs.p99 > LATE_LIMIT_MS,
@@ -462,14 +537,15 @@ async function main(): Promise<void> {
         : t === "rtpengine"
           ? await startRtpengine()
           : await startCentrex(
-              t === "centrex-kernel"
+              t.startsWith("centrex-kernel")
                 ? "kernel"
                 : t.startsWith("centrex-workers")
                   ? "workers"
-                  : t === "node-floor"
+                  : t.startsWith("node-floor")
                     ? "floor"
                     : "userspace",
               workersOf(t),
+              t.split(":")[0]!.endsWith("-tsx"),
             );
     // A target named twice runs twice (interleaved with the others: on a shared machine one
     // run's figure is one sample); each run is a series of its own and sweeps from the start.
@@ -489,7 +565,7 @@ async function main(): Promise<void> {
         if (t !== "direct") passed.set(t, ok);
         process.stderr.write(
           `  → ${r.target} ${calls} calls: loss ${f(r.loss * 100, 3)} %, p99 ${f(r.gen.latencyMs.p99, 3)} ms, ` +
-            `${f(cpuPerPacket(r, base))} µs/pkt, generator late p99 ${f(r.gen.latenessMs.p99, 3)} ms${r.behind ? " FELL BEHIND" : ""}, load ${f(r.load1)}\n`,
+            `${f(cpuPerPacket(r, base))} µs/pkt, drops rcvbuf ${r.drops.rcvbuf} backlog ${r.drops.backlog} squeezed ${r.drops.squeezed}, generator late p99 ${f(r.gen.latenessMs.p99, 3)} ms${r.behind ? " FELL BEHIND" : ""}, load ${f(r.load1)}\n`,
         );
       }
     } finally {
@@ -501,8 +577,8 @@ async function main(): Promise<void> {
 
 function report(results: Result[], baselines: Map<number, Result>): void {
   const rows = [
-    "| relay | calls | fwd pkt/s | loss | reord. | latency p50 / p99 / max (ms) | added p99 (ms) | relay CPU-s | CPU µs/pkt | generator late p50 / p99 / max (ms) | load avg |",
-    "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: |",
+    "| relay | calls | fwd pkt/s | loss | reord. | latency p50 / p99 / max (ms) | added p99 (ms) | relay CPU-s | CPU µs/pkt | dropped: rcvbuf / backlog (squeezed) | generator late p50 / p99 / max (ms) | load avg |",
+    "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- | ---: |",
   ];
   for (const r of results) {
     const base = baselines.get(r.calls);
@@ -512,6 +588,7 @@ function report(results: Result[], baselines: Map<number, Result>): void {
       `| ${r.target} | ${r.calls} | ${Math.round(g.received / g.seconds)} | ${f(r.loss * 100, 3)} % | ${g.reordered} | ` +
         `${f(g.latencyMs.p50, 3)} / ${f(g.latencyMs.p99, 3)} / ${f(g.latencyMs.max, 1)} | ${isBase ? "–" : f(addedP99(r, base), 3)} | ` +
         `${f(r.relayCpu)} | ${isBase ? "–" : f(cpuPerPacket(r, base))} | ` +
+        `${r.drops.rcvbuf} / ${r.drops.backlog} (${r.drops.squeezed}) | ` +
         `${f(g.latenessMs.p50, 3)} / ${f(g.latenessMs.p99, 3)} / ${f(g.latenessMs.max, 2)}${r.behind ? " **FELL BEHIND**" : ""} | ${f(r.load1)} |`,
     );
   }

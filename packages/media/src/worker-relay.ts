@@ -10,7 +10,11 @@ import type { MediaRelayOptions } from "./relay.js";
 export interface RelayWorkersOptions extends Omit<MediaRelayOptions, "logger" | "delegate"> {
   /** How many worker processes; each owns an equal slice of [portMin, portMax]. Default 2. */
   workers?: number;
-  /** Node flags for the workers. Default: the parent's, plus `--import tsx` when running from .ts sources. */
+  /**
+   * Node flags for the workers. Default: the parent's, plus `--import tsx` when running from .ts
+   * sources; from compiled .js, the parent's without tsx (its module hooks run on a thread of
+   * their own that polls while the relay is busy).
+   */
   execArgv?: string[];
   /** Per request. Default 2000 ms. */
   timeoutMs?: number;
@@ -143,6 +147,23 @@ export async function startRelayWorkers(options: RelayWorkersOptions = {}): Prom
 
 function defaultExecArgv(entry: string): string[] {
   const own = process.execArgv;
-  if (!entry.endsWith(".ts") || own.some((a) => a.includes("tsx"))) return own;
+  if (!entry.endsWith(".ts")) return withoutTsx(own);
+  if (own.some((a) => a.includes("tsx"))) return own;
   return [...own, "--import", "tsx"];
+}
+
+/** `--import tsx`, `--import=tsx`, `--loader tsx`… removed: compiled code needs no loader. */
+export function withoutTsx(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const loader = /^--(import|loader|experimental-loader|require)$/.test(a);
+    if (loader && /^tsx(\/|$)/.test(argv[i + 1] ?? "")) {
+      i++;
+      continue;
+    }
+    if (/^--(import|loader|experimental-loader|require)=tsx(\/|$)/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
 }

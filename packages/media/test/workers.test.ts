@@ -1,7 +1,24 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startRelayWorkers } from "../src/index.js";
+import { withoutTsx } from "../src/worker-relay.js";
 import { Endpoint, mPorts, phoneSdp, portRange, rtp } from "./helpers.js";
+
+test("workers forked from compiled code drop the parent's tsx loader flags, keep the others", () => {
+  assert.equal(
+    withoutTsx([
+      "--import",
+      "tsx",
+      "--max-semi-space-size=16",
+      "--import=tsx",
+      "--loader",
+      "tsx/esm",
+      "--trace-gc",
+    ]),
+    ["--max-semi-space-size=16", "--trace-gc"],
+  );
+  assert.equal(withoutTsx(["--import", "./other.mjs", "--require=tsx/cjs"]), ["--import", "./other.mjs"]);
+});
 
 test("worker processes: calls spread over workers owning disjoint port slices; media flows; a dead worker is skipped", async () => {
   const range = portRange(400);
