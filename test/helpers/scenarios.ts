@@ -178,6 +178,10 @@ export interface CalleeOptions {
   talkMs?: number;
   /** Check the offer was rewritten to the relay: its m=audio port must match this regexp. */
   offerPort?: string;
+  /** With expectCancel: a regexp the CANCEL must match (e.g. its RFC 3326 Reason). */
+  cancelReason?: string;
+  /** Ring this long (ms) after the 180 before answering. */
+  ringMs?: number;
 }
 
 const RESPONSE_HEADERS = `[last_Via:]
@@ -207,7 +211,13 @@ export function calleeScenario(o: CalleeOptions = {}): string {
     );
   }
   if (o.expectCancel) {
-    parts.push(`  <recv request="CANCEL"/>`);
+    parts.push(
+      o.cancelReason === undefined
+        ? `  <recv request="CANCEL"/>`
+        : `  <recv request="CANCEL">
+    <action><ereg regexp="${o.cancelReason.replaceAll('"', "&quot;")}" search_in="msg" check_it="true" assign_to="cancel_reason"/></action>
+  </recv>`,
+    );
     parts.push(
       `  <send>${msg(`SIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0`)}</send>`,
     );
@@ -216,6 +226,7 @@ export function calleeScenario(o: CalleeOptions = {}): string {
     );
     parts.push(`  <recv request="ACK"/>`);
   } else if (answer === 200) {
+    if (o.ringMs !== undefined) parts.push(`  <pause milliseconds="${o.ringMs}"/>`);
     parts.push(
       `  <send retrans="500">${msg(`SIP/2.0 200 OK
 ${RESPONSE_HEADERS}
@@ -254,7 +265,7 @@ Content-Length: 0`)}</send>`,
     parts.push(`  <recv request="ACK"/>`);
   }
   parts.push(
-    `  <Reference variables="remote_from,local_to,invite_cseq${o.offerPort === undefined ? "" : ",relay_port"}"/>`,
+    `  <Reference variables="remote_from,local_to,invite_cseq${o.offerPort === undefined ? "" : ",relay_port"}${o.cancelReason === undefined ? "" : ",cancel_reason"}"/>`,
   );
   parts.push("</scenario>");
   return parts.join("\n");
