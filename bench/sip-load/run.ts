@@ -1,7 +1,9 @@
 // centrex vs Kamailio 5.6, same SIPp scenarios, same machine, one after the other in one run.
 //   npx tsx bench/sip-load/run.ts [--quick] [--profile] [--media] [--only centrex|kamailio]
 //                                 [--users N] [--calls N] [--heap] [--no-pin] [--write-readme]
-//                                 [--clinic flame|doctor]
+//                                 [--clinic flame|doctor] [--register-only]
+// --register-only: only the REGISTER phase (and its memory figure) of each server; prints, does
+// not write the README.
 // --clinic: centrex runs under Clinic.js (npx, NO_INSIGHT=1); its HTML report of each centrex
 // run is written to bench/sip-load/clinic/ (not committed) and named at the end of the figures.
 // --heap: live JS heap per binding from heap snapshots (full GC) taken before and after; the
@@ -47,6 +49,7 @@ const PROFILE = flag("profile");
 const ONLY = opt("only");
 const MEDIA = flag("media");
 const HEAP = flag("heap");
+const REGISTER_ONLY = flag("register-only");
 /** `--clinic flame|doctor`: centrex runs under Clinic.js; its HTML reports land in CLINIC_DIR. */
 const CLINIC = opt("clinic");
 if (CLINIC !== undefined && CLINIC !== "flame" && CLINIC !== "doctor") {
@@ -63,6 +66,7 @@ const WRITE_README =
     !PROFILE &&
     CLINIC === undefined &&
     !MEDIA &&
+    !REGISTER_ONLY &&
     ONLY === undefined &&
     opt("users") === undefined &&
     opt("calls") === undefined);
@@ -321,7 +325,7 @@ async function benchCentrex(): Promise<void> {
   const profileDir = PROFILE ? join(dir, "profiles") : undefined;
   const heapDir = HEAP ? join(dir, "heap") : undefined;
   if (heapDir) mkdirSync(heapDir);
-  for (const challenged of [true, false]) {
+  for (const challenged of REGISTER_ONLY ? [true] : [true, false]) {
     const configFile = join(dir, `centrex-${challenged ? "auth" : "noauth"}.yaml`);
     writeFileSync(configFile, centrexConfig(challenged, MEDIA));
     const port = await freePort();
@@ -338,7 +342,7 @@ async function benchCentrex(): Promise<void> {
     });
     try {
       if (challenged) await registerPhase(server, heapDir);
-      await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
+      if (!REGISTER_ONLY) await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
     } finally {
       if (CLINIC !== undefined) console.error(`  clinic ${CLINIC}: analysing the profile (minutes)…`);
       await server.stop();
@@ -375,7 +379,7 @@ const clinicReports: string[] = [];
 async function benchKamailio(): Promise<void> {
   const dbDir = join(work, "kamailio-db");
   provisionKamailio(dbDir, DOMAIN, [CALLER, CALLEE, ...warmPhones, ...phones]);
-  for (const challenged of [true, false]) {
+  for (const challenged of REGISTER_ONLY ? [true] : [true, false]) {
     const server = await startKamailio({
       dbDir,
       port: await freePort(),
@@ -384,7 +388,7 @@ async function benchKamailio(): Promise<void> {
     });
     try {
       if (challenged) await registerPhase(server);
-      await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
+      if (!REGISTER_ONLY) await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
     } finally {
       await server.stop();
     }

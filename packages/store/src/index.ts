@@ -51,6 +51,7 @@ export type {
   Store,
   StoredInvoice,
 } from "./repositories.js";
+export type { ChangeCheck } from "./sqlite/change-feed.js";
 export type { SqliteDatabase, SqliteStoreOptions } from "./sqlite/open.js";
 export { openSqliteStore, sqliteHandle } from "./sqlite/open.js";
 export type {

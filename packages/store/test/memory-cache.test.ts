@@ -170,4 +170,35 @@ t("credentials: a password change, a disabled extension, a suspension count on t
   await server.close();
 });
 
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+t(
+  "changeCheck \"turn\" (the server's): another process's change counts from the next event-loop turn",
+  async () => {
+    const path = tmp.file("turn.db");
+    const server = openSqliteStore(path, { now: () => NOW, changeCheck: "turn" });
+    const { ext } = await tenant(server);
+    await server.locations.upsert(binding(ext));
+    const first = await server.extensions.findCredentials("a.pbx.test", "201");
+    const cli = new Database(path);
+    await nextTurn();
+    // A lookup in this turn reads data_version; the CLI's commits below come after it.
+    assert.is((await server.locations.current(ext, NOW)).length, 1);
+    cli.prepare("DELETE FROM bindings WHERE extension_id = ?").run(ext);
+    cli.prepare("UPDATE extensions SET enabled = 0 WHERE id = ?").run(ext);
+    await nextTurn();
+    assert.equal(await server.locations.current(ext, NOW), [], "the delete, next turn");
+    assert.is(await server.locations.get(ext, CONTACT), undefined);
+    assert.is((await server.extensions.findCredentials("a.pbx.test", "201"))?.enabled, false);
+    assert.is((await server.extensions.findCredentials("a.pbx.test", "201"))?.ha1Md5, first?.ha1Md5);
+    // Changes on the server's own connection (admin API, replication sink) count at once, as ever.
+    await server.extensions.setPassword(ext, "password-2");
+    assert.is.not((await server.extensions.findCredentials("a.pbx.test", "201"))?.ha1Md5, first?.ha1Md5);
+    sqliteHandle(server).prepare("DELETE FROM extensions WHERE id = ?").run(ext);
+    assert.is(await server.extensions.findCredentials("a.pbx.test", "201"), undefined);
+    cli.close();
+    await server.close();
+  },
+);
+
 t.run();

@@ -7,7 +7,7 @@ import { SqliteAuditLog } from "./audit.js";
 import { SqliteCarriers } from "./carriers.js";
 import { SqliteInvoices } from "./cdr-invoices.js";
 import { SqliteCdrs } from "./cdrs.js";
-import { ChangeFeed } from "./change-feed.js";
+import { type ChangeCheck, ChangeFeed } from "./change-feed.js";
 import type { Ctx } from "./context.js";
 import { SqliteCustomers } from "./customers.js";
 import { SqliteExtensionFeatures } from "./extension-features.js";
@@ -47,6 +47,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Clock for created_at/updated_at stamps; tests inject one. Default Date.now. */
   now?: () => number;
+  /**
+   * When the in-memory bindings and credentials look for another process's commits (the CLI):
+   * `"lookup"` before each lookup (default), `"turn"` once per event-loop turn — the server's
+   * choice, a change then counts from the next turn (change-feed.ts).
+   */
+  changeCheck?: ChangeCheck;
 }
 
 const isFile = (path: string): boolean => path !== "" && path !== ":memory:" && !path.startsWith("file:");
@@ -62,8 +68,9 @@ const isFile = (path: string): boolean => path !== "" && path !== ":memory:" && 
  * Sharing: WAL lets the server read while a CLI process writes the same file. Bindings and
  * credentials are served from memory (locations.ts, extensions.ts), but dropped as soon as a row
  * they copy changes — on another connection (`PRAGMA data_version`, read before each cached
- * lookup) or on this one outside the cache (TEMP triggers) — so another process's change is
- * visible on the next lookup, as without the caches (change-feed.ts).
+ * lookup, or once per event-loop turn with `changeCheck: "turn"`) or on this one outside the
+ * cache (TEMP triggers) — so another process's change is visible on the next lookup (the next
+ * turn), as without the caches (change-feed.ts).
  */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Store {
   const fresh = isFile(path) && !existsSync(path);
@@ -79,7 +86,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): St
       db,
       now: opts.now ?? Date.now,
       group: new GroupCommit(db),
-      feed: new ChangeFeed(db),
+      feed: new ChangeFeed(db, opts.changeCheck),
       beforeClose: [],
     };
     const store: Store = {
