@@ -327,13 +327,17 @@ function drawHours(hours) {
   $("#chart-hours").dataset.total = String(hours.reduce((n, h) => n + h.calls, 0));
 }
 
+/** Loss over the packets whose sequence numbers the relay read (not those the kernel forwarded). */
 function lossPercent(m) {
-  return m && m.packets + m.lost > 0 ? (100 * Math.max(0, m.lost)) / (m.packets + m.lost) : 0;
+  return m && m.measured > 0 ? (100 * Math.max(0, m.lost)) / m.measured : 0;
 }
 
 function lossText(m) {
   if (!m || m.calls === 0) return "no calls yet";
-  return `${lossPercent(m).toFixed(2)} % of ${m.packets + m.lost} packets (${m.calls} calls)`;
+  const of = `${m.measured} packets measured`;
+  const unmeasured =
+    m.measured < m.packets + m.lost ? ` of ${m.packets} received (the rest forwarded by the kernel)` : "";
+  return `${lossPercent(m).toFixed(2)} % of ${of}${unmeasured} (${m.calls} calls)`;
 }
 
 /** One horizontal bar per carrier: the share of its RTP lost, on a scale of at least 1 %. */

@@ -139,6 +139,17 @@ export class DialogTracker {
     this.#sink.onCallAnswered?.({ ...c.start, toTag, answeredAt: c.answeredAt });
   }
 
+  /**
+   * The carrier that took a call to the PSTN (the trunk knows it only once one answers, after
+   * any failover): the answered event, the live view, the loss tally and the record name it.
+   */
+  viaCarrier(callId: string, fromTag: string, carrier: string): void {
+    const key = `${callId}\0${fromTag}`;
+    const c = this.#calls.get(key);
+    if (c === undefined) return;
+    this.#calls.set(key, { ...c, start: { ...c.start, routing: { ...c.start.routing, carrier } } });
+  }
+
   /** Whether an extension is on an answered call now (a hunt group skips it). */
   onCall(customerId: number, extension: string): boolean {
     for (const c of this.#calls.values()) {

@@ -26,6 +26,10 @@ export async function hangUpCall(
     if (tx.request.callId !== callId) continue;
     await ctx.dialogs.endAll(callId, 487, "operator");
     ringing.cancel();
+    ctx.o.logger?.info(
+      { event: "call-hung-up", callId, outcome: "cancelled" },
+      "ringing call cancelled by the operator",
+    );
     return "cancelled";
   }
   const byeSent = inDialog.endFromMiddle(callId, OPERATOR_TEXT, OPERATOR_CAUSE);
@@ -33,6 +37,9 @@ export async function hangUpCall(
   if (!byeSent && ended === 0) return "not-found";
   ctx.o.pstnGuard?.ended(callId);
   await ctx.o.media?.release(callId);
-  ctx.o.logger?.info({ event: "call-hung-up", callId, byeSent }, "call ended by the operator");
+  ctx.o.logger?.info(
+    { event: "call-hung-up", callId, outcome: "ended", byeSent },
+    "call ended by the operator",
+  );
   return "ended";
 }

@@ -57,13 +57,24 @@ export async function routeInboundCall(
   const ext = route.target.kind === "extension" ? await o.store.extensions.get(route.target.id) : undefined;
   const callee: CallParty | undefined =
     ext === undefined ? undefined : { customerId: ext.customerId, extension: ext.number, uri: req.uri.raw };
+  // The carrier the call came from, known by the address it was sent from.
+  const source = o.stack.sourceOf(req);
+  const carrier =
+    source === undefined
+      ? undefined
+      : o.trunk?.directory.carrierAt(source.remoteAddress, source.remotePort)?.name;
   const inbound = () =>
     ctx.dialogs.started(
       req.callId,
       fromTag,
       caller,
       called,
-      { direction: "inbound", destinationClass: "inbound", called: route.e164 },
+      {
+        direction: "inbound",
+        destinationClass: "inbound",
+        called: route.e164,
+        ...(carrier !== undefined && { carrier }),
+      },
       callee,
     );
   if (

@@ -125,6 +125,8 @@ export class PstnRouter implements PstnCallOwner {
     this.inDialog.shiftCseqOf(req.callId, call.outbound.cseqOffset, callerTag);
     const target = call.outbound.target;
     if (target !== undefined) this.inDialog.rememberEnds(req, res, target);
+    const carrier = call.outbound.carrier?.name;
+    if (carrier !== undefined) this.ctx.dialogs.viaCarrier(req.callId, callerTag, carrier);
     const toTag = res.to.params.get("tag");
     if (typeof toTag === "string") this.ctx.dialogs.answered(req.callId, callerTag, toTag);
   }

@@ -7,8 +7,9 @@ import { CarrierMediaTally } from "../src/switch/carrier-media.js";
 // Loss per carrier (the console's chart): the relay's last reading of a call through a carrier
 // — the one the media anchor takes just before deleting the call — is added to the carrier's
 // totals, counting only the carrier's leg (what the relay received from the carrier).
-function stream(packets: number, lost: number) {
-  return { packets, lost } as CallStats["legs"][number]["streams"][number];
+/** A stream's counters; `expected` (what the relay measured loss over) defaults to all of it. */
+function stream(packets: number, lost: number, expected = packets + lost) {
+  return { packets, lost, expected } as CallStats["legs"][number]["streams"][number];
 }
 
 function relay(stats: Map<string, CallStats>): MediaController & { deleted: string[] } {
@@ -67,7 +68,7 @@ test("the carrier's leg of each call through it is tallied when its media is rel
   }
   assert.equal(inner.deleted, ["out-1", "in-1", "local"], "every delete reached the relay");
   // Outbound: the callee's leg is the carrier (990 + 10 lost); inbound: the caller's (500 + 5).
-  assert.equal(tally.totals().get("op-a"), { calls: 2, packets: 1490, lost: 15 });
+  assert.equal(tally.totals().get("op-a"), { calls: 2, packets: 1490, lost: 15, measured: 1505 });
   assert.is(tally.totals().size, 1, "an internal call counts for no carrier");
 });
 
@@ -85,7 +86,22 @@ test("a call without a last reading (media timed out) is not counted; a released
   await anchor.query("out-2");
   await anchor.delete("out-2");
   await anchor.delete("out-2");
-  assert.equal(tally.totals().get("op-b"), { calls: 1, packets: 10, lost: 0 });
+  assert.equal(tally.totals().get("op-b"), { calls: 1, packets: 10, lost: 0, measured: 10 });
+});
+
+test("a PSTN call names its carrier only when one answers: tallied from the answered event", async () => {
+  const stats = new Map<string, CallStats>([
+    // The carrier's stream went to the kernel after 4 packets: 139 counted, 4 measured.
+    ["out-3", { callId: "out-3", createdAt: 0, idleMs: 0, legs: legs(200, 0, 139, 0) }],
+  ]);
+  stats.get("out-3")!.legs[1]!.streams[0] = stream(139, 0, 4);
+  const tally = new CarrierMediaTally();
+  const anchor = tally.watch(relay(stats));
+  tally.onCallStarted(started("out-3", "outbound")); // no carrier yet: the trunk is trying them
+  tally.onCallAnswered(started("out-3", "outbound", "op-c"));
+  await anchor.query("out-3");
+  await anchor.delete("out-3");
+  assert.equal(tally.totals().get("op-c"), { calls: 1, packets: 139, lost: 0, measured: 4 });
 });
 
 test.run();

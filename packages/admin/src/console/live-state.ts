@@ -30,9 +30,16 @@ export interface LiveCarrier {
   readonly registration?: string;
   /**
    * RTP the relay received from the carrier over the calls through it that ended since the
-   * switch started, and how many packets of it were lost (RFC 3550 A.3).
+   * switch started, and how many packets of it were lost (RFC 3550 A.3) out of the `measured`
+   * ones: the sequence span the relay read itself (a stream forwarded by the kernel is counted
+   * in `packets`, but its sequence numbers are not read after the hand-off).
    */
-  readonly media?: { readonly calls: number; readonly packets: number; readonly lost: number };
+  readonly media?: {
+    readonly calls: number;
+    readonly packets: number;
+    readonly lost: number;
+    readonly measured: number;
+  };
 }
 
 export interface LiveNode {

@@ -7,6 +7,13 @@ export interface CarrierMediaTotals {
   readonly packets: number;
   /** Missing from the sequence numbers received (RFC 3550 A.3). */
   readonly lost: number;
+  /**
+   * Packets the loss was measured over: the sequence span the relay itself saw (RFC 3550 A.3
+   * "expected"). Once a stream is forwarded by the kernel (media.kernel auto), its packets are
+   * counted but their sequence numbers are not read, so this is far below `packets`: the loss
+   * rate is lost / measured, over the start of each call only.
+   */
+  readonly measured: number;
 }
 
 interface CarrierCall {
@@ -30,9 +37,18 @@ const FORGET_MS = 30_000;
  */
 export class CarrierMediaTally implements CallEventSink {
   readonly #calls = new Map<string, CarrierCall>();
-  readonly #totals = new Map<string, { calls: number; packets: number; lost: number }>();
+  readonly #totals = new Map<string, CarrierMediaTotals>();
 
   onCallStarted(e: CallStarted): void {
+    this.#track(e);
+  }
+
+  /** A call to the PSTN is known to go through a carrier only once one answers. */
+  onCallAnswered(e: CallStarted): void {
+    if (!this.#calls.has(e.callId)) this.#track(e);
+  }
+
+  #track(e: CallStarted): void {
     const carrier = e.routing.carrier;
     if (carrier === undefined) return;
     this.#calls.set(e.callId, {
@@ -92,15 +108,22 @@ export class CarrierMediaTally implements CallEventSink {
     if (c?.last === undefined) return;
     let packets = 0;
     let lost = 0;
+    let measured = 0;
     for (const leg of c.last.legs) {
       const carrierLeg = c.carrierIsCaller ? leg.tag === c.callerTag : leg.tag !== c.callerTag;
       if (!carrierLeg) continue;
       for (const st of leg.streams) {
         packets += st.packets;
         lost += st.lost;
+        measured += st.expected;
       }
     }
-    const t = this.#totals.get(c.carrier) ?? { calls: 0, packets: 0, lost: 0 };
-    this.#totals.set(c.carrier, { calls: t.calls + 1, packets: t.packets + packets, lost: t.lost + lost });
+    const t = this.#totals.get(c.carrier) ?? { calls: 0, packets: 0, lost: 0, measured: 0 };
+    this.#totals.set(c.carrier, {
+      calls: t.calls + 1,
+      packets: t.packets + packets,
+      lost: t.lost + lost,
+      measured: t.measured + measured,
+    });
   }
 }

@@ -30,7 +30,10 @@ export class LiveCalls implements CallEventSink {
   onCallAnswered(e: Parameters<NonNullable<CallEventSink["onCallAnswered"]>>[0]): void {
     const key = `${e.callId}\0${e.fromTag}`;
     const c = this.#calls.get(key);
-    if (c !== undefined) this.#calls.set(key, { ...c, answeredAt: e.answeredAt });
+    // A call to the PSTN names its carrier once one answers.
+    const carrier = e.routing.carrier;
+    if (c !== undefined)
+      this.#calls.set(key, { ...c, answeredAt: e.answeredAt, ...(carrier !== undefined && { carrier }) });
   }
 
   onCallEnded(e: Parameters<NonNullable<CallEventSink["onCallEnded"]>>[0]): void {
@@ -62,7 +65,7 @@ export function liveSources(
         enabled: c.enabled,
         up: trunk.directory.health.isUp(c.id),
         ...(registrations[c.name] !== undefined && { registration: registrations[c.name] }),
-        media: media.get(c.name) ?? { calls: 0, packets: 0, lost: 0 },
+        media: media.get(c.name) ?? { calls: 0, packets: 0, lost: 0, measured: 0 },
       }));
     },
     node: (): LiveNode => {
