@@ -457,6 +457,8 @@ export async function startSwitchForBaresip(opts: {
   extensions: ReadonlyArray<readonly [ext: string, password: string]>;
   /** Extra YAML lines under `media:` (e.g. `latching: lock`). */
   media?: readonly string[];
+  /** Other top-level YAML lines (e.g. `trunk:` for a SIPp carrier); each use is listed in test/README.md. */
+  yaml?: readonly string[];
   /** The switch's environment, replacing this process's. */
   env?: NodeJS.ProcessEnv;
 }): Promise<BaresipSwitch> {
@@ -469,6 +471,7 @@ export async function startSwitchForBaresip(opts: {
     `  portMin: ${relayBase}`,
     `  portMax: ${Math.min(relayBase + 99, 65535)}`,
     ...(opts.media ?? []).map((l) => `  ${l}`),
+    ...(opts.yaml ?? []),
     "",
   ];
   writeFileSync(config, yaml.join("\n"));

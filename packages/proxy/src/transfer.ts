@@ -82,11 +82,14 @@ export class TransferRules {
     if (transferor === undefined)
       this.#refuse(req, 403, "Forbidden - Transfer only by an extension", "transferor is not an extension");
     this.#checkSender(req, senderIsCaller);
-    if (!(await this.#authenticate(req, tx, transferor))) return false;
+    // The transferor's customer domain: the digest realm, and the domain its targets are in (the
+    // REFER's From may be a DID's URI as the carrier wrote it, when the transferor answered one).
+    const { domain } = await this.ctx.o.store.customers.get(transferor.customerId);
+    if (!(await this.#authenticate(req, tx, transferor, domain))) return false;
     const transferee = await this.#extensionParty(senderIsCaller ? call.callee : call.caller);
     let target: string;
     try {
-      target = userFor(refer.uri, domainOf(req));
+      target = userFor(refer.uri, domain);
     } catch {
       this.#refuse(req, 404, "Not Found - Transfer target", "target outside the customer");
     }
@@ -183,11 +186,15 @@ export class TransferRules {
    * the dialog proves nothing (its tags travel in clear, and the phone's address is shared by
    * everything behind the same NAT). The credentials are ours: they are not forwarded.
    */
-  async #authenticate(req: SipRequest, tx: ServerTransactionLike, transferor: BilledParty): Promise<boolean> {
+  async #authenticate(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    transferor: BilledParty,
+    realm: string,
+  ): Promise<boolean> {
     const o = this.ctx.o;
     if (o.authenticateCalls === false) return true;
-    const customer = await o.store.customers.get(transferor.customerId);
-    const auth = await o.authenticator.authenticate(req, customer.domain, "proxy");
+    const auth = await o.authenticator.authenticate(req, realm, "proxy");
     if (!auth.ok) {
       if (auth.response.status !== 407) this.#refuse(req, 403, auth.response.reason, auth.reason);
       o.logger?.info(
@@ -350,12 +357,6 @@ function embeddedHeader(query: string, name: string): string | undefined {
     }
   }
   return undefined;
-}
-
-/** The transferor's domain: its REFER's From (its own address in the call). */
-function domainOf(req: SipRequest): string {
-  const uri = req.from.uri;
-  return "host" in uri ? String(uri.host).toLowerCase() : "";
 }
 
 function referredByUser(req: SipRequest): string | undefined {

@@ -191,7 +191,7 @@ function phoneEnds(callId: string): DialogEnds {
 function refer(
   callId: string,
   referTo: string | undefined,
-  o: { byCaller?: boolean; source?: string; auth?: string | null } = {},
+  o: { byCaller?: boolean; source?: string; auth?: string | null; from?: string } = {},
 ): SipRequest {
   const [fromTag, toTag] = o.byCaller ? ["tag-caller", "tag-callee"] : ["tag-callee", "tag-caller"];
   // By default the REFER carries the sender's own credentials (customer 1); null: none.
@@ -199,7 +199,7 @@ function refer(
   const text = [
     "REFER sip:201@127.0.0.1:5062 SIP/2.0",
     "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-refer;rport",
-    `From: <sip:${o.byCaller ? "201" : "202"}@pbx.test>;tag=${fromTag}`,
+    `From: <${o.from ?? `sip:${o.byCaller ? "201" : "202"}@pbx.test`}>;tag=${fromTag}`,
     `To: <sip:${o.byCaller ? "202" : "201"}@pbx.test>;tag=${toTag}`,
     `Call-ID: ${callId}`,
     "CSeq: 2 REFER",
@@ -416,10 +416,12 @@ test("the callee of a PSTN call: its REFER is checked as its own call, then refu
   // Challenged like any transfer: the answering extension's realm and credentials.
   assert.is(await w.check(refer("p1", "<sip:203@pbx.test>", { auth: null })), false);
   assert.is(w.challenges.length, 1);
+  // The callee's From is the DID's URI as the carrier wrote it: targets are in the customer's domain.
+  const from = "sip:0123456781@127.0.0.1";
   // Its barring applies to the target first.
-  assert.is((await refused(w.check(refer("p1", `<sip:${BARRED}@pbx.test>`)))).status, 403);
+  assert.is((await refused(w.check(refer("p1", `<sip:${BARRED}@pbx.test>`, { from })))).status, 403);
   for (const target of ["203", PSTN]) {
-    const r = await refused(w.check(refer("p1", `<sip:${target}@pbx.test>`)));
+    const r = await refused(w.check(refer("p1", `<sip:${target}@pbx.test>`, { from })));
     assert.is(r.status, 501);
     assert.is(r.reason, "Not Implemented - Transfer of an outside party");
     assert.match(r.headers[0]?.[1] ?? "", /carriers do not act on REFER/);
