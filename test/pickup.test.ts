@@ -261,10 +261,44 @@ test.after(async () => {
   await sw?.stop();
 });
 
-test("*8: 203 takes 201's call ringing 202 (RFC 3891 phone: Replaces of its *8, which it CANCELs); 202 cancelled as completed elsewhere", async () => {
+/**
+ * A busy lamp key (RFC 4235) of 204 on `watched`, expecting the states of the `lamp` list only
+ * (blf-subscriber.xml's blocks for the others are cut out).
+ */
+function lampOn(watched: string, lamp: "ringing-then-idle" | "busy-then-idle"): Promise<SippResult> {
+  const xml = readFileSync(join(import.meta.dirname, "sipp", "blf-subscriber.xml"), "utf8");
+  const [from, to] =
+    lamp === "ringing-then-idle" ? ["<!-- busy -->", "<!-- hung up"] : ["<!-- ringing -->", "<!-- busy -->"];
+  const cut = xml.slice(0, xml.indexOf(from)) + xml.slice(xml.indexOf(to));
+  const unused = lamp === "ringing-then-idle" ? "confirmed" : "early";
+  return runSipp({
+    scenario: cut.replace(/<Reference variables="[^"]*"\/>/, (ref) => ref.replace(`,${unused}`, "")),
+    server: `127.0.0.1:${sw.port}`,
+    extraArgs: phoneArgs({ service: watched, user: "204", domain: DOMAIN, vars: { user: "204" } }),
+    timeoutMs: 30_000,
+  });
+}
+
+test("*8: 203 takes 201's call ringing 202 (RFC 3891 phone: Replaces of its *8, which it CANCELs); 202 cancelled as completed elsewhere; lamps follow", async () => {
   const ringing = await phones.answer("202", { expectCancel: true, cancelReason: COMPLETED_ELSEWHERE });
   const picker = await Picker.start("203");
   await picker.register();
+  const logsBefore = sw.logs().length;
+  const lamp202 = lampOn("202", "ringing-then-idle");
+  const lamp203 = lampOn("203", "busy-then-idle");
+  for (
+    let i = 0;
+    i < 200 &&
+    (
+      sw
+        .logs()
+        .slice(logsBefore)
+        .match(/"event":"subscribed"/g) ?? []
+    ).length < 2;
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const caller = dial("201", "202");
   const star = await picker.pickUp("*8");
   const offer = await picker.received("INVITE");
@@ -306,6 +340,9 @@ test("*8: 203 takes 201's call ringing 202 (RFC 3891 phone: Replaces of its *8, 
     direction: "internal",
   });
   assert.ok(await sw.waitForLog(/"event":"call-picked-up".*"picker":"203"/), sw.logs().slice(-3000));
+  const [l202, l203] = await Promise.all([lamp202, lamp203]);
+  assert.is(l202.code, 0, `202's lamp (ringing, then idle — never busy): ${explain(l202)}`);
+  assert.is(l203.code, 0, `203's lamp (busy, then idle): ${explain(l203)}`);
   await picker.register(0);
 });
 
