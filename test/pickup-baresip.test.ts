@@ -1,8 +1,8 @@
-import { openSqliteStore, sqliteHandle } from "@centrex/store";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { type BaresipPhone, startSwitchForBaresip } from "./helpers/baresip.js";
 import { assertHeardBothWays, hangUp, LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
+import { lastRecord } from "./helpers/call-records.js";
 import { provision } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 
@@ -35,18 +35,6 @@ test.after(async () => {
   await phones.stopAll();
   await pbx.stop();
 });
-
-async function lastRecord(db: string): Promise<Record<string, string | number | null>> {
-  await sleep(300); // the record is written as the BYE is answered
-  const store = openSqliteStore(db);
-  try {
-    return sqliteHandle(store)
-      .prepare("SELECT extension, dialled, called, disposition FROM cdrs ORDER BY seq DESC LIMIT 1")
-      .get() as Record<string, string | number | null>;
-  } finally {
-    await store.close();
-  }
-}
 
 /** `picker` dialled a code while `ringing` rang 201's call: checks the outcome, talks, hangs up. */
 async function pickedUp(
@@ -97,7 +85,7 @@ test("*8: 202 rings with 201's call, 203 (auto-answer) dials *8 and talks with 2
   });
   await closed;
   assertHeardBothWays(a, 1000, c, 3000);
-  assert.equal(await lastRecord(sw.db), {
+  assert.equal(await lastRecord(sw.db, "extension, dialled, called, disposition"), {
     extension: "201",
     dialled: "202",
     called: "203",
@@ -132,7 +120,7 @@ test("**202: a phone that does not answer by itself rings with the picked call a
   await pickedUp(a, b, d, "**202", true);
   await closed;
   assertHeardBothWays(a, 1000, d, 3000);
-  assert.equal((await lastRecord(sw.db)).called, "204");
+  assert.equal((await lastRecord(sw.db, "extension, dialled, called, disposition")).called, "204");
 });
 
 test.run();

@@ -2,9 +2,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSqliteStore, sqliteHandle } from "@centrex/store";
+import { openSqliteStore } from "@centrex/store";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { lastRecord } from "./helpers/call-records.js";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
@@ -215,20 +216,6 @@ async function cli(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-async function lastRecord(): Promise<Record<string, string | number | null>> {
-  await new Promise((r) => setTimeout(r, 300)); // the record is written as the BYE is answered
-  const store = openSqliteStore(sw.db);
-  try {
-    return sqliteHandle(store)
-      .prepare(
-        "SELECT extension, dialled, called, disposition, sip_status AS status, direction FROM cdrs ORDER BY seq DESC LIMIT 1",
-      )
-      .get() as Record<string, string | number | null>;
-  } finally {
-    await store.close();
-  }
-}
-
 test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), "centrex-pickup-"));
   const config = join(dir, "centrex.yaml");
@@ -331,7 +318,7 @@ test("*8: 203 takes 201's call ringing 202 (RFC 3891 phone: Replaces of its *8, 
   const r = await caller;
   assert.is(r.code, 0, `caller: ${explain(r)}`);
   assert.is((await ringing.done).code, 0, `202 (cancelled, with the Reason): ${explain(await ringing.done)}`);
-  assert.equal(await lastRecord(), {
+  assert.equal(await lastRecord(sw.db), {
     extension: "201",
     dialled: "202",
     called: "203",
@@ -379,7 +366,7 @@ test("**202: 204 (in no group) takes a call from the PSTN to the main number rin
   const r = await inbound;
   assert.is(r.code, 0, `carrier: ${explain(r)}`);
   assert.is((await ringing.done).code, 0, `202: ${explain(await ringing.done)}`);
-  const rec = await lastRecord();
+  const rec = await lastRecord(sw.db);
   assert.equal([rec.direction, rec.called, rec.disposition], ["inbound", "204", "answered"]);
   await picker.register(0);
 });
@@ -444,7 +431,7 @@ test("another customer's call is never reached: other.test's 203 gets 480/404 wh
   const r = await caller;
   assert.is(r.code, 0, `caller: ${explain(r)}`);
   assert.is((await ringing.done).code, 0, `202: ${explain(await ringing.done)}`);
-  const rec = await lastRecord();
+  const rec = await lastRecord(sw.db);
   assert.equal([rec.extension, rec.dialled, rec.called, rec.disposition], ["201", "600", "204", "answered"]);
   await picker.register(0);
 });

@@ -95,7 +95,10 @@ export class CallPickup {
       wanted = new Set([target.id]);
       what = `for ${target.number}`;
     }
-    const call = choosePickable(this.#candidates(), wanted, partyKey(picker.customerId, picker.extension));
+    const call = choosePickable(this.#candidates(), wanted, {
+      id: me.id,
+      key: partyKey(picker.customerId, picker.extension),
+    });
     if (call === undefined) {
       this.#refuse(log, 480, "Temporarily Unavailable", `No call ringing ${what}`, "pickup-nothing-ringing");
     }
@@ -133,10 +136,16 @@ export class CallPickup {
   ): void {
     const { fork, mf } = call.t;
     const source = this.ctx.o.stack.sourceOf(req);
+    // The phone that dialled, on its own flow (over TCP/TLS: its connection).
     const flow =
       source === undefined
         ? undefined
-        : { transport: source.transport, address: source.remoteAddress, port: source.remotePort };
+        : {
+            transport: source.transport,
+            address: source.remoteAddress,
+            port: source.remotePort,
+            ...(source.connectionId !== undefined && { connectionId: source.connectionId }),
+          };
     if (flow !== undefined) fixNatedContact(req, flow);
     const contact = req.contact[0]?.uri.raw;
     if (flow === undefined || contact === undefined) throw new ProxyRefusal(400, "Bad Request - No Contact");

@@ -50,18 +50,20 @@ export interface RingingCall {
 }
 
 /**
- * The call a pickup takes: among the calls ringing one of `wanted` (not the picker's own call,
- * none already answered or being picked), the one ringing the longest — as a receptionist
- * answers the caller who has waited most.
+ * The call a pickup takes: among the calls ringing one of `wanted`, the one ringing the longest
+ * — as a receptionist answers the caller who has waited most. Never the picker's own call, nor
+ * one already answered or being picked up, nor one that rings the picker's phones already (it
+ * answers that one: a second INVITE of the same call to the same phone would be a merged
+ * request, RFC 3261 §8.2.2.2, refused 482).
  */
 export function choosePickable<T extends RingingCall>(
   calls: Iterable<T>,
   wanted: ReadonlySet<number>,
-  picker: string,
+  picker: { readonly id: number; readonly key: string },
 ): T | undefined {
   let best: T | undefined;
   for (const c of calls) {
-    if (c.taken || c.caller === picker) continue;
+    if (c.taken || c.caller === picker.key || c.rings.has(picker.id)) continue;
     let rings = false;
     for (const id of c.rings) {
       if (wanted.has(id)) {

@@ -49,21 +49,24 @@ test("the call taken: one ringing a wanted extension, the longest-waiting first"
     call({ name: "newer", rings: new Set([12, 13]), since: 3000 }),
     call({ name: "older", rings: new Set([14]), since: 2000 }),
   ];
-  assert.is(choosePickable(calls, new Set([12, 14]), "1:201")?.name, "older");
-  assert.is(choosePickable(calls, new Set([13]), "1:201")?.name, "newer");
-  assert.is(choosePickable(calls, new Set([99]), "1:201"), undefined, "nothing ringing for 99");
+  const picker = { id: 11, key: "1:201" };
+  assert.is(choosePickable(calls, new Set([12, 14]), picker)?.name, "older");
+  assert.is(choosePickable(calls, new Set([13]), picker)?.name, "newer");
+  assert.is(choosePickable(calls, new Set([99]), picker), undefined, "nothing ringing for 99");
 });
 
-test("not taken: an answered call or one being picked up, nor the picker's own call", () => {
+test("not taken: an answered call or one being picked up, the picker's own call, one ringing the picker", () => {
   const calls = [
     call({ name: "answered", since: 1, taken: true }),
     call({ name: "mine", since: 2, caller: partyKey(1, "201") }),
-    call({ name: "free", since: 3 }),
+    call({ name: "rings me too", since: 3, rings: new Set([11, 12]) }),
+    call({ name: "free", since: 4 }),
   ];
-  assert.is(choosePickable(calls, new Set([12]), partyKey(1, "201"))?.name, "free");
+  const picker = { id: 11, key: partyKey(1, "201") };
+  assert.is(choosePickable(calls, new Set([12]), picker)?.name, "free");
   // The same number in another customer is another caller.
-  assert.is(choosePickable(calls, new Set([12]), partyKey(2, "201"))?.name, "mine");
-  assert.is(choosePickable(calls.slice(0, 1), new Set([12]), partyKey(1, "201")), undefined);
+  assert.is(choosePickable(calls, new Set([12]), { id: 31, key: partyKey(2, "201") })?.name, "mine");
+  assert.is(choosePickable(calls.slice(0, 1), new Set([12]), picker), undefined);
 });
 
 // ---------------------------------------------------------------- the fork a pickup joins
@@ -102,13 +105,16 @@ class FakeLayer {
   }
 }
 
-test("a branch added while the others ring: its answer wins, the others are cancelled as completed elsewhere", () => {
+const TARGET: TransactionTarget = { transport: "UDP", address: "127.0.0.1", port: 5080 };
+
+/**
+ * A caller's INVITE forked to one phone that rings, then a picker's branch added: the fork as a
+ * pickup finds it. `relayed`: the statuses the caller got; `finals`: what the picker's branch heard.
+ */
+function pickedFork() {
   const layer = new FakeLayer();
   const relayed: number[] = [];
-  const owner: ForkOwner = {
-    onForkAnswered() {},
-    onForkFailed() {},
-  };
+  const owner: ForkOwner = { onForkAnswered() {}, onForkFailed() {} };
   const serverTx = { respond: (r: SipResponse) => relayed.push(r.status) };
   const fork = new Fork(
     invite("z9hG4bKcaller"),
@@ -116,12 +122,16 @@ test("a branch added while the others ring: its answer wins, the others are canc
     layer as unknown as TransactionLayer,
     owner,
   );
-  const target: TransactionTarget = { transport: "UDP", address: "127.0.0.1", port: 5080 };
-  fork.addBranch(invite("z9hG4bKb1"), target);
+  fork.addBranch(invite("z9hG4bKb1"), TARGET);
   fork.started(60_000);
   layer.answer(0, 180);
   const finals: number[] = [];
-  fork.addBranch(invite("z9hG4bKpicker"), { ...target, port: 5090 }, (s) => finals.push(s));
+  fork.addBranch(invite("z9hG4bKpicker"), { ...TARGET, port: 5090 }, (s) => finals.push(s));
+  return { layer, fork, relayed, finals };
+}
+
+test("a branch added while the others ring: its answer wins, the others are cancelled as completed elsewhere", () => {
+  const { layer, fork, relayed, finals } = pickedFork();
   layer.answer(1, 180);
   layer.answer(1, 200);
   layer.answer(1, 200); // a retransmitted 2xx: told once
@@ -135,25 +145,13 @@ test("a branch added while the others ring: its answer wins, the others are canc
 });
 
 test("a caller's CANCEL cancels every branch without the completed-elsewhere Reason; the picker's branch hears 487", () => {
-  const layer = new FakeLayer();
-  const serverTx = { respond: () => {} };
-  const owner: ForkOwner = { onForkAnswered() {}, onForkFailed() {} };
-  const fork = new Fork(
-    invite("z9hG4bKcaller2"),
-    serverTx as never,
-    layer as unknown as TransactionLayer,
-    owner,
-  );
-  const target: TransactionTarget = { transport: "UDP", address: "127.0.0.1", port: 5080 };
-  fork.addBranch(invite("z9hG4bKc1"), target);
-  fork.started(60_000);
-  const finals: number[] = [];
-  fork.addBranch(invite("z9hG4bKc2"), { ...target, port: 5090 }, (s) => finals.push(s));
+  const { layer, fork, relayed, finals } = pickedFork();
   fork.cancel();
   assert.is(layer.cancels.length, 2);
   for (const c of layer.cancels) assert.equal(c.headers, []);
   layer.answer(1, 487);
   assert.equal(finals, [487]);
+  assert.equal(relayed, [180, 487]);
 });
 
 test.run();
