@@ -137,7 +137,13 @@ class RawPhone {
     return d;
   }
 
-  #inDialog(d: Dialog, method: string, cseq: number, headers: string[] = []): string {
+  #inDialog(
+    d: Dialog,
+    method: string,
+    cseq: number,
+    headers: string[] = [],
+    body?: { type: string; text: string },
+  ): string {
     return rawRequest(this.c, {
       method,
       uri: d.remoteTarget,
@@ -146,7 +152,15 @@ class RawPhone {
       callId: d.callId,
       cseq,
       headers: [...d.route.map((r) => `Route: ${r}`), `Contact: ${this.contact}`, ...headers],
+      ...(body !== undefined && { body: body.text, contentType: body.type }),
     });
+  }
+
+  /** An in-dialog request with a body (a NOTIFY's sipfrag); resolves with its final response. */
+  async requestWithBody(d: Dialog, method: string, headers: string[], type: string, text: string) {
+    d.cseq += 1;
+    this.c.send(this.#inDialog(d, method, d.cseq, headers, { type, text }));
+    return this.c.next(d.callId, `${d.cseq} ${method}`, 200, 8000);
   }
 
   /**
@@ -385,6 +399,22 @@ test("blind transfer to the PSTN: the transferee's carrier call is the transfero
   b.answer(await b.received("REFER"), 202, "Accepted");
   assert.is((await referring).status, 202);
   const out = await b.call("0612345678", [`Referred-By: ${a.aor}`]);
+  // B reports the new call's progress to A (RFC 3515 §2.4.5): the switch relays the NOTIFY and
+  // its sipfrag as they are.
+  const sipfrag = "SIP/2.0 200 OK\r\n";
+  const notifying = b.requestWithBody(
+    first,
+    "NOTIFY",
+    ["Event: refer", "Subscription-State: terminated;reason=noresource"],
+    "message/sipfrag;version=2.0",
+    sipfrag,
+  );
+  const notify = await a.received("NOTIFY");
+  assert.match(header(notify, "content-type")[0] ?? "", "message/sipfrag;version=2.0");
+  assert.match(header(notify, "event")[0] ?? "", "refer");
+  assert.is(notify.slice(notify.indexOf("\r\n\r\n") + 4), sipfrag, "the sipfrag body changed on the way");
+  a.answer(notify, 200, "OK");
+  assert.is((await notifying).status, 200);
   const bye = b.request(out, "BYE");
   assert.is((await bye).status, 200);
   assert.is((await carrier).code, 0, `carrier: ${explain(await carrier)}`);

@@ -115,6 +115,8 @@ export interface RawRequest {
   branch?: string;
   headers?: string[];
   body?: string;
+  /** The body's type; default application/sdp. */
+  contentType?: string;
   maxForwards?: number;
 }
 
@@ -130,7 +132,7 @@ export function rawRequest(client: RawSipClient, r: RawRequest): string {
     `CSeq: ${r.cseq} ${r.method}`,
     `Max-Forwards: ${r.maxForwards ?? 70}`,
     ...(r.headers ?? []),
-    ...(body.length > 0 ? ["Content-Type: application/sdp"] : []),
+    ...(body.length > 0 ? [`Content-Type: ${r.contentType ?? "application/sdp"}`] : []),
     `Content-Length: ${Buffer.byteLength(body)}`,
     "",
     body,
