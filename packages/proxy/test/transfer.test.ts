@@ -405,6 +405,10 @@ test("the member who answered a ring-group call transfers it: authorised as that
   const t = w.rules.claim(invite("202"), caller201, "202");
   assert.equal(t?.transferor, { customerId: 1, extension: "203" });
   assert.is(t?.original, "g1");
+  // To the PSTN: the new call is the member's (billed to 203 under 203's rules), not the caller's.
+  w.group("g3", "203");
+  assert.is(await w.check(refer("g3", `<sip:${PSTN}@pbx.test>`, { auth: "1:203" })), true);
+  assert.equal(w.rules.claim(invite(PSTN), caller201, PSTN)?.transferor, { customerId: 1, extension: "203" });
   // Another member's credentials are not the answering member's.
   w.group("g2", "203");
   assert.is((await refused(w.check(refer("g2", "<sip:202@pbx.test>", { auth: "1:202" })))).status, 403);
