@@ -436,4 +436,46 @@ test("another customer's call is never reached: other.test's 203 gets 480/404 wh
   await picker.register(0);
 });
 
+test("worst timing: a second picker while the first one's phone rings gets nothing; the caller gives up then — the *8 ends 480, the call is the caller's cancelled call", async () => {
+  const ringing = await phones.answer("202", { expectCancel: true });
+  const first = await Picker.start("203");
+  await first.register();
+  const second = await Picker.start("204");
+  // The caller cancels once two phones ring: 202, then the picker's.
+  const scenario = callerScenario({ cancelOnRinging: true }).replace(
+    '<recv response="180"/>',
+    '<recv response="180"/>\n  <recv response="180"/>',
+  );
+  const caller = runSipp({
+    scenario,
+    server: `127.0.0.1:${sw.port}`,
+    timeoutMs: 30_000,
+    extraArgs: phoneArgs({ service: "202", user: "201", domain: DOMAIN, vars: { caller: "201" } }),
+  });
+  const star = await first.pickUp("*8");
+  const offer = await first.received("INVITE");
+  const taken = await second.dial("**202");
+  assert.is(taken.res.text.split("\r\n")[0], "SIP/2.0 480 Temporarily Unavailable - No call ringing for 202");
+  second.ack(taken.callId, taken.cseq, taken.from, taken.res, taken.uri);
+  first.answer(offer, 180, "Ringing"); // the picker's phone rings: the caller gives up now
+  const cancel = await first.received("CANCEL");
+  assert.not.match(cancel, /Call completed elsewhere/);
+  first.answer(cancel, 200, "OK");
+  first.answer(offer, 487, "Request Terminated");
+  await first.received("ACK");
+  const ended = await first.c.next(star.callId, `${star.cseq} INVITE`, 200);
+  assert.is(ended.text.split("\r\n")[0], "SIP/2.0 480 Temporarily Unavailable - Pickup failed (487)");
+  first.ack(star.callId, star.cseq, star.from, ended, star.uri);
+  const r = await caller;
+  assert.is(r.code, 0, `caller: ${explain(r)}`);
+  assert.is((await ringing.done).code, 0, `202: ${explain(await ringing.done)}`);
+  const rec = await lastRecord(sw.db, "extension, called, disposition");
+  assert.equal([rec.extension, rec.disposition], ["201", "cancelled"]);
+  assert.ok(
+    await sw.waitForLog(/"event":"pickup-failed".*"picker":"203".*"status":487/),
+    sw.logs().slice(-3000),
+  );
+  await first.register(0);
+});
+
 test.run();
