@@ -136,7 +136,14 @@ function currentTab() {
   return s ? s.id : "live";
 }
 
+/** Loads in progress per tab (an action's refresh can overlap the tab's first load). */
+const loading = new Map();
+
+/** Loads a tab's data; the section says aria-busy="true" until it shows it (screen readers, tests). */
 async function refreshTab(name) {
+  const section = document.getElementById(name);
+  loading.set(name, (loading.get(name) ?? 0) + 1);
+  section?.setAttribute("aria-busy", "true");
   try {
     if (name === "customers") await loadCustomers();
     else if (name === "customer" && state.domain) await loadCustomer(state.domain);
@@ -149,6 +156,9 @@ async function refreshTab(name) {
     }
   } catch (e) {
     showError(e);
+  } finally {
+    loading.set(name, loading.get(name) - 1);
+    if (loading.get(name) === 0) section?.removeAttribute("aria-busy");
   }
 }
 
@@ -372,7 +382,12 @@ function handleEvent(block) {
   if (event !== "state" || data === "") return;
   const s = JSON.parse(data);
   if (s.error) showError(new ApiFailure(500, s.error.code, s.error.message));
-  else renderLive(s);
+  else {
+    renderLive(s);
+    // "live" once the page shows the switch's state, not when the stream's headers arrive (the
+    // server sends the first state after reading it from the store: a moment later).
+    setLive(true);
+  }
 }
 
 async function stream() {
@@ -390,7 +405,6 @@ async function stream() {
         const e = body.error || {};
         throw new ApiFailure(res.status, e.code || `http_${res.status}`, e.message || res.statusText);
       }
-      setLive(true);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buf = "";
       for (;;) {

@@ -32,6 +32,7 @@ export class LiveFeed {
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
   #lastKeepalive = 0;
+  #sending: Promise<void> = Promise.resolve();
 
   constructor(state: LiveState, opts: LiveFeedOptions = {}) {
     this.#state = state;
@@ -52,7 +53,7 @@ export class LiveFeed {
       this.#subscribers.delete(sub);
       if (this.#subscribers.size === 0) this.#stop();
     });
-    void this.#send([sub]);
+    void this.#sendInOrder([sub]);
     this.#timer ??= setInterval(() => void this.#tick(), this.#intervalMs);
   }
 
@@ -73,7 +74,7 @@ export class LiveFeed {
     if (this.#ticking) return;
     this.#ticking = true;
     try {
-      await this.#send([...this.#subscribers]);
+      await this.#sendInOrder([...this.#subscribers]);
       const now = Date.now();
       if (now - this.#lastKeepalive >= this.#keepaliveMs) {
         this.#lastKeepalive = now;
@@ -82,6 +83,17 @@ export class LiveFeed {
     } finally {
       this.#ticking = false;
     }
+  }
+
+  /**
+   * One send at a time: a new subscriber's first state and a tick's can otherwise be read
+   * concurrently, and the older read, finishing last, would be written after the newer one —
+   * the page would show a call that has ended until the next change.
+   */
+  #sendInOrder(subs: readonly Subscriber[]): Promise<void> {
+    const next = this.#sending.then(() => this.#send(subs));
+    this.#sending = next.catch(() => undefined);
+    return next;
   }
 
   async #send(subs: readonly Subscriber[]): Promise<void> {
