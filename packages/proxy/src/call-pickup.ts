@@ -52,7 +52,7 @@ export type RingPicker = (
  * (`DialogTracker.answered` with the picker as who answered).
  */
 export class CallPickup {
-  readonly #ringing = new Set<TrackedFork>();
+  readonly #ringing = new Map<Fork, TrackedFork>();
   /** Calls a pickup is under way for: a second picker does not take them too. */
   readonly #picking = new WeakSet<Fork>();
 
@@ -65,12 +65,12 @@ export class CallPickup {
   track(fork: Fork, mf: number, bindings: readonly Binding[]): void {
     const rings = new Set<number>();
     for (const b of bindings) if (b.aor > 0) rings.add(b.aor);
-    if (rings.size > 0) this.#ringing.add({ fork, mf, rings, at: this.ctx.now() });
+    if (rings.size > 0) this.#ringing.set(fork, { fork, mf, rings, at: this.ctx.now() });
   }
 
   /** The INVITE was answered or failed: nothing to pick up any more. */
   untrack(fork: Fork): void {
-    for (const t of this.#ringing) if (t.fork === fork) this.#ringing.delete(t);
+    this.#ringing.delete(fork);
   }
 
   /** `*8` or `**EXT` dialled by `picker` (authenticated); answers the picker's INVITE in every case. */
@@ -108,7 +108,7 @@ export class CallPickup {
   /** The calls ringing now, as the matching logic sees them. */
   #candidates(): (RingingCall & { readonly t: TrackedFork })[] {
     const out: (RingingCall & { readonly t: TrackedFork })[] = [];
-    for (const t of this.#ringing) {
+    for (const t of this.#ringing.values()) {
       const req = t.fork.request;
       const known = this.ctx.dialogs.find(req.callId, req.from.params.get("tag") ?? "", undefined)?.call;
       const caller =
