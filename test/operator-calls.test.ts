@@ -13,6 +13,8 @@ import { runSipp, SCENARIOS } from "./helpers/sipp.js";
 // What the operator sees and does about calls, end to end with real peers:
 // - hanging up a call that is still ringing (baresip calls baresip, which lets it ring): the
 //   caller gets 487, the ringing phone a CANCEL (and no BYE), the record ends "operator";
+// - /metrics: the carrier's state, and a ban made by hand (API) counted while it lasts and
+//   shown in the console's state;
 // - loss per carrier (the console's chart, GET /console/state): a baresip phone calls the
 //   PSTN through a SIPp carrier that plays an RTP stream with sequence numbers left out
 //   (test/helpers/rtp-pcap.ts); the carrier's totals count that call and every packet it sent.
@@ -90,11 +92,27 @@ test.after(async () => {
 
 async function call(
   n: Node,
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "DELETE",
   path: string,
+  body?: unknown,
 ): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${n.api}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await fetch(`${n.api}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
   return { status: res.status, body: await res.json() };
+}
+
+/** One series of the switch's /metrics (no token), e.g. `centrex_bans`. */
+async function metric(n: Node, series: string): Promise<number | undefined> {
+  const text = await (await fetch(`${n.api}/metrics`)).text();
+  for (const line of text.split("\n"))
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  return undefined;
 }
 
 interface CarrierMedia {
@@ -215,6 +233,21 @@ test("the operator hangs up a ringing call: the caller gets 487, the ringing pho
     JSON.stringify(audit),
   );
   assert.ok(await n.sw.waitForLog(/"event":"call-hung-up".*"outcome":"cancelled"/), "the hang-up logged");
+});
+
+test("metrics and console: the carrier's state, and a ban by hand counted while it lasts", async () => {
+  const n = await up();
+  assert.is(await metric(n, 'centrex_carrier_up{carrier="alpha"}'), 1, "not probed, not demoted: up");
+  assert.is(await metric(n, "centrex_bans"), 0);
+  const ban = await call(n, "POST", "/security/bans/127.0.0.99", { minutes: 5 });
+  assert.is(ban.status, 201, JSON.stringify(ban.body));
+  assert.is(await metric(n, "centrex_bans"), 1);
+  const seen = await until(n, "the ban", (st) =>
+    (st as unknown as { bans: Array<{ address: string }> }).bans.find((b) => b.address === "127.0.0.99"),
+  );
+  assert.ok(seen, "the console's alerts list it");
+  assert.equal(await call(n, "DELETE", "/security/bans/127.0.0.99"), { status: 200, body: { cleared: 1 } });
+  assert.is(await metric(n, "centrex_bans"), 0);
 });
 
 /**

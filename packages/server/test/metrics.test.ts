@@ -1,0 +1,46 @@
+import type { SourceGuard } from "@centrex/guard";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { FailoverService } from "../src/switch/failover/service.js";
+import { createSwitchMetrics } from "../src/switch/metrics.js";
+
+// The gauges read at scrape time from the failover service and the source guard: the role,
+// the replication lag (changes and seconds behind) and the bans in force. The e2e tests scrape
+// a single switch (no failover section: no role series); a pair's node is stood in for here by
+// what its FailoverService reports.
+
+function series(text: string, name: string): number | undefined {
+  for (const line of text.split("\n"))
+    if (line.startsWith(`${name} `)) return Number(line.slice(name.length + 1));
+  return undefined;
+}
+
+test("a standby's role and replication lag, and the bans in force, are in the scrape", async () => {
+  const m = createSwitchMetrics();
+  let lag = { seconds: 2.5, changes: 7 };
+  let bans = ["203.0.113.7", "198.51.100.9"];
+  m.attach({
+    failover: { role: "standby", lag: () => lag } as unknown as FailoverService,
+    guard: { list: () => bans.map((address) => ({ address })) } as unknown as SourceGuard,
+  });
+  let text = await m.text();
+  assert.is(series(text, 'centrex_failover_role{role="standby"}'), 1, text);
+  assert.is(series(text, "centrex_replication_lag_seconds"), 2.5);
+  assert.is(series(text, "centrex_replication_lag_changes"), 7);
+  assert.is(series(text, "centrex_bans"), 2);
+  // Read again at the next scrape, not kept from the first.
+  lag = { seconds: 0, changes: 0 };
+  bans = [];
+  text = await m.text();
+  assert.is(series(text, "centrex_replication_lag_changes"), 0);
+  assert.is(series(text, "centrex_bans"), 0);
+});
+
+test("a single node (no failover section) has no role series; its lag reads 0", async () => {
+  const m = createSwitchMetrics();
+  const text = await m.text();
+  assert.not.match(text, /^centrex_failover_role\{/m);
+  assert.is(series(text, "centrex_replication_lag_seconds"), 0);
+});
+
+test.run();
