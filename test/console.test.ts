@@ -207,6 +207,14 @@ test("the operator works the console: extension, live phones and call, barring, 
       calls[0],
     );
     assert.is(await page.textContent("#calls-count"), "1");
+    // The concurrent-calls chart samples the calls in progress once a second: the call shows.
+    await page.waitForFunction(
+      () => document.querySelector("#chart-calls text")?.textContent === "max 1",
+      null,
+      {
+        timeout: 5000,
+      },
+    );
     await page.screenshot({ path: join(shots, "operator-live-call.png"), fullPage: true });
     await a.hangup();
     await Promise.all([a.waitFor("CALL_CLOSED", 5000), b.waitFor("CALL_CLOSED", 5000)]);
