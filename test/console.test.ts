@@ -376,6 +376,22 @@ test("the operator works the console: extension, live phones and call, barring, 
       (await page.textContent("#chart-hours g:last-of-type title")) ?? "",
       /^\d\d:00Z: 2 calls, 2 answered$/,
     );
+
+    // Bans among the alerts: one made through the API appears without a reload, the operator
+    // lifts it from the page (the same DELETE route, audited).
+    const banned = await fetch(`${api}/security/bans/127.0.0.99`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${OPS_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ minutes: 5 }),
+    });
+    assert.is(banned.status, 201, await banned.text());
+    const bans = await waitRows(page, "#bans tbody", 1);
+    assert.match(bans[0]!, /^127\.0\.0\.99 \| /, bans[0]);
+    await page.click('#bans button:text("Lift")');
+    await waitRows(page, "#bans tbody", 0);
+    await page.waitForFunction(
+      () => document.querySelector("#notice")?.textContent === "ban on 127.0.0.99 lifted",
+    );
   } finally {
     await ctx.close();
   }
