@@ -21,7 +21,9 @@ import { runSipp, SCENARIOS } from "./helpers/sipp.js";
 //   With the defaults (media.kernel auto) the kernel forwards the stream once both ends are
 //   latched, so the relay reads the sequence numbers of the first packets only: the totals
 //   say over how many packets loss was measured. A second switch with media.kernel off (the
-//   setting under test) reads them all: its totals count exactly the packets left out.
+//   setting under test) reads them all: its totals count exactly the packets left out, on an
+//   outbound call (the callee's leg) and on the carrier's inbound call to a number (the
+//   caller's leg; the record names the carrier the call came from).
 // Overrides (test/README.md): admin.port 0 and a token (the API is off without one); the
 // relay's port range (as in every baresip test); trunk.probeSeconds 0 and reloadSeconds 1
 // (the SIPp carrier runs one script and cannot answer OPTIONS; the carrier added by the CLI
@@ -322,6 +324,48 @@ test("loss per carrier, media.kernel off: exactly the packets the carrier left o
   const n = await up("kernel-off");
   const { media, sent, missing } = await carrierCall(n, "A3");
   assert.equal(media, { calls: 1, packets: sent, lost: missing, measured: sent + missing });
+});
+
+test("loss per carrier, inbound (media.kernel off): the carrier's call to a number is its own, the caller's leg", async () => {
+  const n = await up("kernel-off");
+  // A3 (extension 201, auto-answer) is still registered from the test before; the main number rings it.
+  const pcap = join(dir, "carrier-inbound-stream.pcap");
+  const stream = writeRtpCapture(pcap, {
+    count: 100,
+    firstSeq: 7000,
+    ssrc: 0x5eed0002,
+    skip: (i) => i % 9 === 0,
+  });
+  const scenario = readFileSync(join(SCENARIOS, "carrier-inbound-uac.xml"), "utf8").replace(
+    '<pause milliseconds="300"/>',
+    `<nop><action><exec play_pcap_audio="${pcap}"/></action></nop><pause milliseconds="${stream.durationMs + 1000}"/>`,
+  );
+  const inbound = await runSipp({
+    scenario,
+    server: `127.0.0.1:${n.sw.port}`,
+    localIp: "127.0.0.2",
+    localPort: n.carrierPort,
+    extraArgs: ["-s", "+33123456780", "-mi", "127.0.0.2", "-mp", String((await freePort("127.0.0.2")) & ~1)],
+    timeoutMs: 20_000,
+  });
+  assert.is(inbound.code, 0, `carrier: ${inbound.stderr}\n${inbound.errors}`);
+  const media = await until(n, "alpha's tally", (st) => {
+    const c = st.carriers.find((x) => x.name === "alpha");
+    return c?.media !== undefined && c.media.calls === 2 ? c.media : undefined;
+  });
+  // The outbound call of the test before (150 sequence numbers, 11 left out), then this one.
+  assert.equal(media, {
+    calls: 2,
+    packets: 139 + stream.sent,
+    lost: 11 + stream.missing,
+    measured: 150 + stream.sent + stream.missing,
+  });
+  const day = new Date().toISOString().slice(0, 10);
+  const r = await call(n, "GET", `/cdrs/search?from=${day}&to=${day}&caller=33987654321`);
+  const recs = (r.body as { records: Array<Record<string, unknown>> }).records;
+  assert.is(recs.length, 1, JSON.stringify(r.body));
+  assert.is(recs[0]!.direction, "inbound");
+  assert.is(recs[0]!.carrier, "alpha", "the record names the carrier the call came from");
 });
 
 test.run();
