@@ -38,6 +38,17 @@ export class GroupCommit {
     const batch = this.#queue;
     this.#queue = [];
     this.#scheduled = false;
+    const only = batch.length === 1 ? batch[0]! : undefined;
+    if (only !== undefined) {
+      // Alone in its transaction, which is then its savepoint (no SAVEPOINT/RELEASE of its own):
+      // a failure, of its statements or of the commit, is this one caller's.
+      try {
+        only.resolve(this.#db.transaction(only.fn).immediate());
+      } catch (err) {
+        only.reject(translateSqlError(err));
+      }
+      return;
+    }
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       this.#db

@@ -72,6 +72,30 @@ const toBinding = (r: Row): Binding => ({
   updatedAt: r.updated_at,
 });
 
+/** The row `p` wrote, as SQLite holds it. */
+function rowOf(p: Params, id: number): Row {
+  return {
+    id,
+    extension_id: p.aor,
+    contact: p.contact,
+    q: p.q,
+    expires_at: p.expires_at,
+    call_id: p.call_id,
+    cseq: p.cseq,
+    transport: p.transport,
+    source_address: p.source_address,
+    source_port: p.source_port,
+    local_address: p.local_address,
+    local_port: p.local_port,
+    connection_id: p.connection_id,
+    instance_id: p.instance_id,
+    reg_id: p.reg_id,
+    user_agent: p.user_agent,
+    path: p.path,
+    updated_at: p.now,
+  };
+}
+
 function params(b: BindingInput, now: number): Params {
   const q = b.q ?? 1;
   if (typeof q !== "number" || !(q >= 0 && q <= 1)) throw new ValidationError("q", "q must be from 0 to 1");
@@ -133,9 +157,8 @@ const WRITE_BEHIND_MS = 200;
  */
 export class SqliteLocations implements LocationRepository {
   readonly #ctx: Ctx;
-  readonly #upsert: Stmt<[Params], Row>;
+  readonly #upsert: Stmt<[Params], number>;
   readonly #dropOtherFlow: Stmt<[number, string, number, string], Row>;
-  readonly #extExists: Stmt<[number], { id: number }>;
   readonly #ofAor: Stmt<[number], Row>;
   readonly #all: Stmt<[], Row>;
   readonly #refresh: Stmt<[number, number, number, number, string, string]>;
@@ -163,8 +186,9 @@ export class SqliteLocations implements LocationRepository {
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
     const db = ctx.db;
-    this.#upsert = db.prepare(
-      `INSERT INTO bindings (extension_id, contact, q, expires_at, call_id, cseq, transport, source_address,
+    this.#upsert = db
+      .prepare<[Params], number>(
+        `INSERT INTO bindings (extension_id, contact, q, expires_at, call_id, cseq, transport, source_address,
          source_port, local_address, local_port, connection_id, instance_id, reg_id, user_agent, path, updated_at)
        VALUES (@aor, @contact, @q, @expires_at, @call_id, @cseq, @transport, @source_address, @source_port,
          @local_address, @local_port, @connection_id, @instance_id, @reg_id, @user_agent, @path, @now)
@@ -175,12 +199,12 @@ export class SqliteLocations implements LocationRepository {
          local_port = excluded.local_port, connection_id = excluded.connection_id,
          instance_id = excluded.instance_id, reg_id = excluded.reg_id, user_agent = excluded.user_agent,
          path = excluded.path, updated_at = excluded.updated_at
-       RETURNING *`,
-    );
+       RETURNING id`,
+      )
+      .pluck();
     this.#dropOtherFlow = db.prepare(
       "DELETE FROM bindings WHERE extension_id = ? AND instance_id = ? AND reg_id = ? AND contact <> ? RETURNING *",
     );
-    this.#extExists = db.prepare("SELECT id FROM extensions WHERE id = ?");
     this.#ofAor = db.prepare("SELECT * FROM bindings WHERE extension_id = ?");
     this.#all = db.prepare("SELECT * FROM bindings");
     this.#refresh = db.prepare(
@@ -202,17 +226,17 @@ export class SqliteLocations implements LocationRepository {
     if (refreshed !== undefined) return refreshed;
     const gen = this.#generation;
     const feed = this.#ctx.feed;
-    const { row, dropped } = await this.#ctx.group.run(() =>
+    const { id, dropped } = await this.#ctx.group.run(() =>
       feed.quietly(() => {
-        if (!this.#extExists.get(p.aor)) throw new NotFoundError("extension", p.aor);
         const dropped =
           p.instance_id !== null && p.reg_id !== null
             ? this.#dropOtherFlow.all(p.aor, p.instance_id, p.reg_id, p.contact)
             : [];
-        return { row: this.#upsert.get(p)!, dropped };
+        return { id: this.#insertOrUpdate(p), dropped };
       }),
     );
-    const b = toBinding(row);
+    // Built from what was written, not read back (RETURNING * materialised 18 columns).
+    const b = toBinding(rowOf(p, id));
     // Committed: patch the cached AOR. If something outside changed the cache meanwhile (it may
     // have been reloaded before this commit), the AOR is read again from SQLite on next use.
     if (gen !== this.#generation) {
@@ -232,6 +256,18 @@ export class SqliteLocations implements LocationRepository {
     this.#cancelBehind(p.aor, p.contact);
     for (const d of dropped) this.#cancelBehind(p.aor, d.contact);
     return b;
+  }
+
+  /** The row's id. The extension's existence is the foreign key's check, not a SELECT of its own. */
+  #insertOrUpdate(p: Params): number {
+    try {
+      return this.#upsert.get(p)!;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY") {
+        throw new NotFoundError("extension", p.aor);
+      }
+      throw err;
+    }
   }
 
   async get(aor: number, contact: string): Promise<Binding | undefined> {
