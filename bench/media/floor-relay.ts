@@ -15,6 +15,8 @@ class Side {
   latched = false;
   constructor(readonly socket: Socket) {
     socket.on("message", this.onMessage);
+    // A phone's port closed (ICMP, surfaced as ECONNREFUSED on the next recvmsg): not a crash.
+    socket.on("error", () => {});
   }
 
   readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {

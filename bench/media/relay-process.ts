@@ -4,6 +4,8 @@
 //   --workers N            N relay worker processes sharing the range (startRelayWorkers)
 //   --bind ADDR            the relay's address (default 127.0.0.1; ::1 for --ipv6)
 //   --floor                the floor relay (floor-relay.ts) instead of centrex's: the reference for Node's own cost
+//   --stall MS:EVERY       block this process's event loop for MS ms every EVERY ms, as the SIP work of
+//                          the process the relay lives in would (with --workers the relay is elsewhere)
 import { writeFileSync } from "node:fs";
 import { type MediaController, MediaRelay, startControlServer, startRelayWorkers } from "@centrex/media";
 import { FloorRelay } from "./floor-relay.js";
@@ -43,6 +45,14 @@ if (process.argv.includes("--floor")) {
   });
   kernelOn = await relay.kernelReady;
   controller = relay;
+}
+const [stallMs, stallEvery] = arg("stall", "0:0").split(":").map(Number) as [number, number];
+if (stallMs > 0 && stallEvery > 0) {
+  // Busy, not asleep: what a burst of SIP parsing, routing and store writes does to the loop.
+  setInterval(() => {
+    const end = performance.now() + stallMs;
+    while (performance.now() < end);
+  }, stallEvery).unref();
 }
 const server = await startControlServer({ controller, address: "127.0.0.1", port: 0 });
 const info = `${JSON.stringify({ control: server.address().port, pids, kernel: kernelOn })}\n`;

@@ -12,6 +12,10 @@
 //          node-floor: the cheapest Node dgram relay (floor-relay.ts), Node's own cost per packet
 //          --cpu-prof (V8 profile of the centrex relay process under OUT/cpu-prof)
 //          --relay-node PATH (the node binary running the centrex and floor relays)
+//          --relay-flags "FLAGS" (Node/V8 flags for them, e.g. --trace-gc)
+//          --relay-stall MS:EVERY (the centrex relay process's event loop blocked, as by SIP work)
+//          a target with -tsx (centrex-tsx, node-floor-tsx…): the relay's .ts under --import tsx,
+//          as before (default: compiled JavaScript, as production runs)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -51,6 +55,8 @@ const RELAY_NODE = opt("relay-node", process.execPath);
 const RELAY_FLAGS = opt("relay-flags", "")
   .split(" ")
   .filter((s) => s !== "");
+/** `--relay-stall MS:EVERY`: the centrex relay process's event loop blocked MS ms every EVERY ms (SIP work). */
+const RELAY_STALL = opt("relay-stall", "");
 /** Where the relays listen: the phones send to this address. */
 const RELAY_ADDR = IPV6 ? "::1" : "127.0.0.1";
 /** Worker processes of a `centrex-workers[:N]` target. */
@@ -188,6 +194,7 @@ async function startCentrex(
     RELAY_ADDR,
     ...(kind === "workers" ? ["--workers", String(workers)] : []),
     ...(kind === "floor" ? ["--floor"] : []),
+    ...(RELAY_STALL !== "" && kind !== "floor" ? ["--stall", RELAY_STALL] : []),
   ];
   const cmd =
     CLINIC === "flame"
@@ -618,7 +625,7 @@ function report(results: Result[], baselines: Map<number, Result>): void {
       : " on the host's loopback"
   }${IPV6 ? ", IPv6 (relays on ::1)" : ""}`;
   const node = spawnSync(RELAY_NODE, ["--version"]).stdout.toString().trim();
-  const header = `${SECONDS} s per step${ns}, Node relays on ${node}, relay pinned to core ${RELAY_CORE}, generator (C, sendmmsg/recvmmsg) on core ${GEN_CORE}${RT ? ", generator SCHED_FIFO" : ""}${RT_RELAYS ? ", userspace relays SCHED_FIFO (the kernel-path relay not)" : ""}, 172-byte RTP every 20 ms each way`;
+  const header = `${SECONDS} s per step${ns}, Node relays on ${node}, relay pinned to core ${RELAY_CORE}, generator (C, sendmmsg/recvmmsg) on core ${GEN_CORE}${RT ? ", generator SCHED_FIFO" : ""}${RT_RELAYS ? ", userspace relays SCHED_FIFO (the kernel-path relay not)" : ""}, 172-byte RTP every 20 ms each way${RELAY_STALL !== "" ? `, centrex relay processes' event loop blocked ${RELAY_STALL.replace(":", " ms every ")} ms (the relay itself, or with workers the parent)` : ""}`;
   const text = `${header}\n\n${rows.join("\n")}\n\nCapacity (largest load of the sweep with loss < 0.1 % and added p99 < ${ADDED_P99_LIMIT_MS} ms):\n${capacity.join("\n")}\n`;
   console.log(`\n${text}`);
   writeFileSync(join(OUT, "results.json"), `${JSON.stringify({ header, results }, null, 2)}\n`);
