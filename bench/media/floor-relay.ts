@@ -53,11 +53,13 @@ export class FloorRelay implements MediaController {
   delegate: MediaControllerDelegate | undefined;
   #calls = new Map<string, [Side, Side]>();
   #next: number;
+  #idle: Socket[] = [];
 
   constructor(
     readonly address: string,
     portMin: number,
     readonly recvBufferSize: number,
+    readonly idleSockets = 0,
   ) {
     this.#next = portMin;
   }
@@ -65,6 +67,12 @@ export class FloorRelay implements MediaController {
   async offer(callId: string, _fromTag: string, sdp: string): Promise<string> {
     const a = new Side(await bind(this.address, this.#next++, this.recvBufferSize));
     const b = new Side(await bind(this.address, this.#next++, this.recvBufferSize));
+    // `idleSockets`: bound, listened to, never sent to (as centrex's RTCP ports are in the bench).
+    for (let i = 0; i < this.idleSockets; i++) {
+      const s = await bind(this.address, this.#next++, this.recvBufferSize);
+      s.on("message", () => {});
+      this.#idle.push(s);
+    }
     a.peer = b;
     b.peer = a;
     this.#calls.set(callId, [a, b]);
@@ -97,5 +105,6 @@ export class FloorRelay implements MediaController {
 
   async close(): Promise<void> {
     for (const id of [...this.#calls.keys()]) await this.delete(id);
+    for (const s of this.#idle.splice(0)) s.close();
   }
 }

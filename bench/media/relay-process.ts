@@ -4,6 +4,7 @@
 //   --workers N            N relay worker processes sharing the range (startRelayWorkers)
 //   --bind ADDR            the relay's address (default 127.0.0.1; ::1 for --ipv6)
 //   --floor                the floor relay (floor-relay.ts) instead of centrex's: the reference for Node's own cost
+//   --floor-idle N         the floor binds N idle sockets per call more (centrex binds 4 a call, the floor 2)
 //   --stall MS:EVERY       block this process's event loop for MS ms every EVERY ms, as the SIP work of
 //                          the process the relay lives in would (with --workers the relay is elsewhere)
 import { writeFileSync } from "node:fs";
@@ -24,7 +25,7 @@ let controller: MediaController;
 let pids = [process.pid];
 let kernelOn = false;
 if (process.argv.includes("--floor")) {
-  controller = new FloorRelay(bindAddress, portMin, 1 << 20);
+  controller = new FloorRelay(bindAddress, portMin, 1 << 20, Number(arg("floor-idle", "0")));
 } else if (workers > 0) {
   const w = await startRelayWorkers({
     workers,

@@ -57,6 +57,8 @@ const RELAY_FLAGS = opt("relay-flags", "")
   .filter((s) => s !== "");
 /** `--relay-stall MS:EVERY`: the centrex relay process's event loop blocked MS ms every EVERY ms (SIP work). */
 const RELAY_STALL = opt("relay-stall", "");
+/** `--floor-idle N`: the floor relay binds N idle sockets per call more (centrex binds 4 per call, the floor 2). */
+const FLOOR_IDLE = opt("floor-idle", "0");
 /** Where the relays listen: the phones send to this address. */
 const RELAY_ADDR = IPV6 ? "::1" : "127.0.0.1";
 /** Worker processes of a `centrex-workers[:N]` target. */
@@ -193,7 +195,7 @@ async function startCentrex(
     "--bind",
     RELAY_ADDR,
     ...(kind === "workers" ? ["--workers", String(workers)] : []),
-    ...(kind === "floor" ? ["--floor"] : []),
+    ...(kind === "floor" ? ["--floor", "--floor-idle", FLOOR_IDLE] : []),
     ...(RELAY_STALL !== "" && kind !== "floor" ? ["--stall", RELAY_STALL] : []),
   ];
   const cmd =
