@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeToneWav } from "./audio.js";
 import { centrex, provision, type RunningSwitch, startSwitch } from "./centrex.js";
-import { freePort } from "./ports.js";
+import { freePort, freePortPair } from "./ports.js";
 import { requireCommand, stop } from "./processes.js";
 
 // baresip (Debian's 1.0) as a real desk phone in the end-to-end tests, driven
@@ -160,7 +160,8 @@ export class BaresipPhone {
       } else {
         source = opts.tone.wav;
       }
-      const sipPort = await freePort(address);
+      // baresip 1.0 also listens for TLS on sipPort + 1: both must be free.
+      const sipPort = await freePortPair(address);
       const ctrlPort = await freePort("127.0.0.1");
       // baresip tries the range from a random start and skips ports in use; 40 ports is plenty.
       const base = (await freePort(address)) & ~1;
