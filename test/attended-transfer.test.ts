@@ -1,17 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
-import {
-  digestAnswer,
-  newRawBranch,
-  type RawResponse,
-  RawSipClient,
-  rawOffer,
-  rawRequest,
-} from "./helpers/raw-sip.js";
+import { header, RawPhone } from "./helpers/raw-phone.js";
+import { digestAnswer, newRawBranch, rawOffer, rawRequest } from "./helpers/raw-sip.js";
 import { runSipp } from "./helpers/sipp.js";
 import { startWithTenant, type TenantSwitch } from "./helpers/tenant.js";
 
@@ -26,219 +20,11 @@ const DOMAIN = "pbx.test";
 let t: TenantSwitch;
 const phones: RawPhone[] = [];
 
-const header = (text: string, name: string): string[] =>
-  text
-    .split("\r\n\r\n")[0]!
-    .split("\r\n")
-    .slice(1)
-    .filter((l) => l.slice(0, l.indexOf(":")).trim().toLowerCase() === name)
-    .map((l) => l.slice(l.indexOf(":") + 1).trim());
-const tagOf = (v: string | undefined): string | undefined => v?.match(/;\s*tag=([^;\s>]+)/)?.[1];
-const uriOf = (v: string | undefined): string => v?.match(/<([^>]+)>/)?.[1] ?? v ?? "";
-
-interface Dialog {
-  callId: string;
-  localTag: string;
-  remoteTag: string;
-  local: string; // our From/To value without tag
-  remote: string;
-  remoteTarget: string;
-  route: string[];
-  cseq: number;
-}
-
-/** A desk phone reduced to what the test needs, on one UDP socket. */
-class RawPhone {
-  #seen = 0;
-  constructor(
-    readonly ext: string,
-    readonly c: RawSipClient,
-  ) {}
-
-  static async start(ext: string): Promise<RawPhone> {
-    const c = await new RawSipClient({ address: "127.0.0.1", port: t.sw.port }).open();
-    const p = new RawPhone(ext, c);
-    phones.push(p);
-    return p;
-  }
-
-  get contact(): string {
-    return `<sip:${this.ext}@127.0.0.1:${this.c.port}>`;
-  }
-
-  get aor(): string {
-    return `<sip:${this.ext}@${DOMAIN}>`;
-  }
-
-  /** Sends a request, answering one digest challenge (401 or 407) with the extension's password. */
-  async #authenticated(
-    method: string,
-    uri: string,
-    base: Omit<Parameters<typeof rawRequest>[1], "method" | "uri">,
-  ) {
-    const r = { ...base, method, uri };
-    this.c.send(rawRequest(this.c, r));
-    const first = await this.c.next(r.callId, `${r.cseq} ${method}`);
-    if (first.status !== 401 && first.status !== 407) return { res: first, cseq: r.cseq };
-    if (method === "INVITE") this.#ackNon2xx(r.callId, r.cseq, r.from, first, uri);
-    const name = first.status === 401 ? "Authorization" : "Proxy-Authorization";
-    const challenge = first.header(first.status === 401 ? "www-authenticate" : "proxy-authenticate") ?? "";
-    const auth = digestAnswer(challenge, { method, uri, username: this.ext, password: passwordOf(this.ext) });
-    const again = { ...r, cseq: r.cseq + 1, headers: [...(r.headers ?? []), `${name}: ${auth}`] };
-    this.c.send(rawRequest(this.c, again));
-    return { res: await this.c.next(r.callId, `${again.cseq} ${method}`, 200, 8000), cseq: again.cseq };
-  }
-
-  #ackNon2xx(callId: string, cseq: number, from: string, res: RawResponse, uri: string): void {
-    this.c.send(
-      rawRequest(this.c, { method: "ACK", uri, from, to: res.header("to") ?? "", callId, cseq }).replace(
-        /^Via: .*$/m,
-        `Via: ${res.header("via")}`,
-      ),
-    );
-  }
-
-  async register(): Promise<void> {
-    const { res } = await this.#authenticated("REGISTER", `sip:${DOMAIN}`, {
-      from: `${this.aor};tag=${randomBytes(4).toString("hex")}`,
-      to: this.aor,
-      callId: `reg-${randomBytes(6).toString("hex")}`,
-      cseq: 1,
-      headers: [`Contact: ${this.contact}`, "Expires: 300"],
-    });
-    assert.is(res.status, 200, `${this.ext} REGISTER: ${res.text}`);
-  }
-
-  /** Calls `target` (extra INVITE headers allowed); resolves with the dialog once the 200 is ACKed. */
-  async call(target: string, headers: string[] = []): Promise<Dialog> {
-    const localTag = randomBytes(4).toString("hex");
-    const callId = `${this.ext}-${randomBytes(6).toString("hex")}`;
-    const uri = `sip:${target}@${DOMAIN}`;
-    const { res, cseq } = await this.#authenticated("INVITE", uri, {
-      from: `${this.aor};tag=${localTag}`,
-      to: `<${uri}>`,
-      callId,
-      cseq: 1,
-      headers: [`Contact: ${this.contact}`, ...headers],
-      body: rawOffer("127.0.0.1", 40_000),
-    });
-    assert.is(res.status, 200, `${this.ext} → ${target}: ${res.text}`);
-    const d: Dialog = {
-      callId,
-      localTag,
-      remoteTag: res.toTag ?? "",
-      local: this.aor,
-      remote: `<${uri}>`,
-      remoteTarget: uriOf(res.header("contact")),
-      route: res.headers("record-route").reverse(),
-      cseq,
-    };
-    this.c.send(this.#inDialog(d, "ACK", cseq));
-    return d;
-  }
-
-  #inDialog(
-    d: Dialog,
-    method: string,
-    cseq: number,
-    headers: string[] = [],
-    body?: { type: string; text: string },
-  ): string {
-    return rawRequest(this.c, {
-      method,
-      uri: d.remoteTarget,
-      from: `${d.local};tag=${d.localTag}`,
-      to: `${d.remote};tag=${d.remoteTag}`,
-      callId: d.callId,
-      cseq,
-      headers: [...d.route.map((r) => `Route: ${r}`), `Contact: ${this.contact}`, ...headers],
-      ...(body !== undefined && { body: body.text, contentType: body.type }),
-    });
-  }
-
-  /** An in-dialog request with a body (a NOTIFY's sipfrag); resolves with its final response. */
-  async requestWithBody(d: Dialog, method: string, headers: string[], type: string, text: string) {
-    d.cseq += 1;
-    this.c.send(this.#inDialog(d, method, d.cseq, headers, { type, text }));
-    return this.c.next(d.callId, `${d.cseq} ${method}`, 200, 8000);
-  }
-
-  /**
-   * An in-dialog request; resolves with its final response. A 407 (the switch challenges REFER)
-   * is answered once with `as`'s credentials (default: this phone's), as a desk phone does.
-   */
-  async request(
-    d: Dialog,
-    method: string,
-    headers: string[] = [],
-    as: { username: string; password: string } | null = {
-      username: this.ext,
-      password: passwordOf(this.ext),
-    },
-  ): Promise<RawResponse> {
-    d.cseq += 1;
-    this.c.send(this.#inDialog(d, method, d.cseq, headers));
-    const res = await this.c.next(d.callId, `${d.cseq} ${method}`, 200, 8000);
-    if (res.status !== 407 || as === null) return res;
-    const auth = digestAnswer(res.header("proxy-authenticate") ?? "", { method, uri: d.remoteTarget, ...as });
-    d.cseq += 1;
-    this.c.send(this.#inDialog(d, method, d.cseq, [...headers, `Proxy-Authorization: ${auth}`]));
-    return this.c.next(d.callId, `${d.cseq} ${method}`, 200, 8000);
-  }
-
-  /** The next request of `method` this phone received (not already taken). */
-  async received(method: string, ms = 8000): Promise<string> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const i = this.c.requests.findIndex((r, n) => n >= this.#seen && r.startsWith(`${method} `));
-      if (i >= 0) {
-        this.#seen = i + 1;
-        return this.c.requests[i]!;
-      }
-      if (Date.now() > end) throw new Error(`${this.ext}: no ${method} within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  /** Answers a request; a 2xx to an INVITE becomes the phone's side of a dialog. */
-  answer(req: string, status: number, reason: string): Dialog {
-    // One tag per request answered (its provisional and final responses carry the same).
-    const localTag =
-      tagOf(header(req, "to")[0]) ??
-      createHash("sha1")
-        .update(header(req, "via")[0] ?? "")
-        .digest("hex")
-        .slice(0, 8);
-    const to = header(req, "to")[0] ?? "";
-    const isInvite = req.startsWith("INVITE ");
-    const sdp = isInvite && status === 200 ? rawOffer("127.0.0.1", 40_002) : "";
-    const lines = [
-      `SIP/2.0 ${status} ${reason}`,
-      ...header(req, "via").map((v) => `Via: ${v}`),
-      ...(isInvite ? header(req, "record-route").map((v) => `Record-Route: ${v}`) : []),
-      `From: ${header(req, "from")[0]}`,
-      `To: ${tagOf(to) === undefined ? `${to};tag=${localTag}` : to}`,
-      `Call-ID: ${header(req, "call-id")[0]}`,
-      `CSeq: ${header(req, "cseq")[0]}`,
-      `Contact: ${this.contact}`,
-      ...(sdp ? ["Content-Type: application/sdp"] : []),
-      `Content-Length: ${Buffer.byteLength(sdp)}`,
-      "",
-      sdp,
-    ];
-    this.c.send(lines.join("\r\n"));
-    const from = header(req, "from")[0] ?? "";
-    return {
-      callId: header(req, "call-id")[0] ?? "",
-      localTag,
-      remoteTag: tagOf(from) ?? "",
-      local: to.replace(/;\s*tag=[^;\s]+/, ""),
-      remote: from.replace(/;\s*tag=[^;\s]+/, ""),
-      remoteTarget: uriOf(header(req, "contact")[0]),
-      route: header(req, "record-route"),
-      cseq: 100,
-    };
-  }
+/** A phone of the test's customer, closed after the suite. */
+async function phone(ext: string): Promise<RawPhone> {
+  const p = await RawPhone.open(ext, { switchPort: t.sw.port, domain: DOMAIN });
+  phones.push(p);
+  return p;
 }
 
 let carrierPort: number;
@@ -285,15 +71,15 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const p of phones) p.c.close();
+  for (const p of phones) p.close();
   await t?.sw.stop();
 });
 
 test("attended transfer: the INVITE with Replaces reaches the consulted phone only, and is the transferor's call", async () => {
-  const b = await RawPhone.start("201");
-  const a = await RawPhone.start("202");
-  const c1 = await RawPhone.start("203");
-  const c2 = await RawPhone.start("203");
+  const b = await phone("201");
+  const a = await phone("202");
+  const c1 = await phone("203");
+  const c2 = await phone("203");
   for (const p of [b, a, c1, c2]) await p.register();
 
   // B calls A; A answers.
@@ -358,9 +144,9 @@ test("attended transfer: the INVITE with Replaces reaches the consulted phone on
 });
 
 test("a REFER replacing a call the transferor is not in is refused 403 before it reaches the transferee", async () => {
-  const b = await RawPhone.start("201");
-  const a = await RawPhone.start("202");
-  const c = await RawPhone.start("203");
+  const b = await phone("201");
+  const a = await phone("202");
+  const c = await phone("203");
   for (const p of [b, a, c]) await p.register();
   const calling = b.call("202");
   const aSide = a.answer(await a.received("INVITE"), 200, "OK");
@@ -380,8 +166,8 @@ test("a REFER replacing a call the transferor is not in is refused 403 before it
 });
 
 test("blind transfer to the PSTN: the transferee's carrier call is the transferor's (billed to 202), linked", async () => {
-  const b = await RawPhone.start("201");
-  const a = await RawPhone.start("202");
+  const b = await phone("201");
+  const a = await phone("202");
   for (const p of [b, a]) await p.register();
   const calling = b.call("202");
   const aSide = a.answer(await a.received("INVITE"), 200, "OK");
@@ -433,8 +219,8 @@ test("blind transfer to the PSTN: the transferee's carrier call is the transfero
 });
 
 test("a REFER to the PSTN without the transferor's credentials is refused: the transferee never sees it, nothing is billed", async () => {
-  const b = await RawPhone.start("201");
-  const a = await RawPhone.start("202");
+  const b = await phone("201");
+  const a = await phone("202");
   for (const p of [b, a]) await p.register();
   const known = new Set((await records()).map((r) => r.call_id));
   const calling = b.call("202");
@@ -474,7 +260,7 @@ test("a REFER to the PSTN without the transferor's credentials is refused: the t
 test("without a REFER, an INVITE claiming Referred-By the transferor is the caller's own call", async () => {
   // 201 dials a barred number naming 202 as referrer: no REFER authorised it, so 201's own rules
   // apply (refused as 201's dialled call would be) and the attempt's record is 201's.
-  const b = await RawPhone.start("201");
+  const b = await phone("201");
   await b.register();
   const callId = `forged-${randomBytes(4).toString("hex")}`;
   const uri = `sip:0899123456@${DOMAIN}`;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,14 +10,8 @@ import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain, SippPhones } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
-import {
-  digestAnswer,
-  newRawBranch,
-  type RawResponse,
-  RawSipClient,
-  rawOffer,
-  rawRequest,
-} from "./helpers/raw-sip.js";
+import { header, RawPhone } from "./helpers/raw-phone.js";
+import { rawOffer, rawRequest } from "./helpers/raw-sip.js";
 import { callerScenario } from "./helpers/scenarios.js";
 import { phoneArgs, runSipp, type SippResult } from "./helpers/sipp.js";
 import { createTenant } from "./helpers/store-tenant.js";
@@ -35,90 +29,13 @@ let sw: RunningSwitch;
 let phones: SippPhones;
 const pickers: Picker[] = [];
 
-const header = (text: string, name: string): string[] =>
-  text
-    .split("\r\n\r\n")[0]!
-    .split("\r\n")
-    .slice(1)
-    .filter((l) => l.slice(0, l.indexOf(":")).trim().toLowerCase() === name)
-    .map((l) => l.slice(l.indexOf(":") + 1).trim());
-
 /** A desk phone that dials a pickup code and takes the call it is offered. */
-class Picker {
-  #seen = 0;
-  constructor(
-    readonly ext: string,
-    readonly domain: string,
-    readonly c: RawSipClient,
-  ) {}
-
+class Picker extends RawPhone {
   static async start(ext: string, domain = DOMAIN): Promise<Picker> {
-    const c = await new RawSipClient({ address: "127.0.0.1", port: sw.port }).open();
-    const p = new Picker(ext, domain, c);
+    const o = { switchPort: sw.port, domain, rtpPort: 40_010 };
+    const p = new Picker(ext, await RawPhone.socket(o), o);
     pickers.push(p);
     return p;
-  }
-
-  get aor(): string {
-    return `<sip:${this.ext}@${this.domain}>`;
-  }
-
-  get contact(): string {
-    return `<sip:${this.ext}@127.0.0.1:${this.c.port}>`;
-  }
-
-  /** Sends a request and answers one digest challenge; resolves with the next response ≥ 101. */
-  async #send(
-    r: Parameters<typeof rawRequest>[1],
-  ): Promise<{ res: RawResponse; cseq: number; branch: string }> {
-    const branch = newRawBranch();
-    this.c.send(rawRequest(this.c, { ...r, branch }));
-    const first = await this.c.next(r.callId, `${r.cseq} ${r.method}`);
-    if (first.status !== 401 && first.status !== 407) return { res: first, cseq: r.cseq, branch };
-    if (r.method === "INVITE") this.ack(r.callId, r.cseq, r.from, first, r.uri);
-    const name = first.status === 401 ? "Authorization" : "Proxy-Authorization";
-    const challenge = first.header(first.status === 401 ? "www-authenticate" : "proxy-authenticate") ?? "";
-    const auth = digestAnswer(challenge, {
-      method: r.method,
-      uri: r.uri,
-      username: this.ext,
-      password: passwordOf(this.ext),
-    });
-    const again = {
-      ...r,
-      cseq: r.cseq + 1,
-      branch: newRawBranch(),
-      headers: [...(r.headers ?? []), `${name}: ${auth}`],
-    };
-    this.c.send(rawRequest(this.c, again));
-    return {
-      res: await this.c.next(r.callId, `${again.cseq} ${r.method}`, 101, 8000),
-      cseq: again.cseq,
-      branch: again.branch,
-    };
-  }
-
-  ack(callId: string, cseq: number, from: string, res: RawResponse, uri: string): void {
-    this.c.send(
-      rawRequest(this.c, { method: "ACK", uri, from, to: res.header("to") ?? "", callId, cseq }).replace(
-        /^Via: .*$/m,
-        `Via: ${res.header("via")}`,
-      ),
-    );
-  }
-
-  /** REGISTER (`expires` 0 with `Contact: *` leaves: the next test's calls do not ring a closed socket). */
-  async register(expires = 300): Promise<void> {
-    const { res } = await this.#send({
-      method: "REGISTER",
-      uri: `sip:${this.domain}`,
-      from: `${this.aor};tag=${randomBytes(4).toString("hex")}`,
-      to: this.aor,
-      callId: `reg-${this.ext}-${this.c.port}`,
-      cseq: expires === 0 ? 10 : 1,
-      headers: [`Contact: ${expires === 0 ? "*" : this.contact}`, `Expires: ${expires}`],
-    });
-    assert.is(res.status, 200, `${this.ext} REGISTER: ${res.text}`);
   }
 
   /** Dials a code; resolves with the first answer after the challenge (180, or a refusal). */
@@ -127,16 +44,19 @@ class Picker {
     const callId = `pick-${randomBytes(6).toString("hex")}`;
     const uri = `sip:${code}@${this.domain}`;
     const from = `${this.aor};tag=${localTag}`;
-    const sent = await this.#send({
-      method: "INVITE",
-      uri,
-      from,
-      to: `<${uri}>`,
-      callId,
-      cseq: 1,
-      headers: [`Contact: ${this.contact}`],
-      body: rawOffer("127.0.0.1", 40_010),
-    });
+    const sent = await this.send(
+      {
+        method: "INVITE",
+        uri,
+        from,
+        to: `<${uri}>`,
+        callId,
+        cseq: 1,
+        headers: [`Contact: ${this.contact}`],
+        body: rawOffer("127.0.0.1", this.rtpPort),
+      },
+      101,
+    );
     return { ...sent, callId, localTag, uri, from };
   }
 
@@ -153,46 +73,6 @@ class Picker {
       if (star.res.status !== 480 || Date.now() > end) throw new Error(`${code}: ${star.res.text}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-  }
-
-  /** The next request of `method` received (not already taken). */
-  async received(method: string, ms = 8000): Promise<string> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const i = this.c.requests.findIndex((r, n) => n >= this.#seen && r.startsWith(`${method} `));
-      if (i >= 0) {
-        this.#seen = i + 1;
-        return this.c.requests[i]!;
-      }
-      if (Date.now() > end) throw new Error(`${this.ext}: no ${method} within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  /** Answers a request received (a 200 to an INVITE with an SDP answer). */
-  answer(req: string, status: number, reason: string): void {
-    const to = header(req, "to")[0] ?? "";
-    const tag = createHash("sha1")
-      .update(header(req, "via")[0] ?? "")
-      .digest("hex")
-      .slice(0, 8);
-    const isInvite = req.startsWith("INVITE ");
-    const sdp = isInvite && status === 200 ? rawOffer("127.0.0.1", 40_012) : "";
-    const lines = [
-      `SIP/2.0 ${status} ${reason}`,
-      ...header(req, "via").map((v) => `Via: ${v}`),
-      ...(isInvite ? header(req, "record-route").map((v) => `Record-Route: ${v}`) : []),
-      `From: ${header(req, "from")[0]}`,
-      `To: ${/;\s*tag=/.test(to) ? to : `${to};tag=${tag}`}`,
-      `Call-ID: ${header(req, "call-id")[0]}`,
-      `CSeq: ${header(req, "cseq")[0]}`,
-      `Contact: ${this.contact}`,
-      ...(sdp ? ["Content-Type: application/sdp"] : []),
-      `Content-Length: ${Buffer.byteLength(sdp)}`,
-      "",
-      sdp,
-    ];
-    this.c.send(lines.join("\r\n"));
   }
 }
 
@@ -244,7 +124,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const p of pickers) p.c.close();
+  for (const p of pickers) p.close();
   await sw?.stop();
 });
 
