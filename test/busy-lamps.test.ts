@@ -3,7 +3,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startSwitchForBaresip } from "./helpers/baresip.js";
 import { LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
-import { provision } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import {
   digestAnswer,
@@ -19,25 +18,21 @@ import { phoneArgs, runSipp } from "./helpers/sipp.js";
 // idle → ringing (early) → busy (confirmed) → idle (terminated); then the bad SUBSCRIBEs.
 const DOMAIN = "pbx.test";
 const phones = new Phones();
-const pbx = new LazySwitch(async () => {
-  const s = await startSwitchForBaresip({
+const pbx = new LazySwitch(() =>
+  startSwitchForBaresip({
     domain: DOMAIN,
     extensions: [
       ["201", passwordOf("201")],
       ["202", passwordOf("202")],
       ["203", passwordOf("203")],
     ],
-  });
-  // Another customer, whose phones must not see Acme's lamps.
-  await provision(s.sw.db, [
-    ["customer", "add", "Other", "--domain", "other.test"],
-    ["extension", "add", "other.test", "301", "--password", passwordOf("301")],
-  ]).catch(async (err: unknown) => {
-    await s.stop();
-    throw err;
-  });
-  return s;
-});
+    // Another customer, whose phones must not see Acme's lamps.
+    provision: [
+      ["customer", "add", "Other", "--domain", "other.test"],
+      ["extension", "add", "other.test", "301", "--password", passwordOf("301")],
+    ],
+  }),
+);
 
 test.after(async () => {
   await phones.stopAll();

@@ -3,7 +3,6 @@ import * as assert from "uvu/assert";
 import { type BaresipPhone, startSwitchForBaresip } from "./helpers/baresip.js";
 import { assertHeardBothWays, hangUp, LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
 import { lastRecord } from "./helpers/call-records.js";
-import { provision } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 
 // Call pickup with real phones (baresip 1.0) on the embedded defaults. baresip 1.0 knows
@@ -17,19 +16,13 @@ import { passwordOf } from "./helpers/passwords.js";
 // relay, the phone that rang stops, and the *8 ends with 487 (baresip plays no error tone for it).
 const DOMAIN = "pbx.test";
 const phones = new Phones();
-const pbx = new LazySwitch(async () => {
-  const s = await startSwitchForBaresip({
+const pbx = new LazySwitch(() =>
+  startSwitchForBaresip({
     domain: DOMAIN,
     extensions: ["201", "202", "203", "204"].map((e) => [e, passwordOf(e)] as [string, string]),
-  });
-  await provision(s.sw.db, [
-    ["group", "add", DOMAIN, "600", "--name", "Accueil", "--members", "202,203"],
-  ]).catch(async (err: unknown) => {
-    await s.stop();
-    throw err;
-  });
-  return s;
-});
+    provision: [["group", "add", DOMAIN, "600", "--name", "Accueil", "--members", "202,203"]],
+  }),
+);
 
 test.after(async () => {
   await phones.stopAll();

@@ -2,7 +2,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startSwitchForBaresip } from "./helpers/baresip.js";
 import { LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
-import { provision } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { phoneArgs, runSipp } from "./helpers/sipp.js";
 
@@ -12,19 +11,13 @@ import { phoneArgs, runSipp } from "./helpers/sipp.js";
 // the group's members' lamps follow the group call, not only a direct one.
 const DOMAIN = "pbx.test";
 const phones = new Phones();
-const pbx = new LazySwitch(async () => {
-  const s = await startSwitchForBaresip({
+const pbx = new LazySwitch(() =>
+  startSwitchForBaresip({
     domain: DOMAIN,
     extensions: ["201", "202", "203", "204"].map((e) => [e, passwordOf(e)] as [string, string]),
-  });
-  await provision(s.sw.db, [
-    ["group", "add", DOMAIN, "600", "--name", "Accueil", "--members", "202,203"],
-  ]).catch(async (err: unknown) => {
-    await s.stop();
-    throw err;
-  });
-  return s;
-});
+    provision: [["group", "add", DOMAIN, "600", "--name", "Accueil", "--members", "202,203"]],
+  }),
+);
 
 test.after(async () => {
   await phones.stopAll();

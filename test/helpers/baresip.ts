@@ -462,6 +462,8 @@ export async function startSwitchForBaresip(opts: {
   yaml?: readonly string[];
   /** The switch's environment, replacing this process's. */
   env?: NodeJS.ProcessEnv;
+  /** More `centrex` commands (groups, carriers, DIDs…) run after the customer and extensions. */
+  provision?: ReadonlyArray<readonly string[]>;
 }): Promise<BaresipSwitch> {
   const dir = mkdtempSync(join(tmpdir(), "centrex-baresip-switch-"));
   const config = join(dir, "centrex.yaml");
@@ -492,6 +494,7 @@ export async function startSwitchForBaresip(opts: {
         "--password",
         password,
       ]),
+      ...(opts.provision ?? []),
     ]);
   } catch (err) {
     await sw?.stop();
