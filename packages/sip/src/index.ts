@@ -7,6 +7,7 @@
  * - transaction/  RFC 3261 §17 state machines and matching
  * - transport/ UDP, TCP, TLS listeners, stream framing, response routing (RFC 3581)
  * - stack/     the layers wired together: what a server runs
+ * - hash/      one-shot hashes and a keyed HMAC-SHA-256 for the per-message digests (internal)
  * - random/    random tags, branches and Call-IDs from a pool (no crypto call per message)
  */
 export * from "./digest/index.js";

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { hashHex } from "../hash/index.js";
 import type { Credentials } from "../message/types.js";
 
 /** RFC 7616 algorithms we speak (RFC 8760 for SIP). */
@@ -31,7 +32,7 @@ function isSess(algorithm: DigestAlgorithm): boolean {
 }
 
 function h(algorithm: DigestAlgorithm, data: string | Buffer): string {
-  return createHash(hashName(algorithm)).update(data).digest("hex");
+  return hashHex(hashName(algorithm), data);
 }
 
 /** HA1 = H(username:realm:password): what a registrar stores instead of the password. */

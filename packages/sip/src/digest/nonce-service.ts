@@ -1,4 +1,5 @@
-import { createHmac, randomFillSync, timingSafeEqual } from "node:crypto";
+import { randomFillSync, timingSafeEqual } from "node:crypto";
+import { HmacSha256 } from "../hash/index.js";
 
 export type NonceVerdict = "valid" | "stale" | "invalid";
 
@@ -34,7 +35,9 @@ const RETRANSMIT_WINDOW_MS = 32_000;
  * nonce it issued from a forged one, and an expired one from both, without storing anything.
  */
 export class NonceService {
-  private readonly secret: Buffer;
+  private readonly hmac: HmacSha256;
+  /** Scratch for the MAC a nonce is checked against. */
+  private readonly expected = Buffer.alloc(MAC_BYTES);
   private readonly ttlMs: number;
   private readonly clock: () => number;
   private readonly maxSkewMs: number;
@@ -47,7 +50,7 @@ export class NonceService {
 
   constructor(secret: Buffer, options: NonceServiceOptions) {
     if (secret.length < 16) throw new RangeError("nonce secret must be at least 16 bytes");
-    this.secret = Buffer.from(secret);
+    this.hmac = new HmacSha256(Buffer.from(secret));
     this.ttlMs = options.ttlSeconds * 1000;
     this.clock = options.clock ?? Date.now;
     this.maxSkewMs = options.maxSkewMs ?? 5_000;
@@ -68,12 +71,7 @@ export class NonceService {
     if (request !== undefined) {
       const windowStart = Math.max(0, Math.floor(now / RETRANSMIT_WINDOW_MS) * RETRANSMIT_WINDOW_MS);
       raw.writeUIntBE(windowStart, 0, TS_BYTES);
-      createHmac("sha256", this.secret)
-        .update("request\n")
-        .update(raw.subarray(0, TS_BYTES))
-        .update(request, "utf8")
-        .digest()
-        .copy(raw, TS_BYTES, 0, RANDOM_BYTES);
+      this.hmac.macInto("request\n", raw.subarray(0, TS_BYTES), request, raw, TS_BYTES, RANDOM_BYTES);
     } else {
       raw.writeUIntBE(Math.max(0, Math.floor(now)), 0, TS_BYTES);
       if (this.poolOffset === POOL_BYTES) {
@@ -83,7 +81,7 @@ export class NonceService {
       this.pool.copy(raw, TS_BYTES, this.poolOffset, this.poolOffset + RANDOM_BYTES);
       this.poolOffset += RANDOM_BYTES;
     }
-    this.mac(raw.subarray(0, TS_BYTES + RANDOM_BYTES), realm).copy(raw, TS_BYTES + RANDOM_BYTES);
+    this.hmac.macInto("", raw.subarray(0, TS_BYTES + RANDOM_BYTES), realm, raw, TS_BYTES + RANDOM_BYTES);
     return raw.toString("base64url");
   }
 
@@ -95,7 +93,8 @@ export class NonceService {
     if (!NONCE_SHAPE.test(nonce)) return "invalid";
     const raw = Buffer.from(nonce, "base64url");
     if (raw.length !== RAW_BYTES) return "invalid";
-    const expected = this.mac(raw.subarray(0, TS_BYTES + RANDOM_BYTES), realm);
+    const expected = this.expected;
+    this.hmac.macInto("", raw.subarray(0, TS_BYTES + RANDOM_BYTES), realm, expected, 0);
     if (!timingSafeEqual(expected, raw.subarray(TS_BYTES + RANDOM_BYTES))) return "invalid";
     const issued = raw.readUIntBE(0, TS_BYTES);
     if (issued > now + this.maxSkewMs) return "invalid";
@@ -126,10 +125,6 @@ export class NonceService {
   /** Nonces currently remembered by {@link acceptNonceCount}. */
   get trackedNonces(): number {
     return this.counts.size;
-  }
-
-  private mac(head: Buffer, realm: string): Buffer {
-    return createHmac("sha256", this.secret).update(head).update(realm, "utf8").digest();
   }
 }
 

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { hashHex } from "../hash/index.js";
 import { randomHex } from "../random/index.js";
 import type { SipParseError } from "./errors.js";
 import { headerKey } from "./header-names.js";
@@ -58,11 +59,11 @@ export function responseTag(
   callId: string | undefined,
   cseq: string | undefined,
 ): string {
-  // One update of one string: each update() is a call into native code.
-  return createHash("sha256")
-    .update(`${TAG_SALT}\n${topVia ?? ""}\n${from ?? ""}\n${callId ?? ""}\n${cseq ?? ""}`)
-    .digest("hex")
-    .slice(0, 12);
+  // One string hashed in one native call.
+  return hashHex(
+    "sha256",
+    `${TAG_SALT}\n${topVia ?? ""}\n${from ?? ""}\n${callId ?? ""}\n${cseq ?? ""}`,
+  ).slice(0, 12);
 }
 
 /**
