@@ -9,14 +9,10 @@ export type { BanControl, BanView } from "./ban-operations.js";
 export { BanOperations, banView } from "./ban-operations.js";
 export { CallFeatureOperations, type CallFeaturesView } from "./call-feature-operations.js";
 export { type CallControl, CallOperations, type HangUpView } from "./call-operations.js";
+export { CarrierOperations, type CarrierUpdate, type NewCarrierRequest } from "./carrier-operations.js";
 export type { OperationErrorKind } from "./errors.js";
 export { OperationError } from "./errors.js";
-export type {
-  CarrierUpdate,
-  NewCarrierRequest,
-  OperationsOptions,
-  SuspendRequest,
-} from "./operations.js";
+export type { OperationsOptions, SuspendRequest } from "./operations.js";
 export { Operations } from "./operations.js";
 export type { PhoneKeys, PhoneView, ResyncView } from "./phone-operations.js";
 export { PhoneOperations } from "./phone-operations.js";

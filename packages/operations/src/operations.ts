@@ -1,22 +1,12 @@
 import type { DestinationClass, NumberingPlan } from "@centrex/dialplan";
 import { checkPasswordStrength, WeakPasswordError } from "@centrex/guard";
 import type { PhoneInventory } from "@centrex/provisioning";
-import type {
-  AuditEntry,
-  Carrier,
-  CarrierHealth,
-  CarrierPatch,
-  CarrierTransport,
-  Customer,
-  CustomerPolicy,
-  NumberFormat,
-  NumberTarget,
-  Store,
-} from "@centrex/store";
+import type { AuditEntry, Customer, CustomerPolicy, NumberTarget, Store } from "@centrex/store";
 import { type Actor, appendAudit, checkActor } from "./audit-entry.js";
 import { type BanControl, BanOperations } from "./ban-operations.js";
 import { CallFeatureOperations } from "./call-feature-operations.js";
 import { type CallControl, CallOperations } from "./call-operations.js";
+import { CarrierOperations } from "./carrier-operations.js";
 import { invalid, notFound, OperationError, refused, storeCall } from "./errors.js";
 import { PhoneOperations } from "./phone-operations.js";
 import { RingGroupOperations } from "./ring-group-operations.js";
@@ -33,10 +23,8 @@ import {
   printable,
 } from "./rules.js";
 import {
-  type CarrierView,
   type CustomerDetail,
   type CustomerView,
-  carrierView,
   customerView,
   type ExtensionView,
   type NumberView,
@@ -62,22 +50,6 @@ export interface SuspendRequest {
   readonly reason?: string;
 }
 
-export interface NewCarrierRequest {
-  name: string;
-  host: string;
-  port?: number;
-  transport?: CarrierTransport;
-  username?: string;
-  password?: string;
-  numberFormat?: NumberFormat;
-  priority?: number;
-  weight?: number;
-  /** The carrier requires an outbound REGISTER (refused without username and password). */
-  register?: boolean;
-}
-
-export type CarrierUpdate = Omit<CarrierPatch, "name">;
-
 /**
  * The one way tenant data changes. The CLI, the admin API (and through it the console) and the
  * switch's own automatic actions (fraud suspension) call these methods; none writes to the store
@@ -99,6 +71,8 @@ export class Operations {
   readonly calls: CallOperations;
   /** Ring groups: add, change, members, remove (each audited). */
   readonly ringGroups: RingGroupOperations;
+  /** Carriers and the destinations each takes (each change audited). */
+  readonly carriers: CarrierOperations;
   readonly #clock: () => number;
 
   constructor(store: Store, opts: OperationsOptions) {
@@ -110,6 +84,7 @@ export class Operations {
     this.callFeatures = new CallFeatureOperations(store);
     this.calls = new CallOperations(store, opts.calls);
     this.ringGroups = new RingGroupOperations(store);
+    this.carriers = new CarrierOperations(store);
   }
 
   // ------------------------------------------------------------------ audit
@@ -697,119 +672,6 @@ export class Operations {
       await this.#record(tx, actor, "pin.remove", c, { label: p.label });
     });
   }
-
-  // ------------------------------------------------------------------ carriers
-
-  async #carrier(s: Store, name: string): Promise<Carrier> {
-    const c = typeof name === "string" ? await s.carriers.findByName(name) : undefined;
-    if (c === undefined) throw notFound(`no carrier "${String(name)}"`, "name");
-    return c;
-  }
-
-  async #carrierView(s: Store, c: Carrier, health?: readonly CarrierHealth[]): Promise<CarrierView> {
-    return carrierView(c, await s.carriers.listRoutes(c.id), health);
-  }
-
-  /** Carriers with their routes and their state on each running node. */
-  async listCarriers(): Promise<CarrierView[]> {
-    const out: CarrierView[] = [];
-    const health = await this.store.carriers.health();
-    for (const c of await this.store.carriers.list())
-      out.push(await this.#carrierView(this.store, c, health));
-    return out;
-  }
-
-  async showCarrier(name: string): Promise<CarrierView> {
-    return this.#carrierView(
-      this.store,
-      await this.#carrier(this.store, name),
-      await this.store.carriers.health(),
-    );
-  }
-
-  async addCarrier(actor: Actor, input: NewCarrierRequest): Promise<CarrierView> {
-    this.#actor(actor);
-    const { password: _secret, ...shown } = input;
-    return this.#change(async (tx) => {
-      const c = await storeCall(() => tx.carriers.create(input), {}, shown);
-      const view = await this.#carrierView(tx, c);
-      await this.#record(tx, actor, "carrier.add", null, { after: auditable(view) });
-      return view;
-    });
-  }
-
-  async updateCarrier(actor: Actor, name: string, patch: CarrierUpdate): Promise<CarrierView> {
-    this.#actor(actor);
-    if (Object.values(patch).every((v) => v === undefined))
-      throw invalid("name", `nothing to change on carrier "${name}"`);
-    const { password: _secret, ...shown } = patch;
-    return this.#change(async (tx) => {
-      const c = await this.#carrier(tx, name);
-      const before = auditable(await this.#carrierView(tx, c));
-      const u = await storeCall(() => tx.carriers.update(c.id, patch), {}, shown);
-      const view = await this.#carrierView(tx, u);
-      await this.#record(tx, actor, "carrier.update", null, { name: c.name, before, after: auditable(view) });
-      return view;
-    });
-  }
-
-  async removeCarrier(actor: Actor, name: string): Promise<void> {
-    this.#actor(actor);
-    await this.#change(async (tx) => {
-      const c = await this.#carrier(tx, name);
-      const before = auditable(await this.#carrierView(tx, c));
-      await storeCall(() => tx.carriers.delete(c.id));
-      await this.#record(tx, actor, "carrier.remove", null, { before });
-    });
-  }
-
-  /** Lets a carrier take destinations starting with `prefix` (E.164 digits, "+" optional; "any" or "" for all). */
-  async addCarrierRoute(actor: Actor, name: string, prefix: string): Promise<CarrierView> {
-    this.#actor(actor);
-    const p = routePrefix(prefix);
-    return this.#change(async (tx) => {
-      const c = await this.#carrier(tx, name);
-      if ((await tx.carriers.listRoutes(c.id)).some((r) => r.prefix === p))
-        throw new OperationError(
-          "conflict",
-          `carrier ${c.name} already takes ${p === "" ? "any destination" : `+${p}`}`,
-          "prefix",
-        );
-      await storeCall(() => tx.carriers.addRoute(c.id, p));
-      await this.#record(tx, actor, "carrier.route.add", null, { name: c.name, prefix: p });
-      return this.#carrierView(tx, c);
-    });
-  }
-
-  async removeCarrierRoute(actor: Actor, name: string, prefix: string): Promise<CarrierView> {
-    this.#actor(actor);
-    const p = routePrefix(prefix);
-    return this.#change(async (tx) => {
-      const c = await this.#carrier(tx, name);
-      const r = (await tx.carriers.listRoutes(c.id)).find((x) => x.prefix === p);
-      if (r === undefined) throw notFound(`carrier ${c.name} has no route "${prefix}"`, "prefix");
-      await storeCall(() => tx.carriers.removeRoute(r.id));
-      await this.#record(tx, actor, "carrier.route.remove", null, { name: c.name, prefix: p });
-      return this.#carrierView(tx, c);
-    });
-  }
-}
-
-/** A carrier for the audit trail: everything but the password (only whether one is set). */
-function auditable(v: CarrierView) {
-  return {
-    name: v.name,
-    host: v.host,
-    port: v.port,
-    transport: v.transport,
-    username: v.username,
-    password: v.hasPassword ? "set" : "none",
-    numberFormat: v.numberFormat,
-    priority: v.priority,
-    weight: v.weight,
-    enabled: v.enabled,
-    routes: v.routes.map((r) => r.prefix),
-  };
 }
 
 /** Weak SIP passwords are the first way into toll fraud (rule 20): the guard's policy, for every entry point. */
@@ -820,13 +682,6 @@ function strongPassword(password: string, username: string, realm: string): void
     if (err instanceof WeakPasswordError) throw invalid("password", `weak password refused: ${err.message}`);
     throw err;
   }
-}
-
-function routePrefix(prefix: string): string {
-  const p = prefix === "any" ? "" : typeof prefix === "string" ? prefix.replace(/^\+/, "") : "";
-  if (typeof prefix !== "string" || !/^[0-9]{0,15}$/.test(p))
-    throw invalid("prefix", `prefix must be E.164 digits (e.g. 33) or "any", got "${String(prefix)}"`);
-  return p;
 }
 
 function isDay(v: string): boolean {

@@ -31,8 +31,8 @@ test("a change that fails half-way leaves the store as it was, for every multi-r
       e164: "+33123456789",
       target: { kind: "extension", number: "201" },
     });
-    await f.ops.addCarrier("test:setup", { name: "op1", host: "127.0.0.1", priority: 1 });
-    await f.ops.addCarrierRoute("test:setup", "op1", "33");
+    await f.ops.carriers.add("test:setup", { name: "op1", host: "127.0.0.1", priority: 1 });
+    await f.ops.carriers.addRoute("test:setup", "op1", "33");
     const plan = loadNumberingPlan();
     const cases: [string, keyof Store, string, (ops: Operations) => Promise<unknown>][] = [
       ["customer terminate", "audit", "append", (o) => o.terminateCustomer("cli:t", D)],
@@ -49,9 +49,9 @@ test("a change that fails half-way leaves the store as it was, for every multi-r
         "carrier update",
         "audit",
         "append",
-        (o) => o.updateCarrier("cli:t", "op1", { priority: 9, host: "127.0.0.2" }),
+        (o) => o.carriers.update("cli:t", "op1", { priority: 9, host: "127.0.0.2" }),
       ],
-      ["carrier remove with routes", "audit", "append", (o) => o.removeCarrier("cli:t", "op1")],
+      ["carrier remove with routes", "audit", "append", (o) => o.carriers.remove("cli:t", "op1")],
       [
         "customer update (name and contract)",
         "policies",

@@ -31,16 +31,16 @@ test("every change family is audited with its actor and before/after; no secret 
     await ops.resume("cli:alice", D);
     await ops.removeNumber("cli:alice", D, "+33123456789");
     await ops.removeExtension("cli:alice", D, "201");
-    await ops.addCarrier("api:ops", {
+    await ops.carriers.add("api:ops", {
       name: "op1",
       host: "127.0.0.1",
       username: "u",
       password: "carrier-secret",
     });
-    await ops.updateCarrier("api:ops", "op1", { priority: 5, password: "carrier-secret-2" });
-    await ops.addCarrierRoute("api:ops", "op1", "33");
-    await ops.removeCarrierRoute("api:ops", "op1", "33");
-    await ops.removeCarrier("api:ops", "op1");
+    await ops.carriers.update("api:ops", "op1", { priority: 5, password: "carrier-secret-2" });
+    await ops.carriers.addRoute("api:ops", "op1", "33");
+    await ops.carriers.removeRoute("api:ops", "op1", "33");
+    await ops.carriers.remove("api:ops", "op1");
     await ops.removeCustomer("cli:alice", D);
 
     const trail = (await f.store.audit.list({ limit: 100 })).reverse();
@@ -175,7 +175,7 @@ test("a refused change of each family leaves the store as it was, audit log incl
     const D = "acme.pbx.test";
     await ops.addCustomer("t", { name: "Acme", domain: D });
     await ops.addExtension("t", D, { number: "201", password: "kq7-Blue-otter-pond" });
-    await ops.addCarrier("t", { name: "op1", host: "127.0.0.1" });
+    await ops.carriers.add("t", { name: "op1", host: "127.0.0.1" });
     const before = await f.snapshot();
     const attempts: [string, () => Promise<unknown>][] = [
       ["customer add", () => ops.addCustomer("t", { name: "Dup", domain: D })],
@@ -197,11 +197,11 @@ test("a refused change of each family leaves the store as it was, audit log incl
       ["pin remove", () => ops.removePin("t", D, "boss")],
       ["suspend", () => ops.suspend("t", D, { reason: "x" })],
       ["resume", () => ops.resume("t", D)],
-      ["carrier add", () => ops.addCarrier("t", { name: "op1", host: "127.0.0.1" })],
-      ["carrier update", () => ops.updateCarrier("t", "op1", { port: 70000 })],
-      ["carrier remove", () => ops.removeCarrier("t", "op9")],
-      ["carrier route", () => ops.addCarrierRoute("t", "op1", "33x")],
-      ["carrier unroute", () => ops.removeCarrierRoute("t", "op1", "44")],
+      ["carrier add", () => ops.carriers.add("t", { name: "op1", host: "127.0.0.1" })],
+      ["carrier update", () => ops.carriers.update("t", "op1", { port: 70000 })],
+      ["carrier remove", () => ops.carriers.remove("t", "op9")],
+      ["carrier route", () => ops.carriers.addRoute("t", "op1", "33x")],
+      ["carrier unroute", () => ops.carriers.removeRoute("t", "op1", "44")],
     ];
     for (const [what, fn] of attempts) {
       await fn().then(

@@ -31,13 +31,13 @@ export function carrierRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get(
     "/carriers",
     { schema: { response: { 200: { type: "array", items: carrierSchema }, ...errors } } },
-    async () => ops.listCarriers(),
+    async () => ops.carriers.list(),
   );
 
   app.get<{ Params: { name: string } }>(
     "/carriers/:name",
     { schema: { params: nameParams, response: { 200: carrierSchema, ...errors } } },
-    async (req) => ops.showCarrier(req.params.name),
+    async (req) => ops.carriers.show(req.params.name),
   );
 
   app.post<{ Body: NewCarrierRequest }>(
@@ -53,7 +53,7 @@ export function carrierRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 201: carrierSchema, ...errors },
       },
     },
-    async (req, reply) => reply.code(201).send(await ops.addCarrier(req.actor, req.body)),
+    async (req, reply) => reply.code(201).send(await ops.carriers.add(req.actor, req.body)),
   );
 
   app.patch<{ Params: { name: string }; Body: CarrierUpdate }>(
@@ -70,14 +70,14 @@ export function carrierRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: carrierSchema, ...errors },
       },
     },
-    async (req) => ops.updateCarrier(req.actor, req.params.name, req.body),
+    async (req) => ops.carriers.update(req.actor, req.params.name, req.body),
   );
 
   app.delete<{ Params: { name: string } }>(
     "/carriers/:name",
     { schema: { params: nameParams, response: { 204: { type: "null" }, ...errors } } },
     async (req, reply) => {
-      await ops.removeCarrier(req.actor, req.params.name);
+      await ops.carriers.remove(req.actor, req.params.name);
       return reply.code(204).send();
     },
   );
@@ -92,7 +92,7 @@ export function carrierRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     },
     async (req, reply) =>
-      reply.code(201).send(await ops.addCarrierRoute(req.actor, req.params.name, req.body.prefix)),
+      reply.code(201).send(await ops.carriers.addRoute(req.actor, req.params.name, req.body.prefix)),
   );
 
   app.delete<{ Params: { name: string; prefix: string } }>(
@@ -107,6 +107,6 @@ export function carrierRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: carrierSchema, ...errors },
       },
     },
-    async (req) => ops.removeCarrierRoute(req.actor, req.params.name, req.params.prefix),
+    async (req) => ops.carriers.removeRoute(req.actor, req.params.name, req.params.prefix),
   );
 }

@@ -94,7 +94,7 @@ export function registerCarrierCommands(program: Command): void {
             `--register needs --username and --password (missing ${o.username === undefined ? "--username" : "--password"})`,
           );
         }
-        const c = await ops.addCarrier(cliActor(o), { name, host: o.host, ...fields(o) });
+        const c = await ops.carriers.add(cliActor(o), { name, host: o.host, ...fields(o) });
         print(
           `carrier ${c.name} ${c.transport}:${c.host}:${c.port} priority ${c.priority}${c.register ? " registers" : ""}`,
         );
@@ -108,7 +108,7 @@ export function registerCarrierCommands(program: Command): void {
     .option("--register <yes|no>", "send it an outbound REGISTER (needs a username and password)", onOff)
     .action((name: string, o: CarrierOptions) =>
       withOps(o, async (ops) => {
-        const c = await ops.updateCarrier(cliActor(o), name, fields(o));
+        const c = await ops.carriers.update(cliActor(o), name, fields(o));
         print(
           `carrier ${c.name} ${c.transport}:${c.host}:${c.port} priority ${c.priority}${c.enabled ? "" : " (disabled)"}`,
         );
@@ -124,7 +124,7 @@ export function registerCarrierCommands(program: Command): void {
     ),
   ).action((o: DbOptions & { json?: boolean }) =>
     withOps(o, async (ops) => {
-      const list = await ops.listCarriers();
+      const list = await ops.carriers.list();
       output(o, list, () => {
         for (const c of list) {
           const routes = c.routes.map((r) => r.prefix || "any").join(",");
@@ -138,7 +138,7 @@ export function registerCarrierCommands(program: Command): void {
   changeOptions(carrier.command("remove <name>").description("remove a carrier")).action(
     (name: string, o: ChangeOptions) =>
       withOps(o, async (ops) => {
-        await ops.removeCarrier(cliActor(o), name);
+        await ops.carriers.remove(cliActor(o), name);
         print(`carrier ${name} removed`);
       }),
   );
@@ -150,7 +150,7 @@ export function registerCarrierCommands(program: Command): void {
       ),
   ).action((name: string, prefix: string, o: ChangeOptions) =>
     withOps(o, async (ops) => {
-      await ops.addCarrierRoute(cliActor(o), name, prefix);
+      await ops.carriers.addRoute(cliActor(o), name, prefix);
       const p = prefix === "any" ? "" : prefix.replace(/^\+/, "");
       print(`carrier ${name} takes ${p === "" ? "any destination" : `+${p}…`}`);
     }),
@@ -161,7 +161,7 @@ export function registerCarrierCommands(program: Command): void {
       .description('stop a carrier taking PREFIX ("any" for the catch-all route)'),
   ).action((name: string, prefix: string, o: ChangeOptions) =>
     withOps(o, async (ops) => {
-      await ops.removeCarrierRoute(cliActor(o), name, prefix);
+      await ops.carriers.removeRoute(cliActor(o), name, prefix);
       print(`carrier ${name} no longer takes ${prefix}`);
     }),
   );
