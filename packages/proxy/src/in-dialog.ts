@@ -12,6 +12,7 @@ import { ProxyRefusal } from "./errors.js";
 import { loopHash } from "./loop.js";
 import { fixNatedContact } from "./nat.js";
 import { targetOfUri } from "./next-hop.js";
+import { OutsideTransfers } from "./outside-transfer.js";
 import type { ProxyContext } from "./proxy-context.js";
 import { SESSION_TIMER_DEFAULTS, SessionTimers } from "./session-timer.js";
 import { TransferRules } from "./transfer.js";
@@ -33,9 +34,16 @@ export class InDialogRelay {
   readonly timers: SessionTimers;
   /** REFERs checked before they are forwarded; the transferee's new call matched to its REFER. */
   readonly transfers: TransferRules;
+  /** Transfers of outside parties the switch carries out, and the calls it holds for them. */
+  readonly outside: OutsideTransfers;
 
   constructor(readonly ctx: ProxyContext) {
     this.transfers = new TransferRules(ctx, (callId) => this.#answered.get(callId));
+    this.outside = new OutsideTransfers(
+      ctx,
+      (req) => this.#byeAnswered(req),
+      (req, res) => this.timers.onAnswer(req, res),
+    );
     this.timers = new SessionTimers(ctx.o.sessionTimer ?? SESSION_TIMER_DEFAULTS, (callId, seconds) => {
       void this.#sessionExpired(callId, seconds);
     });
@@ -55,6 +63,7 @@ export class InDialogRelay {
   endFromMiddle(callId: string, reason: string, cause?: string): boolean {
     const ends = this.#answered.get(callId);
     this.timers.stop(callId);
+    this.outside.endedFromMiddle(callId);
     if (ends === undefined) return false;
     this.#answered.delete(callId);
     this.#cseqShift.delete(callId);
@@ -64,12 +73,24 @@ export class InDialogRelay {
 
   async forward(req: SipRequest, tx: ServerTransactionLike, mf: number): Promise<void> {
     const o = this.ctx.o;
+    // A call the switch holds for a transferred outside party: answered here, not forwarded.
+    if (await this.outside.intercept(req, tx)) return;
     const next = req.route[0]?.uri ?? req.uri;
     const target = targetOfUri(next);
     if (this.ctx.local.isOurs(target.address, target.port)) throw new ProxyRefusal(404, "Not Found");
     // A REFER is ruled on (and challenged: false) before it goes anywhere; a NOTIFY (the
     // transferee's sipfrag progress report, RFC 3515 §2.4.5) is relayed untouched like any request.
-    if (req.method === "REFER" && !(await this.transfers.checkRefer(req, tx))) return;
+    if (req.method === "REFER") {
+      const ruling = await this.transfers.checkRefer(req, tx);
+      if (ruling === false) return;
+      if (ruling !== true) {
+        // The transferee is outside (a carrier does not act on REFER): the switch does it.
+        const ends = this.#answered.get(req.callId);
+        if (ends === undefined) throw new ProxyRefusal(481, "Call/Transaction Does Not Exist");
+        await this.outside.start(req, tx, ruling, ends);
+        return;
+      }
+    }
     const source = o.stack.sourceOf(req);
     if (source !== undefined && req.method === "INVITE") {
       fixNatedContact(req, {
@@ -129,6 +150,7 @@ export class InDialogRelay {
       const mf = req.maxForwards ?? 70;
       if (mf <= 0) return;
       popOwnRoutes(req, this.ctx.local);
+      if (this.outside.absorbsAck(req)) return;
       const target = targetOfUri(req.route[0]?.uri ?? req.uri);
       if (this.ctx.local.isOurs(target.address, target.port)) return;
       this.#shiftCseq(req);

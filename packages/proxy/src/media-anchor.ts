@@ -10,6 +10,13 @@ import { ProxyRefusal } from "./errors.js";
  * through the media control API.
  */
 export class MediaAnchor {
+  /**
+   * Per call, per party (its dialog tag): the last SDP that party sent, as rewritten for the
+   * other (the relay's sockets facing the other, the sender's codecs). An outside party's transfer
+   * offers the target what the transferor was last sent.
+   */
+  readonly #sent = new Map<string, Map<string, string>>();
+
   constructor(
     readonly controller: MediaController,
     readonly options: MediaOptions = {},
@@ -23,6 +30,7 @@ export class MediaAnchor {
     const fromTag = req.from.params.get("tag") ?? "";
     try {
       const out = await this.controller.offer(req.callId, fromTag, sdp, this.options);
+      this.#remember(req.callId, fromTag, out);
       req.setBody(Buffer.from(out), "application/sdp");
     } catch (err) {
       this.logger?.warn({ err, callId: req.callId }, "media offer failed");
@@ -38,14 +46,45 @@ export class MediaAnchor {
     if (typeof toTag !== "string") return;
     try {
       const out = await this.controller.answer(res.callId, toTag, sdp, this.options);
+      this.#remember(res.callId, toTag, out);
       res.setBody(Buffer.from(out), "application/sdp");
     } catch (err) {
       this.logger?.warn({ err, callId: res.callId }, "media answer failed");
     }
   }
 
+  /** The last SDP the party with this tag sent in the call, as the other party received it. */
+  sdpFrom(callId: string, tag: string): string | undefined {
+    return this.#sent.get(callId)?.get(tag);
+  }
+
+  /**
+   * Points the relay's leg of `tag` in `callId` at another endpoint (the SDP it now answers
+   * with): the other party's media goes there, and the leg latches again. What the relay would
+   * send the other party is not sent: its own sockets, hence its dialog, do not change.
+   */
+  async repoint(callId: string, tag: string, sdp: string): Promise<void> {
+    await this.controller.offer(callId, tag, sdp, this.options);
+  }
+
+  /**
+   * The switch answers a held party's re-offer itself: the offer goes through the relay (a moved
+   * party is followed), and the answer is what `answeringTag`'s leg now points at, rewritten.
+   */
+  async answerHeld(
+    callId: string,
+    offerTag: string,
+    offer: string,
+    answeringTag: string,
+    answer: string,
+  ): Promise<string> {
+    await this.controller.offer(callId, offerTag, offer, this.options);
+    return this.controller.answer(callId, answeringTag, answer, this.options);
+  }
+
   /** Ends the call's media: its per-leg counters go to the log (the proof media crossed the relay). */
   async release(callId: string): Promise<void> {
+    this.#sent.delete(callId);
     try {
       const stats = await this.controller.query(callId);
       this.logger?.info(
@@ -73,6 +112,15 @@ export class MediaAnchor {
     } catch (err) {
       this.logger?.debug({ err, callId }, "media delete failed");
     }
+  }
+
+  #remember(callId: string, tag: string, sdp: string): void {
+    let byTag = this.#sent.get(callId);
+    if (byTag === undefined) {
+      byTag = new Map();
+      this.#sent.set(callId, byTag);
+    }
+    byTag.set(tag, sdp);
   }
 }
 

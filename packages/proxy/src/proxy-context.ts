@@ -1,4 +1,5 @@
 import type { ServerTransactionLike, SipRequest, TransactionTarget } from "@centrex/sip";
+import type { Caller } from "./caller.js";
 import type { DialogTracker } from "./dialogs.js";
 import type { LocalAddresses } from "./local-addresses.js";
 import type { ProxyOptions } from "./proxy-options.js";
@@ -31,4 +32,13 @@ export interface ProxyContext {
   now(): number;
   /** Puts an INVITE's offer through the relay, once (a forwarded call reuses the anchored offer). */
   anchor(req: SipRequest): Promise<void>;
+  /** Routes a call the switch places itself for a transferor (an outside party's transfer). */
+  placeTransferCall(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    transferor: Caller,
+    original: string,
+  ): Promise<void>;
+  /** Sends a request the switch wrote itself along its route set, as if it had come in. */
+  inject(req: SipRequest, tx: ServerTransactionLike | undefined): void;
 }

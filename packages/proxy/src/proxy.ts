@@ -242,6 +242,41 @@ export class SipProxy implements ForkOwner, ProxyContext {
     if (transfer !== undefined) {
       this.dialogs.linkTransfer(req.callId, req.from.params.get("tag") ?? "", transfer.original);
     }
+    await this.#routeCall(req, tx, mf, caller, dialled);
+  }
+
+  /**
+   * The switch's own INVITE to the target of an outside party's transfer (it places the call on
+   * the transferor's behalf): routed, authorised and billed exactly as if the transferor had
+   * dialled the target, its record linked to the call it came from. Responses go to `tx`.
+   */
+  async placeTransferCall(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    transferor: Caller,
+    original: string,
+  ): Promise<void> {
+    this.dialogs.linkTransfer(req.callId, req.from.params.get("tag") ?? "", original);
+    try {
+      await this.#routeCall(req, tx, req.maxForwards ?? 70, transferor, requestUser(req, transferor.domain));
+    } catch (err) {
+      if (!(err instanceof ProxyRefusal)) throw err;
+      this.refuse(req, tx, err.status, err.reason, err.recorded, err.headers);
+    }
+  }
+
+  /** Passes a request the switch wrote itself (a BYE, an ACK of its own call) along its route. */
+  inject(req: SipRequest, tx: ServerTransactionLike | undefined): void {
+    this.onRequest(req, tx, { transport: "UDP", address: "127.0.0.1", port: 0 });
+  }
+
+  async #routeCall(
+    req: SipRequest,
+    tx: ServerTransactionLike,
+    mf: number,
+    caller: Caller,
+    dialled: string,
+  ): Promise<void> {
     if (req.method === "INVITE") {
       const code = parseFeatureCode(dialled);
       if (code?.kind === "pickup") {

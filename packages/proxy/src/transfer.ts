@@ -4,6 +4,7 @@ import { type BilledParty, type Caller, userFor } from "./caller.js";
 import type { DialogEnds } from "./dialog-teardown.js";
 import { ProxyRefusal } from "./errors.js";
 import { parseFeatureCode } from "./feature-codes.js";
+import type { OutsideReferral } from "./outside-transfer.js";
 import type { ProxyContext } from "./proxy-context.js";
 
 /** How long after its REFER the transferee's new INVITE is taken as the transfer (64·T1). */
@@ -68,9 +69,10 @@ export class TransferRules {
 
   /**
    * Checks an in-dialog REFER; throws the refusal to answer it with. False when the REFER was
-   * challenged (a 407 sent): the phone sends it again with its credentials.
+   * challenged (a 407 sent): the phone sends it again with its credentials; true when it goes on
+   * to the transferee; an outside referral when the transferee is outside (the switch does it).
    */
-  async checkRefer(req: SipRequest, tx: ServerTransactionLike): Promise<boolean> {
+  async checkRefer(req: SipRequest, tx: ServerTransactionLike): Promise<boolean | OutsideReferral> {
     const refer = parseReferTo(req);
     const fromTag = req.from.params.get("tag") ?? "";
     const toTag = req.to.params.get("tag") ?? undefined;
@@ -97,16 +99,25 @@ export class TransferRules {
     else await this.#checkTarget(req, target, transferor);
     if (transferee === undefined) {
       // The other party is outside the customer: a carrier's caller (or callee). Carriers do not
-      // act on REFER (they would have to place a new call to the target themselves), and handing
-      // the outside party to another phone without its cooperation takes a back-to-back user
-      // agent, which this proxy is not. Forwarding the REFER would lose it (a carrier answers
-      // 405/501 or drops the call), so the phone is told at once why.
-      this.#refuse(
-        req,
-        501,
-        "Not Implemented - Transfer of an outside party",
-        "the other party is on the PSTN; carriers do not act on REFER",
+      // act on REFER (they would have to place the new call themselves): the switch carries the
+      // transfer out (outside-transfer.ts), the target checked above as the transferor's.
+      this.ctx.o.logger?.info(
+        {
+          event: "transfer-authorised",
+          callId: req.callId,
+          transferor: transferor.extension,
+          transferee: "outside",
+          target,
+          attended: refer.replaces !== undefined,
+        },
+        "transfer of an outside party authorised: the switch carries it out",
       );
+      return {
+        kind: "outside",
+        transferor: { ...transferor, domain },
+        target,
+        ...(refer.replaces !== undefined && { replaces: refer.replaces }),
+      };
     }
     const now = this.ctx.now();
     const log = {

@@ -414,7 +414,7 @@ test("the member who answered a ring-group call transfers it: authorised as that
   assert.is((await refused(w.check(refer("g2", "<sip:202@pbx.test>", { auth: "1:202" })))).status, 403);
 });
 
-test("the callee of a PSTN call: its REFER is checked as its own call, then refused 501 (a carrier does not act on REFER)", async () => {
+test("the callee of a PSTN call: its REFER is checked as its own call, then handed to the switch (a carrier does not act on REFER)", async () => {
   const w = world();
   w.inbound("p1", "202");
   // Challenged like any transfer: the answering extension's realm and credentials.
@@ -422,16 +422,20 @@ test("the callee of a PSTN call: its REFER is checked as its own call, then refu
   assert.is(w.challenges.length, 1);
   // The callee's From is the DID's URI as the carrier wrote it: targets are in the customer's domain.
   const from = "sip:0123456781@127.0.0.1";
-  // Its barring applies to the target first.
+  // Its barring applies to the target first, and an unknown target is refused on the REFER.
   assert.is((await refused(w.check(refer("p1", `<sip:${BARRED}@pbx.test>`, { from })))).status, 403);
+  assert.is((await refused(w.check(refer("p1", "<sip:299@pbx.test>", { from })))).status, 404);
   for (const target of ["203", PSTN]) {
-    const r = await refused(w.check(refer("p1", `<sip:${target}@pbx.test>`, { from })));
-    assert.is(r.status, 501);
-    assert.is(r.reason, "Not Implemented - Transfer of an outside party");
-    assert.match(r.headers[0]?.[1] ?? "", /carriers do not act on REFER/);
+    const ruling = await w.check(refer("p1", `<sip:${target}@pbx.test>`, { from }));
+    // The switch places the call itself, as 202's: nothing pending for a transferee's INVITE.
+    assert.equal(ruling, {
+      kind: "outside",
+      transferor: { customerId: 1, extension: "202", domain: "pbx.test" },
+      target,
+    });
   }
   assert.is(w.rules.pending, 0);
-  assert.ok(w.logs.some((l) => l.obj.event === "transfer-refused" && l.obj.status === 501));
+  assert.ok(w.logs.some((l) => l.obj.event === "transfer-authorised" && l.obj.transferee === "outside"));
 });
 
 test.run();

@@ -1,0 +1,204 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { analyse, readWav, whyNotHeard } from "./helpers/audio.js";
+import { BaresipPhone, startSwitchForBaresip } from "./helpers/baresip.js";
+import { LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
+import { centrex, provision } from "./helpers/centrex.js";
+import { passwordOf } from "./helpers/passwords.js";
+
+// Transfer of an outside party (issue 18), end to end: a carrier's caller reaches 202 on its own
+// number (a DID), 202 answers and hands the caller on to 204 with baresip's `transfer` (a blind
+// REFER). A carrier does not act on REFER, so the switch carries the transfer out itself: it
+// accepts 202's REFER, calls 204 as 202's call, and when 204 answers points the caller's media
+// at 204; 202's BYE is answered by the switch, and the caller's dialog never changes.
+// The carrier here is a baresip UA on 127.0.0.2 (the address the carrier is configured with),
+// calling the switch directly without registering, as a SIP trunk does; it plays a tone, so what
+// each party hears is checked from its recording (the caller hears 204's tone once transferred,
+// 204 hears the caller's). What makes it a carrier for the switch is its source address; what
+// makes the test honest about carriers is that its SIP trace must hold no REFER.
+// Overrides (test/README.md): the relay's port range (every baresip test); trunk.reloadSeconds 1
+// (the carrier added by the CLI is picked up in 1 s). The carrier is probed with OPTIONS as by
+// default: the UA answers them.
+const DOMAIN = "pbx.test";
+const TONE_CALLER = 1000;
+const TONE_RECEPTION = 2000;
+const TONE_TARGET = 1500; // below 4 kHz, the Nyquist frequency of G.711
+const phones = new Phones();
+let carrier: BaresipPhone | undefined;
+const pbx = new LazySwitch(async () => {
+  const s = await startSwitchForBaresip({
+    domain: DOMAIN,
+    extensions: ["202", "204", "205"].map((e) => [e, passwordOf(e)] as [string, string]),
+    yaml: ["trunk:", "  reloadSeconds: 1"],
+  });
+  // The carrier's UA, on the address (and SIP port) the carrier is configured with.
+  carrier = await BaresipPhone.start({ name: "carrier", tone: TONE_CALLER, address: "127.0.0.2" });
+  await provision(s.sw.db, [
+    ["carrier", "add", "alpha", "--host", "127.0.0.2", "--port", String(carrier.sipPort)],
+    ["carrier", "route", "alpha", "33"],
+    ["did", "add", DOMAIN, "+33123456782", "--extension", "202"],
+  ]).catch(async (err: unknown) => {
+    await s.stop();
+    throw err;
+  });
+  const account = [
+    "<sip:+33987654321@127.0.0.2>",
+    `outbound="sip:${s.sw.address}:${s.sw.port};transport=udp"`,
+    "regint=0", // a trunk does not register
+    "answermode=auto",
+    "audio_codecs=PCMU,PCMA",
+  ].join(";");
+  const r = await carrier.command("uanew", account);
+  assert.ok(r.ok, `carrier account: ${r.data}`);
+  await sleep(1500); // the switch reloads carriers every second
+  return s;
+});
+
+test.after.each(() => phones.stopAll());
+
+test.after(async () => {
+  await phones.stopAll();
+  await carrier?.stop();
+  await pbx.stop();
+});
+
+async function records(db: string): Promise<Array<Record<string, string>>> {
+  const day = new Date().toISOString().slice(0, 10);
+  const r = await centrex([
+    "cdr",
+    "export",
+    "--customer",
+    DOMAIN,
+    "--from",
+    day,
+    "--to",
+    day,
+    "--format",
+    "json",
+    "--db",
+    db,
+  ]);
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Array<Record<string, string>>;
+}
+
+/** The caller heard `expected` (and not `other`) over the last seconds of its recording. */
+function heardAtTheEnd(
+  wavPath: string,
+  expected: number,
+  other: number,
+  seconds: number,
+): string | undefined {
+  const wav = readWav(wavPath);
+  const length = wav.samples.length / wav.sampleRate;
+  const a = analyse(wav, [expected, other], { fromSeconds: length - seconds, toSeconds: length - 0.3 });
+  const want = a.power.get(expected) ?? 0;
+  const unwanted = a.power.get(other) ?? 0;
+  const facts = `${length.toFixed(2)} s, last ${seconds} s: ${expected} Hz ${want.toFixed(3)}, ${other} Hz ${unwanted.toFixed(4)}`;
+  if (want < 0.15) return `the expected tone is missing or weak: ${facts}`;
+  if (want < 20 * unwanted) return `the other tone is there too: ${facts}`;
+  return undefined;
+}
+
+/** The carrier's caller on 202's number, 202 answers: returns the phones and the call's id. */
+async function callAnsweredBy202(proxy: string) {
+  const c = carrier!;
+  const b = await phones.registered({
+    name: "reception",
+    tone: TONE_RECEPTION,
+    ext: "202",
+    domain: DOMAIN,
+    proxy,
+    answermode: "manual",
+  });
+  const { sw } = await pbx.get();
+  const from = c.events.length;
+  await c.dial(`sip:0123456782@${sw.address}:${sw.port}`);
+  const ringing = await b.waitFor("CALL_INCOMING", 10_000);
+  assert.ok((await b.command("accept")).ok);
+  await Promise.all([
+    b.waitFor("CALL_ESTABLISHED", 10_000),
+    c.waitFor("CALL_ESTABLISHED", 10_000, { since: from }),
+  ]);
+  return { b, c, callId: ringing.id };
+}
+
+test("a carrier's caller transferred by 202 to 204: they talk (tones both ways), 202 is off the call, no REFER reaches the carrier; the caller's hang-up ends 204's call", async () => {
+  const { proxy, sw } = await pbx.get();
+  const d = await phones.registered({ name: "target", tone: TONE_TARGET, ext: "204", domain: DOMAIN, proxy });
+  const { b, c, callId } = await callAnsweredBy202(proxy);
+  await sleep(1500); // 202 greets the caller
+  const cFrom = c.events.length;
+  const r = await b.command("transfer", `sip:204@${DOMAIN}`);
+  assert.ok(r.ok, `transfer refused by baresip: ${r.data}`);
+  const rung = await d.waitFor("CALL_ESTABLISHED", 10_000);
+  // 202 got the NOTIFY (200 OK) and hung up: its BYE was answered by the switch.
+  await b.waitFor("CALL_CLOSED", 10_000);
+  assert.ok(await sw.waitForLog(/"event":"outside-transfer-transferor-left"/), sw.logs());
+  await sleep(3500); // the caller and 204 talk
+  assert.not.ok(
+    c.events.slice(cFrom).some((e) => e.type === "CALL_CLOSED"),
+    "the caller's call went on through the transfer",
+  );
+  await c.hangup();
+  await Promise.all([c.waitFor("CALL_CLOSED", 5000), d.waitFor("CALL_CLOSED", 5000)]);
+  await sleep(300);
+
+  const heardByTarget = whyNotHeard(d.recordedWav(), TONE_CALLER, TONE_TARGET);
+  assert.ok(heardByTarget === undefined, `204 should hear the caller's ${TONE_CALLER} Hz: ${heardByTarget}`);
+  const heardByCaller = heardAtTheEnd(c.recordedWav(), TONE_TARGET, TONE_RECEPTION, 2.5);
+  assert.ok(heardByCaller === undefined, `the caller should hear 204's ${TONE_TARGET} Hz: ${heardByCaller}`);
+  // The carrier was never asked to act on a REFER, nor sent anything but the call's own BYE.
+  assert.not.match(c.output(), /^REFER /m, "a REFER reached the carrier");
+
+  // Records: the carrier's call stays the inbound call 202 answered; the transferred leg is
+  // 202's call to 204, linked to it; both ended.
+  await sleep(300);
+  const all = await records(sw.db);
+  const original = all.find((x) => x.call_id === callId);
+  const transferred = all.find((x) => x.call_id === rung.id);
+  assert.ok(original && transferred, JSON.stringify(all));
+  assert.equal(
+    [original.direction, original.called, original.disposition],
+    ["inbound", "+33123456782", "answered"],
+  );
+  assert.is(transferred.transferred_from, callId);
+  assert.is(transferred.extension, "202", "the transferred leg is the transferor's call");
+  assert.equal([transferred.direction, transferred.called], ["internal", "204"]);
+});
+
+test("after the transfer, 204's hang-up ends the carrier's call", async () => {
+  const { proxy, sw } = await pbx.get();
+  const d = await phones.registered({ name: "target", tone: TONE_TARGET, ext: "204", domain: DOMAIN, proxy });
+  const { b, c } = await callAnsweredBy202(proxy);
+  await sleep(500);
+  assert.ok((await b.command("transfer", `sip:204@${DOMAIN}`)).ok);
+  await d.waitFor("CALL_ESTABLISHED", 10_000);
+  await b.waitFor("CALL_CLOSED", 10_000);
+  await sleep(1000);
+  await d.hangup();
+  await Promise.all([d.waitFor("CALL_CLOSED", 5000), c.waitFor("CALL_CLOSED", 5000)]);
+  assert.ok(await sw.waitForLog(/"event":"outside-transfer-ended".*"by":"target"/), sw.logs());
+});
+
+test("a target that does not answer (unregistered): 202 is told in the NOTIFY, the call is not lost to the carrier before 202 lets go; an unknown target is refused on the REFER", async () => {
+  const { proxy, sw } = await pbx.get();
+  const { b, c } = await callAnsweredBy202(proxy);
+  await sleep(500);
+  assert.ok((await b.command("transfer", `sip:205@${DOMAIN}`)).ok);
+  const failed = await b.waitFor("TRANSFER_FAILED", 10_000);
+  assert.match(String(failed.param), "480");
+  assert.ok(await sw.waitForLog(/"event":"outside-transfer-failed".*"status":480/), sw.logs());
+  // baresip 1.0 hangs up when its transfer fails (no CALL_CLOSED event of its own): the call
+  // was still 202's, so its BYE reaches the carrier, which closes the call.
+  await c.waitFor("CALL_CLOSED", 5000);
+  assert.match(c.output(), /BYE sip:\+33987654321/, "the carrier got 202's BYE");
+  await phones.stopAll();
+
+  const again = await callAnsweredBy202(proxy);
+  assert.ok((await again.b.command("transfer", `sip:299@${DOMAIN}`)).ok);
+  const refused = await again.b.waitFor("TRANSFER_FAILED", 10_000);
+  assert.match(String(refused.param), "404");
+});
+
+test.run();
