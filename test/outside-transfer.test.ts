@@ -50,6 +50,9 @@ const pbx = new LazySwitch(async () => {
   ].join(";");
   const r = await carrier.command("uanew", account);
   assert.ok(r.ok, `carrier account: ${r.data}`);
+  // The number 202 dials out to: baresip answers only calls to an account of its own.
+  const callee = await carrier.command("uanew", "<sip:+33612345678@127.0.0.2>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA");
+  assert.ok(callee.ok, `carrier callee account: ${callee.data}`);
   await sleep(1500); // the switch reloads carriers every second
   return s;
 });
@@ -179,6 +182,38 @@ test("after the transfer, 204's hang-up ends the carrier's call", async () => {
   await d.hangup();
   await Promise.all([d.waitFor("CALL_CLOSED", 5000), c.waitFor("CALL_CLOSED", 5000)]);
   assert.ok(await sw.waitForLog(/"event":"outside-transfer-ended".*"by":"target"/), sw.logs());
+});
+
+test("202 dialled out (the carrier's callee) and transfers the callee to 204: they talk, 204's hang-up ends the carrier's call", async () => {
+  const { proxy, sw } = await pbx.get();
+  const c = carrier!;
+  const d = await phones.registered({ name: "target", tone: TONE_TARGET, ext: "204", domain: DOMAIN, proxy });
+  const b = await phones.registered({ name: "reception", tone: TONE_RECEPTION, ext: "202", domain: DOMAIN, proxy });
+  const from = c.events.length;
+  await b.dial(`sip:0612345678@${DOMAIN}`);
+  const [out] = await Promise.all([
+    b.waitFor("CALL_ESTABLISHED", 10_000),
+    c.waitFor("CALL_ESTABLISHED", 10_000, { since: from }),
+  ]);
+  await sleep(1500);
+  assert.ok((await b.command("transfer", `sip:204@${DOMAIN}`)).ok);
+  const rung = await d.waitFor("CALL_ESTABLISHED", 10_000);
+  await b.waitFor("CALL_CLOSED", 10_000);
+  await sleep(3500);
+  await d.hangup();
+  await Promise.all([d.waitFor("CALL_CLOSED", 5000), c.waitFor("CALL_CLOSED", 5000, { since: from })]);
+  await sleep(300);
+  const heardByTarget = whyNotHeard(d.recordedWav(), TONE_CALLER, TONE_TARGET);
+  assert.ok(heardByTarget === undefined, `204 should hear the callee's ${TONE_CALLER} Hz: ${heardByTarget}`);
+  const heardByCallee = heardAtTheEnd(c.recordedWav(), TONE_TARGET, TONE_RECEPTION, 2.5);
+  assert.ok(heardByCallee === undefined, `the callee should hear 204's ${TONE_TARGET} Hz: ${heardByCallee}`);
+  assert.not.match(c.output(), /^REFER /m, "a REFER reached the carrier");
+  const all = await records(sw.db);
+  const original = all.find((x) => x.call_id === out.id);
+  const transferred = all.find((x) => x.call_id === rung.id);
+  assert.ok(original && transferred, JSON.stringify(all));
+  assert.equal([original.direction, original.extension, original.disposition], ["outbound", "202", "answered"]);
+  assert.equal([transferred.transferred_from, transferred.extension], [out.id, "202"]);
 });
 
 test("a target that does not answer (unregistered): 202 is told in the NOTIFY, the call is not lost to the carrier before 202 lets go; an unknown target is refused on the REFER", async () => {
