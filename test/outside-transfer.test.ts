@@ -51,7 +51,10 @@ const pbx = new LazySwitch(async () => {
   const r = await carrier.command("uanew", account);
   assert.ok(r.ok, `carrier account: ${r.data}`);
   // The number 202 dials out to: baresip answers only calls to an account of its own.
-  const callee = await carrier.command("uanew", "<sip:+33612345678@127.0.0.2>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA");
+  const callee = await carrier.command(
+    "uanew",
+    "<sip:+33612345678@127.0.0.2>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA",
+  );
   assert.ok(callee.ok, `carrier callee account: ${callee.data}`);
   await sleep(1500); // the switch reloads carriers every second
   return s;
@@ -188,7 +191,13 @@ test("202 dialled out (the carrier's callee) and transfers the callee to 204: th
   const { proxy, sw } = await pbx.get();
   const c = carrier!;
   const d = await phones.registered({ name: "target", tone: TONE_TARGET, ext: "204", domain: DOMAIN, proxy });
-  const b = await phones.registered({ name: "reception", tone: TONE_RECEPTION, ext: "202", domain: DOMAIN, proxy });
+  const b = await phones.registered({
+    name: "reception",
+    tone: TONE_RECEPTION,
+    ext: "202",
+    domain: DOMAIN,
+    proxy,
+  });
   const from = c.events.length;
   await b.dial(`sip:0612345678@${DOMAIN}`);
   const [out] = await Promise.all([
@@ -212,7 +221,10 @@ test("202 dialled out (the carrier's callee) and transfers the callee to 204: th
   const original = all.find((x) => x.call_id === out.id);
   const transferred = all.find((x) => x.call_id === rung.id);
   assert.ok(original && transferred, JSON.stringify(all));
-  assert.equal([original.direction, original.extension, original.disposition], ["outbound", "202", "answered"]);
+  assert.equal(
+    [original.direction, original.extension, original.disposition],
+    ["outbound", "202", "answered"],
+  );
   assert.equal([transferred.transferred_from, transferred.extension], [out.id, "202"]);
 });
 
