@@ -233,7 +233,9 @@ export class SipProxy implements ForkOwner, ProxyContext {
     }
     const authenticated = await identifyCaller(this.o, req, tx);
     if (authenticated === undefined) return; // challenged
-    const dialled = requestUser(req, authenticated.domain);
+    const dialled =
+      this.#inDialog.transfers.dialledInTransferorDomain(req, authenticated) ??
+      requestUser(req, authenticated.domain);
     // A transferee's call to the target of a REFER this proxy authorised is the transferor's call.
     const transfer =
       req.method === "INVITE" ? this.#inDialog.transfers.claim(req, authenticated, dialled) : undefined;

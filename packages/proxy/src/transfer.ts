@@ -18,6 +18,8 @@ export interface AuthorisedTransfer {
   readonly transferor: BilledParty;
   /** The other party of the call, who places the new call. */
   readonly transferee: BilledParty;
+  /** The transferor's customer domain: the target's, which may not be the transferee's. */
+  readonly domain: string;
   /** The Refer-To user, as the transferee will dial it. */
   readonly target: string;
   /** The Call-ID of the call the REFER came in (the new call's record links to it). */
@@ -132,6 +134,7 @@ export class TransferRules {
     this.#pending.push({
       transferor,
       transferee,
+      domain,
       target,
       original: req.callId,
       attended: refer.replaces !== undefined,
@@ -182,6 +185,29 @@ export class TransferRules {
       "transferred call placed on the transferor's behalf",
     );
     return p;
+  }
+
+  /**
+   * What a transferee dials when its INVITE is for another customer's domain: the target of a
+   * REFER this proxy authorised in that domain (the operator's support line handing a customer's
+   * caller on to another operator extension: the Refer-To names the operator's domain). Undefined
+   * for anything else, which stays confined to the caller's own customer.
+   */
+  dialledInTransferorDomain(req: SipRequest, caller: Caller): string | undefined {
+    const uri = req.uri;
+    if (req.method !== "INVITE" || (uri.scheme !== "sip" && uri.scheme !== "sips")) return undefined;
+    const { host, user } = uri as SipUri;
+    const domain = host.toLowerCase();
+    if (user === undefined || domain === caller.domain) return undefined;
+    this.#prune(this.ctx.now());
+    const match = this.#pending.some(
+      (p) =>
+        p.domain === domain &&
+        p.target === user &&
+        p.transferee.customerId === caller.customerId &&
+        p.transferee.extension === caller.extension,
+    );
+    return match ? user : undefined;
   }
 
   /** An extension of ours (the party's customer has it): who may transfer, or be transferred. */

@@ -9,7 +9,7 @@ import type { ProxyContext } from "../src/proxy-context.js";
 import { parseReferTo, TRANSFER_WINDOW_MS, TransferRules } from "../src/transfer.js";
 
 // Customer 1 (pbx.test) has extensions 201, 202, 203 and group 600; customer 2 has 301.
-const EXTENSIONS: Record<string, number> = { "1:201": 1, "1:202": 2, "1:203": 3, "2:301": 4 };
+const EXTENSIONS: Record<string, number> = { "1:201": 1, "1:202": 2, "1:203": 3, "2:301": 4, "2:302": 5 };
 const BARRED = "0899123456";
 const PSTN = "0612345678";
 
@@ -148,6 +148,19 @@ function world() {
         "0123456781",
         { direction: "inbound", destinationClass: "inbound", called: "+33123456781" },
         { customerId: 1, extension: callee, uri: "sip:0123456781@127.0.0.1" },
+      );
+      dialogs.answered(callId, "tag-caller", "tag-callee");
+      ends.set(callId, { ...phoneEnds(callId) });
+    },
+    /** 201 (customer 1) calls the support line: the operator's extension 301 (customer 2) answers. */
+    support(callId: string) {
+      dialogs.started(
+        callId,
+        "tag-caller",
+        { customerId: 1, extension: "201", uri: "sip:201@pbx.test" },
+        "2222",
+        { direction: "internal", destinationClass: "support", called: "2222" },
+        { customerId: 2, extension: "301", uri: "sip:2222@pbx.test" },
       );
       dialogs.answered(callId, "tag-caller", "tag-callee");
       ends.set(callId, { ...phoneEnds(callId) });
@@ -436,6 +449,33 @@ test("the callee of a PSTN call: its REFER is checked as its own call, then hand
   }
   assert.is(w.rules.pending, 0);
   assert.ok(w.logs.some((l) => l.obj.event === "transfer-authorised" && l.obj.transferee === "outside"));
+});
+
+test("the operator's extension hands a customer's caller on within the operator's domain: the transferee's INVITE to that domain is its target, not a 404", async () => {
+  const w = world();
+  w.support("s1");
+  const ruling = await w.check(
+    refer("s1", "<sip:302@other.test>", { auth: "2:301", from: "sip:301@other.test" }),
+  );
+  assert.is(ruling, true);
+  const text = [
+    "INVITE sip:302@other.test SIP/2.0",
+    "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-x;rport",
+    "From: <sip:201@pbx.test>;tag=new",
+    "To: <sip:302@other.test>",
+    "Call-ID: across@test",
+    "CSeq: 1 INVITE",
+    "Max-Forwards: 70",
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
+  const inv = parseMessage(Buffer.from(text)) as SipRequest;
+  // Another customer's domain is dialled only as the target of this REFER, by its transferee.
+  assert.is(w.rules.dialledInTransferorDomain(inv, { ...caller201, extension: "202" }), undefined);
+  assert.is(w.rules.dialledInTransferorDomain(inv, caller201), "302");
+  assert.equal(w.rules.claim(inv, caller201, "302")?.transferor, { customerId: 2, extension: "301" });
+  assert.is(w.rules.dialledInTransferorDomain(inv, caller201), undefined, "taken once");
 });
 
 test.run();
