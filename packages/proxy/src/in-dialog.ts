@@ -43,6 +43,7 @@ export class InDialogRelay {
       ctx,
       (req) => this.#byeAnswered(req),
       (req, res) => this.timers.onAnswer(req, res),
+      (callId) => this.timers.intervalOf(callId),
     );
     this.timers = new SessionTimers(ctx.o.sessionTimer ?? SESSION_TIMER_DEFAULTS, (callId, seconds) => {
       void this.#sessionExpired(callId, seconds);

@@ -52,6 +52,8 @@ interface Transfer {
   state: "calling" | "bridged" | "ended";
   /** The transferor hung up (its BYE absorbed): nobody to give the call back to. */
   transferorGone: boolean;
+  /** The switch's own session refreshes of the held dialogs, once bridged. */
+  refreshes: NodeJS.Timeout[];
 }
 
 const SIPFRAG = "message/sipfrag;version=2.0";
@@ -82,6 +84,8 @@ export class OutsideTransfers {
     readonly byeAnswered: (req: SipRequest) => Promise<void>,
     /** Restarts a call's session timer when the switch answers a refresh itself. */
     readonly refreshed: (req: SipRequest, res: SipResponse) => void,
+    /** A call's agreed session interval (s), while its session timer runs. */
+    readonly intervalOf: (callId: string) => number | undefined = () => undefined,
   ) {}
 
   get active(): number {
@@ -111,7 +115,14 @@ export class OutsideTransfers {
       );
     }
     const leg = this.#targetLeg(held, referral, offer);
-    const t: Transfer = { held, referCseq: req.cseq.seq, leg, state: "calling", transferorGone: false };
+    const t: Transfer = {
+      held,
+      referCseq: req.cseq.seq,
+      leg,
+      state: "calling",
+      transferorGone: false,
+      refreshes: [],
+    };
     this.#byOutside.set(callId, t);
     this.#byTarget.set(leg.callId, t);
     tx.respond(createResponse(req, 202, "Accepted"));
@@ -349,6 +360,8 @@ export class OutsideTransfers {
     await media.repoint(t.held.callId, t.held.transferorTag, sdp);
     t.leg.answer = sdp;
     t.state = "bridged";
+    this.#refreshEvery(t, t.held.callId, t.held.towardOutside);
+    if (t.leg.side !== undefined) this.#refreshEvery(t, t.leg.callId, t.leg.side);
     this.#notify(t, "SIP/2.0 200 OK", true);
     this.ctx.o.logger?.info(
       { event: "outside-transfer-bridged", callId: t.held.callId, targetCallId: t.leg.callId },
@@ -388,7 +401,43 @@ export class OutsideTransfers {
       this.#send(this.#bye(t.held.callId, t.held.towardOutside, "Q.850;cause=16"));
   }
 
+  /**
+   * RFC 4028 on the held dialogs: the transferor may have been the outside call's refresher, and
+   * the switch is the target call's UAC; nobody else would refresh them, and the far end would
+   * end the call at the interval. The switch refreshes each dialog whose session timer runs at
+   * half its interval, with an UPDATE without a body (RFC 4028 §7.4: no media change, nothing for
+   * the relay), taking the refresher role (`refresher=uac`). Its 2xx restarts the proxy's timer
+   * on the way back, as any refresh's does.
+   */
+  #refreshEvery(t: Transfer, callId: string, side: DialogSide): void {
+    const seconds = this.intervalOf(callId);
+    if (seconds === undefined) return;
+    const timer = setTimeout(
+      () => {
+        t.refreshes = t.refreshes.filter((x) => x !== timer);
+        if (t.state !== "bridged") return;
+        const update = dialogRequest(this.ctx.o.stack, this.ctx.o.advertisedAddress, callId, side, "UPDATE", [
+          ["Session-Expires", `${seconds};refresher=uac`],
+          ["Supported", "timer"],
+        ]);
+        this.#send(update, (res) => {
+          if (res.status >= 200 && res.status < 300) this.#refreshEvery(t, callId, side);
+          else
+            this.ctx.o.logger?.warn(
+              { event: "held-refresh-refused", callId, status: res.status },
+              "a held call's session refresh was refused: its session timer will end it",
+            );
+        });
+      },
+      (seconds * 1000) / 2,
+    );
+    timer.unref();
+    t.refreshes.push(timer);
+  }
+
   #forget(t: Transfer): void {
+    for (const timer of t.refreshes) clearTimeout(timer);
+    t.refreshes = [];
     this.#byOutside.delete(t.held.callId);
     this.#byTarget.delete(t.leg.callId);
   }

@@ -28,6 +28,8 @@ interface SessionExpires {
  */
 export class SessionTimers {
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Each running timer's session interval (s), as the phones agreed on it. */
+  readonly #intervals = new Map<string, number>();
 
   constructor(
     readonly settings: SessionTimerSettings,
@@ -83,27 +85,36 @@ export class SessionTimers {
     this.#arm(req.callId, se.seconds);
   }
 
+  /** The session interval of a call whose timer runs (s); undefined when none runs. */
+  intervalOf(callId: string): number | undefined {
+    return this.#intervals.get(callId);
+  }
+
   stop(callId: string): void {
     const t = this.#timers.get(callId);
     if (t === undefined) return;
     clearTimeout(t);
     this.#timers.delete(callId);
+    this.#intervals.delete(callId);
   }
 
   stopAll(): void {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+    this.#intervals.clear();
   }
 
   #arm(callId: string, seconds: number): void {
     this.stop(callId);
     const t = setTimeout(() => {
       this.#timers.delete(callId);
+      this.#intervals.delete(callId);
       this.onExpired(callId, seconds);
     }, seconds * 1000);
     // A call's timer never keeps the process alive on its own.
     t.unref();
     this.#timers.set(callId, t);
+    this.#intervals.set(callId, seconds);
   }
 }
 

@@ -46,7 +46,7 @@ const ENDS: DialogEnds = {
   },
 };
 
-function world(o: { media?: boolean } = {}) {
+function world(o: { media?: boolean; intervals?: Record<string, number> } = {}) {
   const placed: { req: SipRequest; tx: ServerTransactionLike; caller: Caller; original: string }[] = [];
   const sent: { req: SipRequest; tx: ServerTransactionLike | undefined }[] = [];
   const repointed: [string, string, string][] = [];
@@ -91,6 +91,7 @@ function world(o: { media?: boolean } = {}) {
       ended.push(`${req.method} ${req.callId}`);
     },
     (req) => refreshed.push(req.callId),
+    (callId) => o.intervals?.[callId],
   );
   return { ot, placed, sent, repointed, ended, refreshed, cancelled, logs };
 }
@@ -333,6 +334,29 @@ test("attended: the Replaces of the REFER goes into the switch's INVITE; a secon
   assert.is(no.status, 501);
   assert.match(no.headers[0]?.[1] ?? "", /does not go through the relay/);
   assert.is(bare.placed.length, 0);
+});
+
+test("bridged: the switch refreshes the outside party's session (the transferor may have been its refresher) with a bodiless UPDATE at half the interval", async () => {
+  const w = world({ intervals: { [CALL]: 1 } });
+  const { invite, targetTx } = await started(w);
+  targetTx.respond(answer(invite, 200, "OK"));
+  await new Promise((r) => setTimeout(r, 10));
+  const before = w.sent.length;
+  await new Promise((r) => setTimeout(r, 600));
+  const update = w.sent[before];
+  assert.ok(update, "no refresh sent");
+  assert.equal(
+    [update.req.method, update.req.callId, update.req.uri.raw],
+    ["UPDATE", CALL, "sip:carrier@127.0.0.2:5070"],
+  );
+  assert.is(update.req.get("session-expires"), "1;refresher=uac");
+  assert.is(update.req.body.length, 0, "no offer: the media does not move");
+  assert.is(update.req.from.params.get("tag"), "a-tag");
+  // Answered: the next one is scheduled; the call ends: none is sent any more.
+  update.tx?.respond(createResponse(update.req, 200, "OK"));
+  assert.ok(await w.ot.intercept(inCall("BYE", "C", 9), serverTx()));
+  await new Promise((r) => setTimeout(r, 600));
+  assert.is(w.sent.filter((s) => s.req.method === "UPDATE").length, 1);
 });
 
 test("a call the switch ends from the middle (media timeout, session timer, operator) ends its partner", async () => {
