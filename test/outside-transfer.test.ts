@@ -228,6 +228,34 @@ test("202 dialled out (the carrier's callee) and transfers the callee to 204: th
   assert.equal([transferred.transferred_from, transferred.extension], [out.id, "202"]);
 });
 
+test("a carrier's caller transferred to a PSTN number: the switch's call goes out through the carrier as 202's call (billed to it), linked to the caller's", async () => {
+  const { proxy, sw } = await pbx.get();
+  const { b, c, callId } = await callAnsweredBy202(proxy);
+  await sleep(500);
+  const from = c.events.length;
+  assert.ok((await b.command("transfer", `sip:0612345678@${DOMAIN}`)).ok);
+  // The carrier's UA takes the new call on the dialled number's account and answers it.
+  const second = await c.waitFor("CALL_ESTABLISHED", 10_000, { since: from, where: (e) => e.id !== callId });
+  await b.waitFor("CALL_CLOSED", 10_000);
+  await sleep(1000);
+  await c.command("hangup", "", 5000); // the current call: the carrier's caller leg
+  await sleep(1500);
+  assert.is(
+    c.events.filter((e) => e.type === "CALL_CLOSED" && e.id !== undefined).length >= 2,
+    true,
+    `both legs ended: ${c.events.map((e) => `${e.type}:${e.id}`).join(", ")}`,
+  );
+  const all = await records(sw.db);
+  const transferred = all.find((x) => x.transferred_from === callId);
+  assert.ok(transferred, JSON.stringify(all));
+  assert.equal(
+    [transferred.direction, transferred.extension, transferred.called],
+    ["outbound", "202", "+33612345678"],
+    "billed to the transferor's extension",
+  );
+  void second;
+});
+
 test("a target that does not answer (unregistered): 202 is told in the NOTIFY, the call is not lost to the carrier before 202 lets go; an unknown target is refused on the REFER", async () => {
   const { proxy, sw } = await pbx.get();
   const { b, c } = await callAnsweredBy202(proxy);

@@ -60,11 +60,15 @@ export class MediaAnchor {
 
   /**
    * Points the relay's leg of `tag` in `callId` at another endpoint (the SDP it now answers
-   * with): the other party's media goes there, and the leg latches again. What the relay would
-   * send the other party is not sent: its own sockets, hence its dialog, do not change.
+   * with): the other party's media goes there. What the relay would send the other party is not
+   * sent: its own sockets, hence its dialog, do not change. The call's latching becomes
+   * trust-address: the new endpoint is one of the relay's own sockets (no NAT to learn), and the
+   * party it replaces keeps sending until its BYE — latching again would take whichever packet
+   * came first, and a locked wrong source holds for the re-learn time (3 s of silence measured
+   * in test/outside-transfer.test.ts). The other leg keeps the address it latched on.
    */
   async repoint(callId: string, tag: string, sdp: string): Promise<void> {
-    await this.controller.offer(callId, tag, sdp, this.options);
+    await this.controller.offer(callId, tag, sdp, { ...this.options, latching: "trust-address" });
   }
 
   /**
