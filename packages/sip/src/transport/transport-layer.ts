@@ -1,4 +1,5 @@
 import dgram from "node:dgram";
+import dns from "node:dns";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
@@ -99,8 +100,31 @@ function newStats(): TransportStats {
   };
 }
 
+/**
+ * The socket family for an address: a colon is only ever in an IPv6 literal (a host name gets a
+ * v4 socket, as `isIPv6` gave it). Asked for every datagram sent, where `net.isIPv6`'s regular
+ * expression showed in the profile.
+ */
 function familyOf(address: string): 4 | 6 {
-  return net.isIPv6(address) ? 6 : 4;
+  return address.includes(":") ? 6 : 4;
+}
+
+/**
+ * The UDP sockets' name lookup: an IP literal (every response target and resolved request
+ * target) is answered at once, so `send` goes out in the same call; `dns.lookup` answers even
+ * a literal on the next tick, one `nextTick` and closure per datagram. Names still go to DNS.
+ */
+function literalLookup(
+  hostname: string,
+  options: dns.LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = net.isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  dns.lookup(hostname, typeof options === "number" ? { family: options } : options, callback);
 }
 
 /** PEM given inline (bytes or text) or as a file path. */
@@ -206,6 +230,7 @@ export class TransportLayer implements ConnectionOwner {
     const socket = dgram.createSocket({
       type: family === 6 ? "udp6" : "udp4",
       ipv6Only: family === 6,
+      lookup: literalLookup as NonNullable<dgram.SocketOptions["lookup"]>,
       ...(size !== undefined ? { recvBufferSize: size, sendBufferSize: size } : {}),
     });
     const endpoint: UdpEndpoint = { socket, family, address: spec.address, port: spec.port };
