@@ -584,6 +584,12 @@ export class SipRequestImpl extends MessageImpl implements SipRequest {
   private currentUri: Uri | undefined;
   private readonly uriText: string;
   private uriEdited = false;
+  /**
+   * Where the receiving stack got this request from (`SipStack.sourceOf`), kept on the request
+   * itself: a WeakMap entry per request cost a set, an ephemeron write barrier and ephemeron
+   * work in every scavenge (profiled). Not copied by `clone()`: a copy was not received.
+   */
+  receivedFrom: unknown = undefined;
 
   constructor(
     data: Buffer,

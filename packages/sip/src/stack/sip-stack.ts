@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { createErrorResponse, createResponse, parseMessage, SipParseError } from "../message/index.js";
+import type { SipRequestImpl } from "../message/message.js";
 import type { SipMessage, SipRequest, SipResponse } from "../message/types.js";
 import type { TimerWheel } from "../timer/index.js";
 import { TransactionLayer } from "../transaction/transaction-layer.js";
@@ -93,8 +94,6 @@ export class SipStack implements TransportDelegate, TransactionTransport {
   readonly #observer: SipTrafficObserver | undefined;
   readonly #listen: readonly ListenSpec[];
   #draining = false;
-  /** Where each request in flight physically came from (NAT-facing address), for the layers above. */
-  readonly #sources = new WeakMap<SipRequest, InboundSource>();
   readonly #sentBy = new Map<LayerTransport, { readonly host: string; readonly port: number }>();
 
   constructor(user: TransactionUser, opts: SipStackOptions) {
@@ -141,7 +140,8 @@ export class SipStack implements TransportDelegate, TransactionTransport {
    * phone behind NAT is really reachable at (the registrar stores it).
    */
   sourceOf(req: SipRequest): InboundSource | undefined {
-    return this.#sources.get(req);
+    // Every request object is a SipRequestImpl; the field is set by this stack's onRequest.
+    return (req as SipRequestImpl).receivedFrom as InboundSource | undefined;
   }
 
   /** The address and port to put in our Via / Record-Route for a transport. */
@@ -210,7 +210,7 @@ export class SipStack implements TransportDelegate, TransactionTransport {
     }
     const top = via[0];
     if (top === undefined) return; // the parser refuses requests without Via
-    this.#sources.set(req, source);
+    (req as SipRequestImpl).receivedFrom = source;
     this.#observer?.requestReceived(req.method);
     const target = responseTarget(top, source);
     if (
