@@ -7,6 +7,9 @@ import type { Trunk } from "@centrex/trunk";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { FailoverService } from "./failover/service.js";
 
+/** Labelled series whose prom-client child is kept per label set (methods, statuses). */
+const MAX_CACHED_SERIES = 64;
+
 /**
  * The node's Prometheus metrics (text at the admin API's /metrics). Counters are fed by the SIP
  * stack, the registrar and the call events as things happen; gauges are read from the running
@@ -253,13 +256,39 @@ export function createSwitchMetrics(): SwitchMetrics {
     },
   });
 
+  // Two increments per message: each series' labelled child is kept (prom-client hashes the label
+  // object on every inc() otherwise). Bounded: the method comes off the wire.
+  const requestChildren = new Map<string, { inc(): void }>();
+  const requestSeries = (method: string): { inc(): void } => {
+    let child = requestChildren.get(method);
+    if (child === undefined) {
+      child = requests.labels({ method });
+      if (requestChildren.size < MAX_CACHED_SERIES) requestChildren.set(method, child);
+    }
+    return child;
+  };
+  const responseChildren = new Map<string, Map<number, { inc(): void }>>();
+  const responseSeries = (method: string, status: number): { inc(): void } => {
+    let byStatus = responseChildren.get(method);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      if (responseChildren.size < MAX_CACHED_SERIES) responseChildren.set(method, byStatus);
+    }
+    let child = byStatus.get(status);
+    if (child === undefined) {
+      child = responses.labels({ method, status: String(status) });
+      if (byStatus.size < MAX_CACHED_SERIES) byStatus.set(status, child);
+    }
+    return child;
+  };
+
   const direction = (e: CallStarted): string => e.routing.direction;
   return {
     registry,
     contentType: registry.contentType,
     sip: {
-      requestReceived: (method) => requests.inc({ method }),
-      responseSent: (method, status) => responses.inc({ method, status: String(status) }),
+      requestReceived: (method) => requestSeries(method).inc(),
+      responseSent: (method, status) => responseSeries(method, status).inc(),
     },
     calls: {
       onCallAnswered(e) {
