@@ -18,7 +18,7 @@
 //          as before (default: compiled JavaScript, as production runs)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -47,6 +47,12 @@ const RELAY_CORE = opt("core", "1");
 const GEN_CORE = opt("gen-core", "0");
 const RT = !flag("no-rt");
 const RT_RELAYS = flag("rt-relays");
+/**
+ * With --rt-relays, a Node relay's helper threads (V8's compiler and GC workers) run one
+ * real-time priority above its main thread, as they would on an idle core of their own;
+ * `--rt-helpers-same` leaves them at the main thread's priority (the old way, to show it).
+ */
+const RT_HELPERS_SAME = flag("rt-helpers-same");
 const OUT = opt("out", join(HERE, "results"));
 const IPV6 = flag("ipv6");
 /** `--relay-node PATH`: the Node binary for the centrex and floor relays (e.g. another major). */
@@ -241,6 +247,7 @@ async function startCentrex(
   };
   if (kind === "kernel" && !info.kernel)
     throw new Error("centrex kernel path unavailable (root and nftables needed)");
+  if (RT_RELAYS && kind !== "kernel" && CLINIC === "" && !RT_HELPERS_SAME) raiseHelpers(info.pids);
   const control = new RemoteMediaController({ host: "127.0.0.1", port: info.control, timeoutMs: 10_000 });
   const names = {
     userspace: "centrex userspace",
@@ -261,6 +268,31 @@ async function startCentrex(
       await waitExit(child, CLINIC || CPU_PROF ? 120_000 : 5000);
     },
   };
+}
+
+/**
+ * A Node relay started under `chrt -f 40` has every thread at SCHED_FIFO 40 on one core, so
+ * V8's helper threads run only when the main thread blocks. Saturated by unoptimised code,
+ * the main thread never blocks, the concurrent Turbofan job that would make it fast never
+ * runs, and the relay stays saturated: at 300 calls the second step of a sweep (the first
+ * step's teardown had deoptimised `receive` and `Socket.send`: closed sockets change the
+ * field types they were compiled for) used 3.8 of 4 CPU-s where the first used 2.1–2.6,
+ * and `--trace-opt` showed `receive` marked for optimisation 68 times, its job never done.
+ * Production runs at normal priority, the helpers on any core. Here they get the priority
+ * above the main thread's: a compile or GC task preempts it as soon as it is posted, its
+ * CPU still counted as the relay's (utime+stime of every thread).
+ */
+function raiseHelpers(pids: number[]): void {
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids)
+      if (Number(tid) !== pid) spawnSync("chrt", ["-f", "-p", "41", tid], { stdio: "ignore" });
+  }
 }
 
 async function startRtpengine(): Promise<Relay> {
