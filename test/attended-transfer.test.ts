@@ -16,6 +16,8 @@ import { startWithTenant, type TenantSwitch } from "./helpers/tenant.js";
 //   201 (B) calls 202 (A); A consults 203, which has two phones (C1, C2) and answers on C1;
 //   A sends B a REFER with Refer-To: <sip:203@…?Replaces=consultation>; B's INVITE with Replaces
 //   must reach C1 only (the phone of the replaced call), and its record links to B–A's call.
+//   A carrier's caller (SIPp on 127.0.0.2) is transferred the same way by the switch itself (a
+//   carrier does not act on REFER): the switch sends C1 the INVITE with Replaces.
 const DOMAIN = "pbx.test";
 let t: TenantSwitch;
 const phones: RawPhone[] = [];
@@ -141,6 +143,64 @@ test("attended transfer: the INVITE with Replaces reaches the consulted phone on
   assert.is(rec.disposition, "answered");
   assert.match(await t.cli("cdr", "verify"), /ok/);
   assert.ok(await t.sw.waitForLog(/"event":"replaces-routed"/));
+});
+
+test("attended transfer of a carrier's caller: the switch's own INVITE with Replaces reaches the consulted phone; the carrier sees no REFER, and its BYE comes from the switch at the end", async () => {
+  const a = await phone("201");
+  const c1 = await phone("203");
+  for (const p of [a, c1]) await p.register();
+  // The carrier calls the main number (201); SIPp fails on anything but the one BYE at the end.
+  const carrier = runSipp({
+    scenario: "carrier-inbound-transfer.xml",
+    server: `127.0.0.1:${t.sw.port}`,
+    localIp: "127.0.0.2",
+    localPort: carrierPort,
+    timeoutMs: 25_000,
+    extraArgs: ["-s", "0123456780"],
+  });
+  const incoming = await a.received("INVITE", 10_000);
+  const outsideCall = header(incoming, "call-id")[0] ?? "";
+  const aSide = a.answer(incoming, 200, "OK");
+  await a.received("ACK");
+
+  // A consults 203 and refers the carrier's caller to it, replacing the consultation.
+  const consulting = a.call("203");
+  const c1Side = c1.answer(await c1.received("INVITE"), 200, "OK");
+  const consult = await consulting;
+  await c1.received("ACK");
+  const replaces = `${consult.callId};to-tag=${c1Side.localTag};from-tag=${consult.localTag}`;
+  const referred = await a.request(aSide, "REFER", [
+    `Refer-To: <sip:203@${DOMAIN}?Replaces=${encodeURIComponent(replaces)}>`,
+  ]);
+  assert.is(referred.status, 202, referred.text);
+  const trying = await a.received("NOTIFY");
+  assert.is(trying.slice(trying.indexOf("\r\n\r\n") + 4), "SIP/2.0 100 Trying\r\n");
+  a.answer(trying, 200, "OK");
+
+  // The switch's INVITE: Replaces as the REFER named it, the carrier's caller as From.
+  const replacing = await c1.received("INVITE");
+  assert.is(header(replacing, "replaces")[0], replaces);
+  assert.match(header(replacing, "from")[0] ?? "", "+33987654321");
+  const newSide = c1.answer(replacing, 200, "OK");
+  await c1.received("ACK");
+  const done = await a.received("NOTIFY");
+  assert.is(done.slice(done.indexOf("\r\n\r\n") + 4), "SIP/2.0 200 OK\r\n");
+  a.answer(done, 200, "OK");
+  // A leaves the carrier's call (answered by the switch) and C1 ends the replaced consultation.
+  assert.is((await a.request(aSide, "BYE")).status, 200);
+  const c1Bye = c1.request(c1Side, "BYE");
+  a.answer(await a.received("BYE"), 200, "OK");
+  assert.is((await c1Bye).status, 200);
+
+  // C1 hangs up the transferred call: the switch ends the carrier's.
+  assert.is((await c1.request(newSide, "BYE")).status, 200);
+  const r = await carrier;
+  assert.is(r.code, 0, `carrier: ${explain(r)}`);
+  const all = await records();
+  const rec = all.find((x) => x.call_id === newSide.callId);
+  assert.ok(rec, JSON.stringify(all));
+  assert.equal([rec.transferred_from, rec.extension, rec.disposition], [outsideCall, "201", "answered"]);
+  assert.ok(await t.sw.waitForLog(/"event":"outside-transfer-ended".*"by":"target"/));
 });
 
 test("a REFER replacing a call the transferor is not in is refused 403 before it reaches the transferee", async () => {
