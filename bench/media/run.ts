@@ -247,7 +247,9 @@ async function startCentrex(
   };
   if (kind === "kernel" && !info.kernel)
     throw new Error("centrex kernel path unavailable (root and nftables needed)");
-  if (RT_RELAYS && kind !== "kernel" && CLINIC === "" && !RT_HELPERS_SAME) raiseHelpers(info.pids);
+  // Not under tsx: its module-hooks thread polls while the main thread is busy, and above the
+  // main thread it would take the core (the -tsx targets show the old way anyway).
+  if (RT_RELAYS && kind !== "kernel" && CLINIC === "" && !viaTsx && !RT_HELPERS_SAME) raiseHelpers(info.pids);
   const control = new RemoteMediaController({ host: "127.0.0.1", port: info.control, timeoutMs: 10_000 });
   const names = {
     userspace: "centrex userspace",
