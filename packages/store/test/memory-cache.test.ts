@@ -170,6 +170,49 @@ t("credentials: a password change, a disabled extension, a suspension count on t
   await server.close();
 });
 
+t(
+  "call features (forwarding, DND): every change is seen on the next lookup, a deleted extension is gone",
+  async () => {
+    const path = tmp.file("features.db");
+    const server = openSqliteStore(path);
+    const { ext } = await tenant(server);
+    const other = await server.extensions.create({
+      customerId: (await server.customers.list())[0]!.id,
+      number: "202",
+    });
+    assert.is((await server.features.get(ext)).dnd, false); // no row: cached as "off"
+    assert.is((await server.features.get(other.id)).forwardAlways, null);
+    await server.features.update(ext, { dnd: true }); // admin API, same process
+    assert.is((await server.features.get(ext)).dnd, true);
+    assert.is((await server.features.get(other.id)).dnd, false);
+    const cli = new Database(path);
+    cli
+      .prepare("UPDATE extension_features SET dnd = 0, forward_always = '202' WHERE extension_id = ?")
+      .run(ext);
+    const changed = await server.features.get(ext);
+    assert.is(changed.dnd, false, "another process's change");
+    assert.is(changed.forwardAlways, "202");
+    assert.ok(Object.isFrozen(changed), "the shared copy cannot be edited by one caller for all");
+    // Same connection, raw (replication sink): a row for the extension that had none.
+    sqliteHandle(server)
+      .prepare("INSERT INTO extension_features (extension_id, dnd, updated_at) VALUES (?, 1, 0)")
+      .run(other.id);
+    assert.is((await server.features.get(other.id)).dnd, true);
+    // An extension deleted by another process, after its "off" features were remembered.
+    cli.prepare("DELETE FROM extension_features WHERE extension_id = ?").run(other.id);
+    assert.is((await server.features.get(other.id)).dnd, false);
+    cli.prepare("DELETE FROM extensions WHERE id = ?").run(other.id);
+    try {
+      await server.features.get(other.id);
+      assert.unreachable("a deleted extension has no features");
+    } catch (err) {
+      assert.is((err as Error).name, "NotFoundError");
+    }
+    cli.close();
+    await server.close();
+  },
+);
+
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 t(

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import type { Stmt } from "./context.js";
 
 /** A table whose rows the in-memory caches copy; `"*"`: anything, written by another connection. */
-export type ChangedTable = "bindings" | "extensions" | "customers" | "*";
+export type ChangedTable = "bindings" | "extensions" | "customers" | "extension_features" | "*";
 
 /**
  * When the caches look for another connection's commits: before every lookup, or once per
@@ -17,10 +17,11 @@ const WATCHED: readonly [table: Exclude<ChangedTable, "*">, key: string][] = [
   ["bindings", "extension_id"],
   ["extensions", "NULL"],
   ["customers", "NULL"],
+  ["extension_features", "NULL"],
 ];
 
 /**
- * Tells the in-memory caches (locations, credentials) that rows they copy changed behind
+ * Tells the in-memory caches (locations, credentials, call features) that rows they copy changed behind
  * their back, so the store stays the one source of truth:
  *
  * - on THIS connection (the admin API in-process, the replication sink applying the primary's

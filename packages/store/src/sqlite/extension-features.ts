@@ -18,6 +18,8 @@ interface Row {
 type Values = [number, string | null, string | null, string | null, number, string | null, number, number];
 
 const DEFAULT_NO_ANSWER_SECONDS = 20;
+/** Extensions whose features are kept in memory at most (the cache starts over past it). */
+const FEATURES_CACHED = 100_000;
 
 const toFeatures = (r: Row): ExtensionFeatures => ({
   extensionId: r.extension_id,
@@ -44,10 +46,20 @@ export class SqliteExtensionFeatures implements ExtensionFeatureRepository {
   readonly #get: Stmt<[number], Row>;
   readonly #extExists: Stmt<[number], { id: number }>;
   readonly #upsert: Stmt<Values, Row>;
+  /**
+   * extension id → its features, as `get` answered them. Read for every call to an extension
+   * (forwarding, DND): two SELECTs otherwise when the extension has no row, each opening a WAL
+   * read transaction. Dropped whole on any change to the features, the extensions or the
+   * customers, on this connection (TEMP triggers) or another (data_version), see ChangeFeed.
+   */
+  readonly #cache = new Map<number, ExtensionFeatures>();
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
     const db = ctx.db;
+    ctx.feed.on((table) => {
+      if (table !== "bindings") this.#cache.clear();
+    });
     this.#get = db.prepare("SELECT * FROM extension_features WHERE extension_id = ?");
     this.#extExists = db.prepare("SELECT id FROM extensions WHERE id = ?");
     this.#upsert = db.prepare(
@@ -63,10 +75,18 @@ export class SqliteExtensionFeatures implements ExtensionFeatureRepository {
   }
 
   async get(extensionId: number): Promise<ExtensionFeatures> {
+    this.#ctx.feed.sync();
+    const cached = this.#cache.get(extensionId);
+    if (cached !== undefined) return cached;
     const row = this.#get.get(extensionId);
-    if (row) return toFeatures(row);
-    if (!this.#extExists.get(extensionId)) throw new NotFoundError("extension", extensionId);
-    return off(extensionId);
+    let f: ExtensionFeatures;
+    if (row) f = toFeatures(row);
+    else if (!this.#extExists.get(extensionId)) throw new NotFoundError("extension", extensionId);
+    else f = off(extensionId);
+    if (this.#cache.size >= FEATURES_CACHED) this.#cache.clear();
+    // Shared by every caller until the next change: frozen, so no caller can edit another's copy.
+    this.#cache.set(extensionId, Object.freeze(f));
+    return f;
   }
 
   async update(extensionId: number, patch: ExtensionFeaturesPatch): Promise<ExtensionFeatures> {

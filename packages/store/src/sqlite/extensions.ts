@@ -101,7 +101,7 @@ export class SqliteExtensions implements ExtensionRepository {
     );
     this.#delete = db.prepare("DELETE FROM extensions WHERE id = ?");
     ctx.feed.on((table) => {
-      if (table === "bindings") return;
+      if (table === "bindings" || table === "extension_features") return;
       this.#cached.clear();
       this.#credentialsComplete = false;
       this.#found.clear();

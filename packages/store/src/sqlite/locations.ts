@@ -435,7 +435,8 @@ export class SqliteLocations implements LocationRepository {
   }
 
   #onChange(table: ChangedTable, key: number | null): void {
-    if (table === "customers" || table === "extensions") return; // deletions cascade to bindings, reported as such
+    // Deletions of customers and extensions cascade to bindings, reported as such.
+    if (table === "customers" || table === "extensions" || table === "extension_features") return;
     this.#generation++;
     if (table === "bindings" && key !== null) {
       this.#cache.delete(key);
