@@ -101,7 +101,8 @@ export class InDialogRelay {
       });
     }
     const shift = this.#shiftCseq(req);
-    const reanchor = req.method === "INVITE" || req.method === "UPDATE";
+    // The switch's own re-INVITE (an outside party taken off hold) carries the relay's SDP already.
+    const reanchor = (req.method === "INVITE" || req.method === "UPDATE") && !this.outside.owns(req);
     if (reanchor) await o.media?.offer(req);
     req.set("max-forwards", String(mf - 1));
     req.prepend("via", this.ctx.via(target, loopHash(req)));

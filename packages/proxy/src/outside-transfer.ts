@@ -57,6 +57,22 @@ interface Transfer {
 }
 
 const SIPFRAG = "message/sipfrag;version=2.0";
+const HOLD = /^a=(sendonly|recvonly|inactive)\r?$/m;
+
+/** An SDP that says "do not send me" or "I do not send" (RFC 3264 §8.4 hold). */
+function isOnHold(sdp: string | undefined): boolean {
+  return sdp !== undefined && HOLD.test(sdp);
+}
+
+/** The same SDP, sendrecv. */
+function offHold(sdp: string): string {
+  return sdp.replace(new RegExp(HOLD.source, "gm"), "a=sendrecv");
+}
+
+/** The same SDP as a new offer of the same session: its o= version one higher (RFC 3264 §8). */
+function nextVersion(sdp: string): string {
+  return sdp.replace(/^(o=\S+ \S+ )(\d+)/m, (_m, head: string, v: string) => `${head}${BigInt(v) + 1n}`);
+}
 
 /**
  * Transfer of an outside party (a carrier's caller or callee): carriers do not act on REFER, so
@@ -106,14 +122,16 @@ export class OutsideTransfers {
     const fromTag = req.from.params.get("tag") ?? "";
     const transferorIsCaller = ends.callerTag === fromTag;
     const held = new HeldDialog(callId, ends, transferorIsCaller, req.cseq.seq);
-    const offer = media?.sdpFrom(callId, held.outsideTag);
-    if (offer === undefined) {
+    const last = media?.sdpFrom(callId, held.outsideTag);
+    if (last === undefined) {
       throw new OutsideTransferError(
         501,
         "Not Implemented - Transfer of an outside party without the media relay",
         "the outside party's media does not go through the relay",
       );
     }
+    // The transferor may have put the outside party on hold first: the target is offered a call.
+    const offer = offHold(last);
     const leg = this.#targetLeg(held, referral, offer);
     const t: Transfer = {
       held,
@@ -162,6 +180,11 @@ export class OutsideTransfers {
       return true;
     }
     return false;
+  }
+
+  /** A request the switch wrote itself: its SDP is the switch's business, not the relay's to re-anchor. */
+  owns(req: SipRequest): boolean {
+    return this.#own.has(req);
   }
 
   /** An ACK of a held dialog (the outside party's, for a refresh the switch answered): not forwarded. */
@@ -363,9 +386,65 @@ export class OutsideTransfers {
     this.#refreshEvery(t, t.held.callId, t.held.towardOutside);
     if (t.leg.side !== undefined) this.#refreshEvery(t, t.leg.callId, t.leg.side);
     this.#notify(t, "SIP/2.0 200 OK", true);
+    if (isOnHold(media.sdpFrom(t.held.callId, t.held.outsideTag))) this.#takeOffHold(t);
     this.ctx.o.logger?.info(
       { event: "outside-transfer-bridged", callId: t.held.callId, targetCallId: t.leg.callId },
       "transfer of an outside party: the target answered, the outside party's media goes to it",
+    );
+  }
+
+  /**
+   * The transferor had put the outside party on hold: the outside party would go on not sending.
+   * The switch re-INVITEs it, in the transferor's place, with the transferor's last offer (the
+   * relay's sockets facing it) made sendrecv, a new version; the answer is applied to the relay's
+   * outside leg and the transferor's leg stays pointed at the target.
+   */
+  #takeOffHold(t: Transfer): void {
+    const media = this.ctx.o.media;
+    const last = media?.sdpFrom(t.held.callId, t.held.transferorTag);
+    const answer = t.leg.answer;
+    if (media === undefined || last === undefined || answer === undefined) return;
+    const { callId } = t.held;
+    const side = t.held.towardOutside;
+    const invite = dialogRequest(
+      this.ctx.o.stack,
+      this.ctx.o.advertisedAddress,
+      callId,
+      side,
+      "INVITE",
+      [["Contact", `<${t.held.towardTransferor.remoteTarget}>`]],
+      { type: "application/sdp", bytes: Buffer.from(nextVersion(offHold(last))) },
+    );
+    this.#send(invite, (res) => {
+      if (res.status < 200) return;
+      if (res.status >= 300) {
+        this.ctx.o.logger?.warn(
+          { event: "outside-transfer-resume-refused", callId, status: res.status },
+          "the outside party refused to be taken off hold",
+        );
+        return;
+      }
+      this.#send(
+        dialogRequest(
+          this.ctx.o.stack,
+          this.ctx.o.advertisedAddress,
+          callId,
+          side,
+          "ACK",
+          [],
+          undefined,
+          invite.cseq.seq,
+        ),
+      );
+      const sdp = res.body.toString("utf8");
+      if (sdp === "") return;
+      media.answerHeld(callId, t.held.outsideTag, sdp, t.held.transferorTag, answer).catch((err: unknown) => {
+        this.ctx.o.logger?.warn({ err, callId }, "the outside party's resumed SDP not taken by the relay");
+      });
+    });
+    this.ctx.o.logger?.info(
+      { event: "outside-transfer-resume", callId },
+      "the outside party was on hold: the switch takes it off hold",
     );
   }
 

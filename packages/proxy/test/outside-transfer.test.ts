@@ -46,7 +46,8 @@ const ENDS: DialogEnds = {
   },
 };
 
-function world(o: { media?: boolean; intervals?: Record<string, number> } = {}) {
+function world(o: { media?: boolean; intervals?: Record<string, number>; held?: boolean } = {}) {
+  const answered: string[] = [];
   const placed: { req: SipRequest; tx: ServerTransactionLike; caller: Caller; original: string }[] = [];
   const sent: { req: SipRequest; tx: ServerTransactionLike | undefined }[] = [];
   const repointed: [string, string, string][] = [];
@@ -61,12 +62,24 @@ function world(o: { media?: boolean; intervals?: Record<string, number> } = {}) 
       stack: { sentBy: () => ({ host: "127.0.0.1", port: 5060 }) },
       ...(o.media !== false && {
         media: {
-          sdpFrom: (callId: string, tag: string) => (callId === CALL && tag === "c-tag" ? OFFER : undefined),
+          // The transferor's last offer and the outside party's last answer, as each other got them.
+          sdpFrom: (callId: string, tag: string) =>
+            callId !== CALL
+              ? undefined
+              : tag === "c-tag"
+                ? o.held
+                  ? `${OFFER}a=recvonly\r\n`
+                  : OFFER
+                : o.held
+                  ? `${OFFER.replace("30010", "30012")}a=sendonly\r\n`
+                  : undefined,
           repoint: async (callId: string, tag: string, sdp: string) => {
             repointed.push([callId, tag, sdp]);
           },
-          answerHeld: async (_c: string, _o: string, _offer: string, tag: string, sdp: string) =>
-            `answer for ${tag}: ${sdp.length}`,
+          answerHeld: async (_c: string, offerTag: string, offer: string, tag: string, sdp: string) => {
+            answered.push(`${offerTag}:${offer.includes("sendrecv")}:${tag}:${sdp === T_ANSWER}`);
+            return `answer for ${tag}: ${sdp.length}`;
+          },
         },
       }),
       logger: { info: log, warn: log, error: log, debug: log },
@@ -93,7 +106,7 @@ function world(o: { media?: boolean; intervals?: Record<string, number> } = {}) 
     (req) => refreshed.push(req.callId),
     (callId) => o.intervals?.[callId],
   );
-  return { ot, placed, sent, repointed, ended, refreshed, cancelled, logs };
+  return { ot, placed, sent, repointed, ended, refreshed, cancelled, logs, answered };
 }
 
 function serverTx(): ServerTransactionLike & { responses: SipResponse[] } {
@@ -357,6 +370,35 @@ test("bridged: the switch refreshes the outside party's session (the transferor 
   assert.ok(await w.ot.intercept(inCall("BYE", "C", 9), serverTx()));
   await new Promise((r) => setTimeout(r, 600));
   assert.is(w.sent.filter((s) => s.req.method === "UPDATE").length, 1);
+});
+
+test("the transferor had put the outside party on hold: the target is offered sendrecv, and the switch takes the outside party off hold once bridged", async () => {
+  const w = world({ held: true });
+  const { invite, targetTx } = await started(w);
+  assert.match(bodyOf(invite), "a=sendrecv");
+  assert.not.match(bodyOf(invite), "recvonly");
+  targetTx.respond(answer(invite, 200, "OK"));
+  await new Promise((r) => setTimeout(r, 10));
+  const resume = w.sent.find((s) => s.req.method === "INVITE");
+  assert.ok(resume, "no re-INVITE to the outside party");
+  assert.equal([resume.req.callId, resume.req.uri.raw], [CALL, "sip:carrier@127.0.0.2:5070"]);
+  assert.is(resume.req.from.params.get("tag"), "a-tag", "in the transferor's place");
+  assert.match(bodyOf(resume.req), "m=audio 30012", "the relay's socket facing the outside party");
+  assert.match(bodyOf(resume.req), "o=- 1 2 IN IP4", "a new version of the session");
+  assert.match(bodyOf(resume.req), "a=sendrecv");
+  assert.ok(w.ot.owns(resume.req), "not re-anchored by the proxy on its way");
+  const carrierSdp = `${OFFER}a=sendrecv\r\n`;
+  resume.tx?.respond(
+    createResponse(resume.req, 200, "OK", { body: Buffer.from(carrierSdp), contentType: "application/sdp" }),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  const ack = w.sent.at(-1)?.req;
+  assert.equal([ack?.method, ack?.cseq.seq], ["ACK", resume.req.cseq.seq]);
+  assert.equal(
+    w.answered,
+    ["c-tag:true:a-tag:true"],
+    "the outside leg takes the new SDP, ours stays on the target",
+  );
 });
 
 test("a call the switch ends from the middle (media timeout, session timer, operator) ends its partner", async () => {
