@@ -156,7 +156,13 @@ export class OutsideTransfers {
       },
       "transfer of an outside party: the switch calls the target",
     );
-    await this.ctx.placeTransferCall(leg.invite, leg.tx, referral.transferor, callId);
+    try {
+      await this.ctx.placeTransferCall(leg.invite, leg.tx, referral.transferor, callId);
+    } catch (err) {
+      // The REFER is already accepted: the failure goes to the transferor in the NOTIFY.
+      this.ctx.o.logger?.error({ err, callId }, "placing a transferred outside party's call failed");
+      if (t.state === "calling") this.#failed(t, 500, "Server Internal Error");
+    }
   }
 
   /**
@@ -203,7 +209,7 @@ export class OutsideTransfers {
       return;
     }
     const asTarget = this.#byTarget.get(callId);
-    if (asTarget !== undefined) this.#end(asTarget, "target");
+    if (asTarget !== undefined) this.#end(asTarget, "target-ended");
   }
 
   // ---------------------------------------------------------------- the transferor
@@ -369,7 +375,7 @@ export class OutsideTransfers {
     }
     void this.#bridge(t, res).catch((err: unknown) => {
       this.ctx.o.logger?.error({ err, callId: t.held.callId }, "bridging a transferred outside party failed");
-      this.#end(t, "outside-ended");
+      this.#end(t, "failed");
     });
   }
 
@@ -460,8 +466,17 @@ export class OutsideTransfers {
     if (t.transferorGone) this.#send(this.#bye(t.held.callId, t.held.towardOutside, "Q.850;cause=16"));
   }
 
-  /** One side hung up (or was ended by the switch): the other side gets a BYE, once. */
-  #end(t: Transfer, who: "outside" | "target" | "outside-left" | "outside-ended"): void {
+  /**
+   * One side hung up, or the switch ended one: the side(s) still up get a BYE, once. `outside`:
+   * the outside party's BYE (answered here); `target`: the target's; `outside-left`: the outside
+   * party left while the target rang; `outside-ended`: the switch ended the outside call from the
+   * middle (its BYEs already sent); `target-ended`: the same for the target's call, which the
+   * switch placed itself (no BYE of the middle reaches it); `failed`: the bridge could not be made.
+   */
+  #end(
+    t: Transfer,
+    who: "outside" | "target" | "outside-left" | "outside-ended" | "target-ended" | "failed",
+  ): void {
     if (t.state === "ended") return;
     const wasCalling = t.state === "calling";
     t.state = "ended";
@@ -476,7 +491,7 @@ export class OutsideTransfers {
       return;
     }
     if (who !== "target") this.#send(this.#bye(leg.callId, leg.side, "Q.850;cause=16"));
-    if (who === "target" || who === "outside-ended")
+    if (who === "target" || who === "target-ended" || who === "failed")
       this.#send(this.#bye(t.held.callId, t.held.towardOutside, "Q.850;cause=16"));
   }
 

@@ -402,14 +402,32 @@ test("the transferor had put the outside party on hold: the target is offered se
 });
 
 test("a call the switch ends from the middle (media timeout, session timer, operator) ends its partner", async () => {
+  // The target's call: the switch placed it, so nothing of the middle's BYEs reaches the target.
   const w = world();
   const { invite, targetTx } = await started(w);
   targetTx.respond(answer(invite, 200, "OK"));
   await new Promise((r) => setTimeout(r, 10));
+  const before = w.sent.length;
   w.ot.endedFromMiddle(invite.callId);
-  const bye = w.sent.at(-1)?.req;
-  assert.equal([bye?.method, bye?.callId], ["BYE", CALL]);
+  assert.equal(
+    w.sent.slice(before).map((s) => [s.req.method, s.req.callId]),
+    [
+      ["BYE", invite.callId],
+      ["BYE", CALL],
+    ],
+  );
   assert.is(w.ot.active, 0);
+  // The outside call (its BYEs sent by the middle): the target's call gets one.
+  const v = world();
+  const second = await started(v);
+  second.targetTx.respond(answer(second.invite, 200, "OK"));
+  await new Promise((r) => setTimeout(r, 10));
+  const from = v.sent.length;
+  v.ot.endedFromMiddle(CALL);
+  assert.equal(
+    v.sent.slice(from).map((s) => [s.req.method, s.req.callId]),
+    [["BYE", second.invite.callId]],
+  );
 });
 
 test.run();
