@@ -123,4 +123,60 @@ test("a command word loads every group that adds to it (same help as when all ar
   }
 });
 
+test("start loads only what answers SIP before it binds; the rest after (bench/startup)", async () => {
+  // Every module the ES loader loads is reported from a load hook. The switch's module and the
+  // configuration's are what `start` imports before its SIP sockets answer; after-bind.js is
+  // what it imports once they do. A heavy import added to the first set shows up here.
+  const hook = `let port; export function initialize(d) { port = d.port; }
+    export async function load(url, context, next) { port.postMessage(url); return next(url, context); }`;
+  const script = `
+    import { register } from "node:module";
+    import { MessageChannel } from "node:worker_threads";
+    const { port1, port2 } = new MessageChannel();
+    const seen = [];
+    port1.on("message", (url) => seen.push(url));
+    register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}), { data: { port: port2 }, transferList: [port2] });
+    const settle = () => new Promise((r) => setTimeout(r, 200));
+    await import("./packages/server/dist/src/config/load.js");
+    await import("./packages/server/dist/src/switch/switch.js");
+    await settle();
+    const before = seen.splice(0);
+    await import("./packages/server/dist/src/switch/after-bind.js");
+    await settle();
+    port1.close();
+    console.log(JSON.stringify({ before, after: seen }));
+  `;
+  const r = await runNode(["--input-type=module", "-e", script]);
+  assert.equal(r.code, 0, r.stderr);
+  const { before, after } = JSON.parse(r.stdout) as { before: string[]; after: string[] };
+  const heavy = [
+    "/packages/admin/",
+    "/packages/proxy/",
+    "/packages/operations/",
+    "/packages/provisioning/",
+    "/packages/dialplan/",
+    "/packages/failover/",
+    "/node_modules/fastify/",
+    "/node_modules/prom-client/",
+  ];
+  assert.ok(
+    before.some((u) => u.includes("/packages/sip/")),
+    before.join("\n"),
+  );
+  assert.ok(
+    before.some((u) => u.includes("/packages/store/")),
+    before.join("\n"),
+  );
+  for (const h of heavy) {
+    assert.not.ok(
+      before.find((u) => u.includes(h)),
+      `${h} loaded before the bind: ${before.find((u) => u.includes(h))}`,
+    );
+    assert.ok(
+      after.some((u) => u.includes(h)),
+      `${h}: not loaded by after-bind.js either (the list is stale)`,
+    );
+  }
+});
+
 test.run();

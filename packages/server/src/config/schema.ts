@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import { DEFAULT_SCANNER_USER_AGENTS } from "@centrex/guard";
 import { z } from "zod";
 import { failoverConfigSchema } from "../switch/failover/config.js";
-import { provisioningConfigSchema, requireProvisioningServer } from "../switch/provisioning.js";
+import { provisioningConfigSchema, requireProvisioningServer } from "../switch/provisioning-config.js";
 
 /**
  * The node's configuration file (YAML). Tenant data (customers, extensions,

@@ -1,37 +1,24 @@
 import type { AdminApi, NodeMonitor } from "@centrex/admin";
 import type { SourceGuard } from "@centrex/guard";
 import type { MediaController } from "@centrex/media";
-import { Operations } from "@centrex/operations";
-import { LineStates, Notifier } from "@centrex/presence";
-import { MediaAnchor, SipProxy } from "@centrex/proxy";
+import type { Notifier } from "@centrex/presence";
+import type { SipProxy } from "@centrex/proxy";
 import { DigestAuthenticator, ExpirySweeper, NatKeepalive, Registrar } from "@centrex/registrar";
 import { type BoundAddress, type ListenSpec, NonceService, SipStack } from "@centrex/sip";
 import { openSqliteStore, type Store } from "@centrex/store";
 import type { Logger } from "pino";
 import type { CentrexConfig } from "../config/schema.js";
-import { advertisedAddress } from "./addresses.js";
-import { startAdmin } from "./admin.js";
-import { callLog, teeCallEvents } from "./call-log.js";
-import { createCallPolicy, supportTarget } from "./call-policy.js";
-import { callRecorder, openLedger } from "./call-records.js";
-import { CarrierMediaTally } from "./carrier-media.js";
 import { SwitchCore } from "./core.js";
+import { EarlyTraffic } from "./early-traffic.js";
 import { grantedExpiry } from "./failover/expiry.js";
 import { failoverGate } from "./failover/gate.js";
-import { closePeerCalls } from "./failover/peer-calls.js";
-import { FailoverService } from "./failover/service.js";
-import { FraudGuard } from "./fraud.js";
-import { checkHealth } from "./health.js";
-import { KernelBans } from "./kernel-bans.js";
-import { LiveCalls, liveSources } from "./live-view.js";
-import { createMediaController } from "./media.js";
-import { createSwitchMetrics } from "./metrics.js";
-import { phoneService } from "./phone-api.js";
-import { type ProvisioningParts, startProvisioning } from "./provisioning.js";
+import type { FailoverService } from "./failover/service.js";
+import type { KernelBans } from "./kernel-bans.js";
+import type { ProvisioningParts } from "./provisioning.js";
 import { loadOrCreateSecret } from "./secret.js";
 import { createSourceGuard, enforceInKernel } from "./security.js";
-import { TrunkService } from "./trunk.js";
-import { startVoicemail, type VoicemailParts } from "./voicemail.js";
+import type { TrunkService } from "./trunk.js";
+import type { VoicemailParts } from "./voicemail.js";
 
 /** A running softswitch node: the composition of every package. */
 /** The running pieces of a node, stopped in reverse order of start. */
@@ -108,11 +95,11 @@ export class Switch {
       expiry,
       logger,
     });
-    const metrics = createSwitchMetrics();
+    const traffic = new EarlyTraffic();
     const core = new SwitchCore({
       registrar,
       logger,
-      onRegisterOutcome: (outcome) => metrics.registerOutcome(outcome),
+      onRegisterOutcome: (outcome) => traffic.registerOutcome(outcome),
     });
     let failover: FailoverService | undefined;
     // A standby (or fenced, or quiescing) node answers new dialogs and REGISTERs 503: its
@@ -128,7 +115,7 @@ export class Switch {
       maxTransactionsPerSource: config.security.maxTransactionsPerSource,
       ...(config.sip.tls !== undefined && { tlsMinVersion: config.sip.tls.minVersion }),
       ...(config.sip.tls?.ciphers !== undefined && { tlsCiphers: config.sip.tls.ciphers }),
-      observer: metrics.sip,
+      observer: traffic.sip,
       logger,
     });
     core.opts.stack = stack;
@@ -142,6 +129,39 @@ export class Switch {
       await store.close();
       throw err;
     }
+    // Only now the rest of the switch, the stack answering while it loads (see after-bind.ts).
+    await loadInSteps();
+    const {
+      Operations,
+      LineStates,
+      Notifier,
+      MediaAnchor,
+      SipProxy,
+      advertisedAddress,
+      startAdmin,
+      callLog,
+      teeCallEvents,
+      createCallPolicy,
+      supportTarget,
+      callRecorder,
+      openLedger,
+      CarrierMediaTally,
+      closePeerCalls,
+      FailoverService,
+      FraudGuard,
+      checkHealth,
+      KernelBans,
+      LiveCalls,
+      liveSources,
+      createMediaController,
+      phoneService,
+      startProvisioning,
+      TrunkService,
+      startVoicemail,
+      createSwitchMetrics,
+    } = await import("./after-bind.js");
+    const metrics = createSwitchMetrics();
+    traffic.handOver(metrics);
     const kernelBans =
       config.security.kernelBans === "auto"
         ? await KernelBans.open(
@@ -332,6 +352,34 @@ export class Switch {
     await p.media?.close();
     await p.store.close();
     this.logger.info({ event: "stopped" }, "centrex stopped");
+  }
+}
+
+/**
+ * The packages after-bind.js needs, leaves first, the event loop turning between two: an
+ * import evaluates its whole module graph in one go (on Node 24 without yielding at all), so
+ * one import of everything would hold a REGISTER that arrives meanwhile for all of it; in steps
+ * it waits for one package at most.
+ */
+const AFTER_BIND_STEPS: readonly (() => Promise<unknown>)[] = [
+  () => import("@centrex/dialplan"),
+  () => import("@centrex/media"),
+  () => import("@centrex/failover"),
+  () => import("@centrex/trunk"),
+  () => import("@centrex/presence"),
+  () => import("@centrex/voicemail"),
+  () => import("@centrex/billing"),
+  () => import("@centrex/provisioning"),
+  () => import("@centrex/operations"),
+  () => import("@centrex/proxy"),
+  () => import("prom-client"),
+  () => import("@centrex/admin"),
+];
+
+async function loadInSteps(): Promise<void> {
+  for (const step of AFTER_BIND_STEPS) {
+    await step();
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
