@@ -647,8 +647,18 @@ async function loadAlerts() {
   const alerts = list.filter((a) => a.actor.startsWith("system:")).slice(0, 20);
   fill(
     $("#alerts tbody"),
-    alerts.map((a) => [when(a.at), a.actor, a.action, a.detail?.domain ? a.detail.domain : a.customerId]),
+    alerts.map((a) => [
+      when(a.at),
+      a.actor,
+      a.action + (a.detail?.reason ? ` (${a.detail.reason})` : ""),
+      customerLink(a.detail?.customer ?? a.detail?.domain, a.customerId),
+    ]),
   );
+}
+
+/** The customer's page is where the operator acts on an alert (resume, barring, PINs). */
+function customerLink(domain, customerId) {
+  return typeof domain === "string" ? button(domain, () => openCustomer(domain), "link") : customerId;
 }
 
 // ---------------------------------------------------------------- forms
