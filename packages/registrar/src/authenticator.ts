@@ -91,6 +91,16 @@ export class DigestAuthenticator {
     return { ok: true, credentials: found, username };
   }
 
+  /**
+   * The challenge for a request that carries no credentials for `realm` — decided from the
+   * request alone, so it can be sent without a transaction (RFC 3261 §8.2.7); undefined when
+   * there are credentials to check (`authenticate`).
+   */
+  challengeIfNoCredentials(req: SipRequest, realm: string, kind: ChallengeKind): SipResponse | undefined {
+    if (this.#pickCredentials(req, KIND[kind].request, realm) !== undefined) return undefined;
+    return this.challenge(req, realm, kind);
+  }
+
   /** A challenge response for `req`, offering every configured algorithm. */
   challenge(req: SipRequest, realm: string, kind: ChallengeKind, stale = false): SipResponse {
     const k = KIND[kind];

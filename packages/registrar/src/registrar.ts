@@ -53,6 +53,28 @@ export class Registrar {
     this.#logger = opts.logger;
   }
 
+  /**
+   * The 401 for a REGISTER without credentials for its realm — the first leg of every
+   * registration — decided without the store, so the stack sends it without a transaction
+   * (RFC 3261 §8.2.7). Undefined: the request needs `register` (credentials to check, a URI
+   * scheme to refuse). Same response, same log line as `register` gives such a request.
+   */
+  challengeStateless(req: SipRequest, source: RegisterSource): SipResponse | undefined {
+    const uri = req.uri;
+    if (uri.scheme !== "sip" && uri.scheme !== "sips") return undefined;
+    const realm = (uri as SipUri).host.toLowerCase();
+    const response = this.#auth.challengeIfNoCredentials(req, realm, "www");
+    if (response !== undefined) this.#logUnauthenticated(req, source, "no-credentials");
+    return response;
+  }
+
+  #logUnauthenticated(req: SipRequest, source: RegisterSource, reason: string): void {
+    this.#logger?.info(
+      { event: "register-auth", callId: req.callId, result: reason, remote: source.remoteAddress },
+      "REGISTER not authenticated",
+    );
+  }
+
   async register(req: SipRequest, source: RegisterSource): Promise<RegisterResult> {
     const uri = req.uri;
     if (uri.scheme !== "sip" && uri.scheme !== "sips") {
@@ -61,10 +83,7 @@ export class Registrar {
     const realm = (uri as SipUri).host.toLowerCase();
     const auth = await this.#auth.authenticate(req, realm, "www");
     if (!auth.ok) {
-      this.#logger?.info(
-        { event: "register-auth", callId: req.callId, result: auth.reason, remote: source.remoteAddress },
-        "REGISTER not authenticated",
-      );
+      this.#logUnauthenticated(req, source, auth.reason);
       return { response: auth.response, outcome: auth.response.status === 403 ? "refused" : "challenged" };
     }
     const to = req.to.uri;

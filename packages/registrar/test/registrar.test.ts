@@ -98,6 +98,28 @@ test("the challenge is sent statelessly: a retransmitted REGISTER gets the same 
   assert.is.not(next.response.get("www-authenticate"), first.response.get("www-authenticate"));
 });
 
+test("challengeStateless: the same 401 as register gives a REGISTER without credentials; nothing for one with credentials", async () => {
+  const req = register(["Contact: <sip:201@10.0.0.5:5060>"]);
+  const stateless = registrar.challengeStateless(req, SOURCE);
+  const full = await registrar.register(register(["Contact: <sip:201@10.0.0.5:5060>"]), SOURCE);
+  assert.is(stateless?.toBuffer().toString(), full.response.toBuffer().toString());
+  const challenge = full.response.get("www-authenticate")!;
+  const withCreds = register(["Contact: <sip:201@10.0.0.5:5060>", credentials(challenge, "secret-201")], 2);
+  assert.is(
+    registrar.challengeStateless(withCreds, SOURCE),
+    undefined,
+    "credentials to check: register's work",
+  );
+  // Credentials for another realm only: challenged in ours (RFC 3261 §22.3).
+  const otherRealm = credentials(challenge, "secret-201").replace(
+    'realm="pbx.test"',
+    'realm="elsewhere.test"',
+  );
+  assert.is(registrar.challengeStateless(register([otherRealm], 3), SOURCE)?.status, 401);
+  const ext = await store.extensions.find((await store.customers.list())[0]!.id, "201");
+  assert.equal(await store.locations.current(ext!.id, now), [], "a challenge stores nothing");
+});
+
 test("right password: 200 listing the binding, stored with the NAT-facing source", async () => {
   const r = await authed(["Contact: <sip:201@10.0.0.5:5060>", "Expires: 600"], 1);
   assert.is(r.response.status, 200);

@@ -158,6 +158,42 @@ matching("no leaks: 2,000 mixed transactions all leave the maps", () => {
   assert.is(layer.wheel.size, 0);
 });
 
+matching(
+  "a TU's stateless answer (RFC 3261 §8.2.7) is sent with no server transaction; a retransmission is asked again",
+  () => {
+    const { layer, user, transport } = setup();
+    const asked: string[] = [];
+    (user as TransactionUser).answerStatelessly = (req) => {
+      asked.push(req.method);
+      return req.method === "REGISTER" ? createResponse(req, 401, undefined, { toTag: "t" }) : undefined;
+    };
+    const register = () =>
+      request({ method: "REGISTER", cseqMethod: "REGISTER", branch: `${MAGIC_COOKIE}-reg-1` });
+    layer.receiveRequest(register(), UDP);
+    assert.is(transport.responses(401).length, 1);
+    assert.is(layer.serverCount, 0, "nothing kept");
+    assert.is(user.requests.length, 0, "not passed on");
+    layer.receiveRequest(register(), UDP); // the retransmission: answered the same way, statelessly
+    assert.is(transport.responses(401).length, 2);
+    assert.is(layer.serverCount, 0);
+    // Undefined: the request goes on to onRequest with a transaction, as before.
+    layer.receiveRequest(request({ method: "OPTIONS" }), UDP);
+    assert.is(user.requests.length, 1);
+    assert.is(layer.serverCount, 1);
+    // Never asked about an ACK.
+    layer.receiveRequest(request({ method: "ACK" }), UDP);
+    assert.equal(asked, ["REGISTER", "REGISTER", "OPTIONS"]);
+    // Only a final non-2xx may go without state.
+    (user as TransactionUser).answerStatelessly = (req) =>
+      createResponse(req, 200, undefined, { toTag: "t" });
+    assert.throws(
+      () => layer.receiveRequest(request({ method: "INFO", cseqMethod: "INFO" }), UDP),
+      /not a final non-2xx/,
+    );
+    layer.close();
+  },
+);
+
 matching.run();
 
 /** Real UDP sockets on loopback, real clock, short T1: a UAC layer against a UAS layer. */

@@ -75,6 +75,24 @@ export class SwitchCore implements TransactionUser {
     }
   }
 
+  /**
+   * A REGISTER without credentials is answered 401 here, before any server transaction is made
+   * (RFC 3261 §8.2.7): half of all REGISTERs, each a transaction made and dropped otherwise.
+   * Anything unexpected falls back to the stateful path, which answers errors with a 500.
+   */
+  answerStatelessly(req: SipRequest): SipResponse | undefined {
+    if (req.method !== "REGISTER") return undefined;
+    const source = this.opts.stack?.sourceOf(req);
+    if (source === undefined) return undefined;
+    try {
+      const response = this.opts.registrar.challengeStateless(req, source);
+      if (response !== undefined) this.opts.onRegisterOutcome?.("challenged");
+      return response;
+    } catch {
+      return undefined;
+    }
+  }
+
   onStrayResponse(res: SipResponse, source: TransactionTarget | undefined): void {
     this.opts.proxy?.onStrayResponse(res, source);
   }

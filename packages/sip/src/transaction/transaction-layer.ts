@@ -124,6 +124,11 @@ export class TransactionLayer implements TransactionHost {
       this.#user.onRequest(req, undefined, source);
       return;
     }
+    const answer = this.#user.answerStatelessly?.(req, source);
+    if (answer !== undefined) {
+      this.#sendStateless(answer, source);
+      return;
+    }
     if (!this.#admitSource(source.address)) return;
     let tx: ServerTransaction;
     if (key !== undefined) {
@@ -141,6 +146,18 @@ export class TransactionLayer implements TransactionHost {
     this.#countSource(tx, source.address);
     tx.start();
     this.#user.onRequest(req, tx, source);
+  }
+
+  /** A stateless answer (§8.2.7): a final non-2xx; a transport failure is only logged. */
+  #sendStateless(res: SipResponse, target: SendTarget): void {
+    if (!(res.status >= 300 && res.status <= 699)) {
+      throw new TransactionError(`answerStatelessly: ${res.status} is not a final non-2xx`);
+    }
+    try {
+      this.transport.send(res, target);
+    } catch (err) {
+      this.logger?.warn({ err, callId: res.callId, status: res.status }, "stateless response send failed");
+    }
   }
 
   #admitSource(address: string): boolean {

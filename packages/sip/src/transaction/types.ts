@@ -76,6 +76,13 @@ export interface TransactionUser {
    * `source` is where responses go (computed by the layer below, §18.2.2).
    */
   onRequest(req: SipRequest, tx: ServerTransactionLike | undefined, source: SendTarget): void;
+  /**
+   * Asked first for a new request (not an ACK): a final non-2xx response the TU gives at once,
+   * without state (RFC 3261 §8.2.7) — e.g. the 401 to a REGISTER that carries no credentials,
+   * half of all REGISTERs. It is sent and no server transaction is made: a retransmission is
+   * asked again and must get the same bytes. Undefined: the request goes on to `onRequest`.
+   */
+  answerStatelessly?(req: SipRequest, source: SendTarget): SipResponse | undefined;
   /** A response matching no client transaction (e.g. 2xx retransmissions once the INVITE tx is gone). */
   onStrayResponse(res: SipResponse, source: SendTarget | undefined): void;
 }

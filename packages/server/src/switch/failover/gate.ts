@@ -44,6 +44,10 @@ export function failoverGate(
         }),
       );
     },
+    // Only while serving: a standby answers a REGISTER 503 (above), never a challenge.
+    answerStatelessly(req: SipRequest, source: TransactionTarget): SipResponse | undefined {
+      return serving() ? inner.answerStatelessly?.(req, source) : undefined;
+    },
     onStrayResponse(res: SipResponse, source: TransactionTarget | undefined): void {
       inner.onStrayResponse(res, source);
     },
