@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { exportedRecords } from "./helpers/call-records.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
@@ -31,23 +32,7 @@ async function phone(ext: string): Promise<RawPhone> {
 
 let carrierPort: number;
 
-/** Today's call records of the customer, as `centrex cdr export --format json` gives them. */
-async function records(): Promise<Array<Record<string, string>>> {
-  const day = new Date().toISOString().slice(0, 10);
-  const out = await t.cli(
-    "cdr",
-    "export",
-    "--customer",
-    DOMAIN,
-    "--from",
-    day,
-    "--to",
-    day,
-    "--format",
-    "json",
-  );
-  return JSON.parse(out) as Array<Record<string, string>>;
-}
+const records = () => exportedRecords(t.sw.db, DOMAIN);
 
 test.before(async () => {
   // Carriers reloaded every second and not probed: the SIPp carrier runs one script (test/README.md).

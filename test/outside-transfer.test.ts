@@ -3,7 +3,8 @@ import * as assert from "uvu/assert";
 import { analyse, readWav, whyNotHeard } from "./helpers/audio.js";
 import { BaresipPhone, startSwitchForBaresip } from "./helpers/baresip.js";
 import { LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
-import { centrex, provision } from "./helpers/centrex.js";
+import { exportedRecords } from "./helpers/call-records.js";
+import { provision } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 
 // Transfer of an outside party (issue 18), end to end: a carrier's caller reaches 202 on its own
@@ -68,25 +69,7 @@ test.after(async () => {
   await pbx.stop();
 });
 
-async function records(db: string): Promise<Array<Record<string, string>>> {
-  const day = new Date().toISOString().slice(0, 10);
-  const r = await centrex([
-    "cdr",
-    "export",
-    "--customer",
-    DOMAIN,
-    "--from",
-    day,
-    "--to",
-    day,
-    "--format",
-    "json",
-    "--db",
-    db,
-  ]);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as Array<Record<string, string>>;
-}
+const records = (db: string) => exportedRecords(db, DOMAIN);
 
 /** The caller heard `expected` (and not `other`) over the last seconds of its recording. */
 function heardAtTheEnd(
@@ -104,6 +87,15 @@ function heardAtTheEnd(
   if (want < 0.15) return `the expected tone is missing or weak: ${facts}`;
   if (want < 20 * unwanted) return `the other tone is there too: ${facts}`;
   return undefined;
+}
+
+/** 204 heard the outside party's tone, the outside party 204's; the carrier's UA was sent no REFER. */
+function assertTalked(c: BaresipPhone, d: BaresipPhone, who: string): void {
+  const heardByTarget = whyNotHeard(d.recordedWav(), TONE_CALLER, TONE_TARGET);
+  assert.ok(heardByTarget === undefined, `204 should hear the ${who}'s ${TONE_CALLER} Hz: ${heardByTarget}`);
+  const heard = heardAtTheEnd(c.recordedWav(), TONE_TARGET, TONE_RECEPTION, 2.5);
+  assert.ok(heard === undefined, `the ${who} should hear 204's ${TONE_TARGET} Hz: ${heard}`);
+  assert.not.match(c.output(), /^REFER /m, "a REFER reached the carrier");
 }
 
 /** The carrier's caller on 202's number, 202 answers: returns the phones and the call's id. */
@@ -150,12 +142,7 @@ test("a carrier's caller transferred by 202 to 204: they talk (tones both ways),
   await Promise.all([c.waitFor("CALL_CLOSED", 5000), d.waitFor("CALL_CLOSED", 5000)]);
   await sleep(300);
 
-  const heardByTarget = whyNotHeard(d.recordedWav(), TONE_CALLER, TONE_TARGET);
-  assert.ok(heardByTarget === undefined, `204 should hear the caller's ${TONE_CALLER} Hz: ${heardByTarget}`);
-  const heardByCaller = heardAtTheEnd(c.recordedWav(), TONE_TARGET, TONE_RECEPTION, 2.5);
-  assert.ok(heardByCaller === undefined, `the caller should hear 204's ${TONE_TARGET} Hz: ${heardByCaller}`);
-  // The carrier was never asked to act on a REFER, nor sent anything but the call's own BYE.
-  assert.not.match(c.output(), /^REFER /m, "a REFER reached the carrier");
+  assertTalked(c, d, "caller");
 
   // Records: the carrier's call stays the inbound call 202 answered; the transferred leg is
   // 202's call to 204, linked to it; both ended.
@@ -188,7 +175,7 @@ test("after the transfer, 204's hang-up ends the carrier's call", async () => {
 });
 
 test("202 puts the carrier's caller on hold, then transfers it to 204: the caller is taken off hold by the switch, and they talk", async () => {
-  const { proxy } = await pbx.get();
+  const { proxy, sw } = await pbx.get();
   const d = await phones.registered({ name: "target", tone: TONE_TARGET, ext: "204", domain: DOMAIN, proxy });
   const { b, c } = await callAnsweredBy202(proxy);
   await sleep(1500);
@@ -202,12 +189,13 @@ test("202 puts the carrier's caller on hold, then transfers it to 204: the calle
   await c.hangup();
   await Promise.all([c.waitFor("CALL_CLOSED", 5000), d.waitFor("CALL_CLOSED", 5000)]);
   await sleep(300);
+  // What a hold breaks is the caller's sending (it answered the hold recvonly): 204 hears it only
+  // if the switch took it off hold. The caller's own recording cannot show the other way: baresip
+  // 1.0's sndfile starts a file per stream start and does not record the resumed stream (the
+  // first test checks that direction without a hold).
   const heardByTarget = whyNotHeard(d.recordedWav(), TONE_CALLER, TONE_TARGET);
   assert.ok(heardByTarget === undefined, `204 should hear the caller's ${TONE_CALLER} Hz: ${heardByTarget}`);
-  // baresip 1.0 starts a new recording at each re-INVITE (hold, resume) and the resumed one may
-  // land in an earlier file: the caller heard 204 if one of its recordings ends on 204's tone.
-  const why = c.recordings().map((f) => heardAtTheEnd(f, TONE_TARGET, TONE_RECEPTION, 1));
-  assert.ok(why.includes(undefined), `the caller should hear 204's ${TONE_TARGET} Hz: ${why.join("; ")}`);
+  assert.ok(await sw.waitForLog(/"event":"outside-transfer-resume"/), sw.logs());
 });
 
 test("202 dialled out (the carrier's callee) and transfers the callee to 204: they talk, 204's hang-up ends the carrier's call", async () => {
@@ -235,11 +223,7 @@ test("202 dialled out (the carrier's callee) and transfers the callee to 204: th
   await d.hangup();
   await Promise.all([d.waitFor("CALL_CLOSED", 5000), c.waitFor("CALL_CLOSED", 5000, { since: from })]);
   await sleep(300);
-  const heardByTarget = whyNotHeard(d.recordedWav(), TONE_CALLER, TONE_TARGET);
-  assert.ok(heardByTarget === undefined, `204 should hear the callee's ${TONE_CALLER} Hz: ${heardByTarget}`);
-  const heardByCallee = heardAtTheEnd(c.recordedWav(), TONE_TARGET, TONE_RECEPTION, 2.5);
-  assert.ok(heardByCallee === undefined, `the callee should hear 204's ${TONE_TARGET} Hz: ${heardByCallee}`);
-  assert.not.match(c.output(), /^REFER /m, "a REFER reached the carrier");
+  assertTalked(c, d, "callee");
   const all = await records(sw.db);
   const original = all.find((x) => x.call_id === out.id);
   const transferred = all.find((x) => x.call_id === rung.id);

@@ -2,7 +2,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startSwitchForBaresip } from "./helpers/baresip.js";
 import { assertHeardBothWays, hangUp, LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
-import { centrex, provision } from "./helpers/centrex.js";
+import { exportedRecords } from "./helpers/call-records.js";
+import { provision } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { explain } from "./helpers/phones.js";
 import { freePort } from "./helpers/ports.js";
@@ -51,25 +52,7 @@ test.after(async () => {
   await pbx.stop();
 });
 
-async function records(db: string): Promise<Array<Record<string, string>>> {
-  const day = new Date().toISOString().slice(0, 10);
-  const r = await centrex([
-    "cdr",
-    "export",
-    "--customer",
-    DOMAIN,
-    "--from",
-    day,
-    "--to",
-    day,
-    "--format",
-    "json",
-    "--db",
-    db,
-  ]);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as Array<Record<string, string>>;
-}
+const records = (db: string) => exportedRecords(db, DOMAIN);
 
 /** The reception's two phones, ringing until someone accepts. */
 async function reception(proxy: string) {

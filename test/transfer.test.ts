@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { connect, hangUp, LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
+import { exportedRecords } from "./helpers/call-records.js";
 import { centrex } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 
@@ -25,25 +26,7 @@ test.after(async () => {
   await pbx.stop();
 });
 
-async function records(db: string): Promise<Array<Record<string, string>>> {
-  const day = new Date().toISOString().slice(0, 10);
-  const r = await centrex([
-    "cdr",
-    "export",
-    "--customer",
-    DOMAIN,
-    "--from",
-    day,
-    "--to",
-    day,
-    "--format",
-    "json",
-    "--db",
-    db,
-  ]);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as Array<Record<string, string>>;
-}
+const records = (db: string) => exportedRecords(db, DOMAIN);
 
 /** A registered baresip phone (VERBOSE=1 prints its SIP trace). */
 function phone(proxy: string, name: string, tone: number, ext: string) {

@@ -1,4 +1,5 @@
 import { openSqliteStore, sqliteHandle } from "@centrex/store";
+import { centrex } from "./centrex.js";
 
 /**
  * The latest call record of a switch's database, these columns of it (SQL, e.g. `extension,
@@ -17,4 +18,25 @@ export async function lastRecord(
   } finally {
     await store.close();
   }
+}
+
+/** Today's call records of a customer, as `centrex cdr export --format json` gives them. */
+export async function exportedRecords(db: string, domain: string): Promise<Array<Record<string, string>>> {
+  const day = new Date().toISOString().slice(0, 10);
+  const r = await centrex([
+    "cdr",
+    "export",
+    "--customer",
+    domain,
+    "--from",
+    day,
+    "--to",
+    day,
+    "--format",
+    "json",
+    "--db",
+    db,
+  ]);
+  if (r.code !== 0) throw new Error(`centrex cdr export failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Array<Record<string, string>>;
 }
