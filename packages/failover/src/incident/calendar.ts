@@ -88,21 +88,25 @@ export function isWorkingDay(c: CivilDate, opts: HolidayOptions = {}): boolean {
   return !holidaySet(c.y, opts).has(isoDate(c));
 }
 
-const parisParts = new Intl.DateTimeFormat("en-GB", {
-  timeZone: PARIS,
-  hourCycle: "h23",
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-});
+// Made on first use: building a time-zone formatter loads ICU's zone data (~40 ms of CPU), which
+// `centrex start` would otherwise pay on its way to answering calls, needed or not.
+let parisFormat: Intl.DateTimeFormat | undefined;
+const parisParts = (): Intl.DateTimeFormat =>
+  (parisFormat ??= new Intl.DateTimeFormat("en-GB", {
+    timeZone: PARIS,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }));
 
 /** Paris wall-clock fields of an instant. */
 export function parisTime(at: number): CivilDate & { hour: number; minute: number; second: number } {
   const f: Record<string, number> = {};
-  for (const p of parisParts.formatToParts(new Date(at)))
+  for (const p of parisParts().formatToParts(new Date(at)))
     if (p.type !== "literal") f[p.type] = Number(p.value);
   return {
     y: f.year ?? 0,
