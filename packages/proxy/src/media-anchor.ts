@@ -86,6 +86,19 @@ export class MediaAnchor {
     return this.controller.answer(callId, answeringTag, answer, this.options);
   }
 
+  /**
+   * The switch answers a held party's offerless re-INVITE itself: the offer it makes is what the
+   * leg of `tag` now points at, rewritten for the party; the party's answer comes in its ACK.
+   */
+  offerAs(callId: string, tag: string, sdp: string): Promise<string> {
+    return this.controller.offer(callId, tag, sdp, this.options);
+  }
+
+  /** The answer to `offerAs`, from the held party's ACK. */
+  async answerFrom(callId: string, tag: string, sdp: string): Promise<void> {
+    await this.controller.answer(callId, tag, sdp, this.options);
+  }
+
   /** Ends the call's media: its per-leg counters go to the log (the proof media crossed the relay). */
   async release(callId: string): Promise<void> {
     this.#sent.delete(callId);

@@ -196,9 +196,17 @@ export class OutsideTransfers {
   /** An ACK of a held dialog (the outside party's, for a refresh the switch answered): not forwarded. */
   absorbsAck(req: SipRequest): boolean {
     if (this.#own.has(req)) return false;
-    const t = this.#byOutside.get(req.callId);
-    if (t !== undefined && t.state === "bridged") return true;
-    return this.#byTarget.has(req.callId);
+    const t = this.#byOutside.get(req.callId) ?? this.#byTarget.get(req.callId);
+    if (t === undefined || (t.held.callId === req.callId && t.state !== "bridged")) return false;
+    // The answer to the offer the switch made in its 200 to an offerless re-INVITE.
+    const media = this.ctx.o.media;
+    if (req.body.length > 0 && media !== undefined) {
+      const tag = req.from.params.get("tag") ?? "";
+      media.answerFrom(req.callId, tag, req.body.toString("utf8")).catch((err: unknown) => {
+        this.ctx.o.logger?.warn({ err, callId: req.callId }, "a held party's answer in its ACK not taken");
+      });
+    }
+    return true;
   }
 
   /** The switch ended a call from the middle (media timeout, session timer, operator): end its partner. */
@@ -277,11 +285,15 @@ export class OutsideTransfers {
     headers.push(["Contact", `<sip:transfer@${host}:${port}>`]);
     const media = this.ctx.o.media;
     let body: Buffer | undefined;
-    if (req.body.length > 0 && media !== undefined) {
+    if (media !== undefined) {
       try {
-        body = Buffer.from(
-          await media.answerHeld(callId, offerTag, req.body.toString("utf8"), answerTag, answerSdp),
-        );
+        // An offerless re-INVITE (RFC 3261 §14.2) gets an offer: the party answers in its ACK.
+        if (req.method === "INVITE" && req.body.length === 0)
+          body = Buffer.from(await media.offerAs(callId, answerTag, answerSdp));
+        else if (req.body.length > 0)
+          body = Buffer.from(
+            await media.answerHeld(callId, offerTag, req.body.toString("utf8"), answerTag, answerSdp),
+          );
       } catch (err) {
         this.ctx.o.logger?.warn({ err, callId }, "held call's re-offer not taken by the relay");
         tx.respond(createResponse(req, 488, "Not Acceptable Here"));

@@ -76,6 +76,10 @@ function world(o: { media?: boolean; intervals?: Record<string, number>; held?: 
           repoint: async (callId: string, tag: string, sdp: string) => {
             repointed.push([callId, tag, sdp]);
           },
+          offerAs: async (_c: string, tag: string, sdp: string) => `offer as ${tag}: ${sdp.length}`,
+          answerFrom: async (_c: string, tag: string, sdp: string) => {
+            answered.push(`ack ${tag}:${sdp.length}`);
+          },
           answerHeld: async (_c: string, offerTag: string, offer: string, tag: string, sdp: string) => {
             answered.push(`${offerTag}:${offer.includes("sendrecv")}:${tag}:${sdp === T_ANSWER}`);
             return `answer for ${tag}: ${sdp.length}`;
@@ -250,9 +254,24 @@ test("bridged: the outside party's refresh is answered by the switch (through th
   assert.is(ok?.get("session-expires"), "1800;refresher=uac");
   assert.equal(w.refreshed, [CALL], "the session timer restarts");
   assert.ok(w.ot.absorbsAck(inCall("ACK", "C", 2)), "the refresh's ACK is not forwarded to the transferor");
+  assert.equal(
+    w.answered,
+    ["c-tag:false:a-tag:true"],
+    "the re-offer went through the relay; the ACK adds nothing",
+  );
+
+  // An offerless re-INVITE: the switch offers where the leg points, the ACK carries the answer.
+  const offerless = serverTx();
+  assert.ok(await w.ot.intercept(inCall("INVITE", "C", 3), offerless));
+  assert.is(offerless.responses[0]?.body.toString(), `offer as a-tag: ${T_ANSWER.length}`);
+  assert.ok(
+    w.ot.absorbsAck(inCall("ACK", "C", 3, ["Content-Type: application/sdp"], OFFER)),
+    "not forwarded either",
+  );
+  assert.equal(w.answered.slice(1), [`ack c-tag:${OFFER.length}`]);
 
   const bye = serverTx();
-  assert.ok(await w.ot.intercept(inCall("BYE", "C", 3), bye));
+  assert.ok(await w.ot.intercept(inCall("BYE", "C", 4), bye));
   assert.is(bye.responses[0]?.status, 200);
   assert.equal(w.ended, [`BYE ${CALL}`], "the carrier's call's end is recorded");
   const toTarget = w.sent.at(-1)?.req;
