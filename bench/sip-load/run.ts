@@ -1,11 +1,13 @@
 // centrex vs Kamailio 5.6, same SIPp scenarios, same machine, one after the other in one run.
 //   npx tsx bench/sip-load/run.ts [--quick] [--profile] [--media] [--only centrex|kamailio]
 //                                 [--users N] [--calls N] [--heap] [--no-pin] [--write-readme]
-//                                 [--clinic flame|doctor] [--register-only]
+//                                 [--clinic flame|doctor] [--register-only] [--perf]
 // --register-only: only the REGISTER phase (and its memory figure) of each server; prints, does
 // not write the README.
 // --clinic: centrex runs under Clinic.js (npx, NO_INSIGHT=1); its HTML report of each centrex
 // run is written to bench/sip-load/clinic/ (not committed) and named at the end of the figures.
+// --perf: Linux perf samples centrex's CPU time, every thread and the kernel (perf-record.ts);
+// the report (by DSO, then by symbol) is printed per centrex run; prints, does not write.
 // --heap: live JS heap per binding from heap snapshots (full GC) taken before and after; the
 // snapshots inflate RSS, so the RSS figures of such a run are not the reference ones.
 // Pinning: the server runs on core 1 (taskset), SIPp on core 0; --no-pin turns that off.
@@ -23,6 +25,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { calleeScenario, callerScenario } from "../../test/helpers/scenarios.js";
 import { liveHeapBytes } from "./heap.js";
+import { perfAvailable, perfSummary, recordPerf } from "./perf-record.js";
 import { cpuSeconds, machineBusySeconds, memory, processTree } from "./procfs.js";
 import { hotSpotTable } from "./profile-summary.js";
 import {
@@ -46,6 +49,8 @@ const opt = (name: string): string | undefined => {
 };
 const QUICK = flag("quick");
 const PROFILE = flag("profile");
+/** `--perf`: Linux perf samples centrex's CPU time (all threads, kernel too); see perf-record.ts. */
+const PERF = flag("perf");
 const ONLY = opt("only");
 const MEDIA = flag("media");
 const HEAP = flag("heap");
@@ -57,6 +62,10 @@ if (CLINIC !== undefined && CLINIC !== "flame" && CLINIC !== "doctor") {
   process.exit(2);
 }
 const CLINIC_DIR = join(import.meta.dirname, "clinic");
+if (PERF && !perfAvailable()) {
+  console.error("sip-load: --perf needs Linux perf (Debian package linux-perf) on PATH");
+  process.exit(2);
+}
 /** Server on one core, SIPp on the other, so the two do not share a core's caches and time. */
 const SERVER_CORE = flag("no-pin") ? undefined : "1";
 const LOAD_CORE = flag("no-pin") ? undefined : "0";
@@ -64,6 +73,7 @@ const WRITE_README =
   flag("write-readme") ||
   (!QUICK &&
     !PROFILE &&
+    !PERF &&
     CLINIC === undefined &&
     !MEDIA &&
     !REGISTER_ONLY &&
@@ -334,18 +344,29 @@ async function benchCentrex(): Promise<void> {
       port,
       configFile,
       ...(profileDir ? { cpuProfileDir: profileDir } : {}),
+      ...(PERF && { perfMap: true }),
       ...(heapDir !== undefined && { heapSnapshotDir: heapDir }),
       ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
       ...(CLINIC !== undefined && {
         clinic: { tool: CLINIC as "flame" | "doctor", dir: join(dir, "clinic") },
       }),
     });
+    const run = challenged ? "challenged" : "unchallenged";
+    const perfFile = join(tmpdir(), `centrex-sip-load-${process.pid}-${run}.perf.data`);
+    const perf = PERF ? recordPerf(server.pid, perfFile) : undefined;
     try {
       if (challenged) await registerPhase(server, heapDir);
       if (!REGISTER_ONLY) await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
     } finally {
+      await perf?.stop();
       if (CLINIC !== undefined) console.error(`  clinic ${CLINIC}: analysing the profile (minutes)…`);
       await server.stop();
+    }
+    if (perf !== undefined) {
+      console.error(
+        `centrex perf (${run} run: start-up excluded, every phase included): ${perfFile} (JIT names: /tmp/perf-${server.pid}.map)`,
+      );
+      console.error(perfSummary(perfFile));
     }
     if (CLINIC !== undefined)
       keepClinicReport(join(dir, "clinic"), challenged ? "challenged" : "unchallenged");
@@ -422,11 +443,12 @@ function report(): string {
   const out: string[] = [];
   const when = new Date().toISOString().slice(0, 16).replace("T", " ");
   out.push(
-    `Measured ${when} UTC with \`npx tsx bench/sip-load/run.ts${QUICK ? " --quick" : ""}${PROFILE ? " --profile" : ""}\`: ` +
+    `Measured ${when} UTC with \`npx tsx bench/sip-load/run.ts${QUICK ? " --quick" : ""}${PROFILE ? " --profile" : ""}${PERF ? " --perf" : ""}\`: ` +
       `${USERS.toLocaleString("en-US")} phones, ${CALLS.toLocaleString("en-US")} calls per call phase, ` +
       `each phase as ${REPS} back-to-back samples (figure: the median sample per CPU-second), ` +
       `SIPp over UDP on loopback, one server at a time, on a shared 2-core machine (${process.platform}, node ${process.version}).` +
-      (PROFILE ? " centrex ran under --cpu-prof (slower)." : ""),
+      (PROFILE ? " centrex ran under --cpu-prof (slower)." : "") +
+      (PERF ? " centrex ran under perf record (slower)." : ""),
   );
   out.push("");
   out.push("| figure | centrex per CPU-s | Kamailio per CPU-s | centrex / Kamailio |");

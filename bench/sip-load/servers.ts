@@ -193,6 +193,8 @@ export interface CentrexStart {
   configFile: string;
   /** When set, node writes a .cpuprofile there on exit. */
   cpuProfileDir?: string;
+  /** Node writes /tmp/perf-PID.map so Linux perf can name JIT-compiled frames (`--perf`). */
+  perfMap?: boolean;
   /** When set, SIGUSR2 makes node write a heap snapshot there (see heap.ts). */
   heapSnapshotDir?: string;
   /** CPU core to run on (taskset), if any. */
@@ -206,6 +208,8 @@ export interface CentrexStart {
 
 export async function startCentrex(o: CentrexStart): Promise<RunningServer> {
   const nodeArgs = o.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfileDir}`] : [];
+  // The map is all perf needs; V8 would also write an isolate-*.log of its own into the cwd.
+  if (o.perfMap) nodeArgs.push("--perf-basic-prof", "--no-logfile-per-isolate", "--logfile=/dev/null");
   if (o.heapSnapshotDir)
     nodeArgs.push("--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${o.heapSnapshotDir}`);
   const centrexArgs = [
