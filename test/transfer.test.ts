@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connect, hangUp, LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
+import { assertHeardBothWays, connect, hangUp, LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
 import { exportedRecords } from "./helpers/call-records.js";
-import { centrex } from "./helpers/centrex.js";
+import { centrex, provision } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 
 // Call transfer with real desk phones (issue 18): baresip's `transfer` (a blind transfer, REFER
@@ -17,6 +17,8 @@ const pbx = new LazySwitch({
     ["202", passwordOf("202")],
     ["203", passwordOf("203")],
   ],
+  // The support line (22 22) rings the operator's extension 2222 (test/README.md): the last test.
+  yaml: ["dialplan:", "  support: { domain: operator.test, extension: '2222' }"],
 });
 
 test.after.each(() => phones.stopAll());
@@ -97,5 +99,47 @@ for (const [target, status] of [
     );
   });
 }
+
+test("the operator's support extension hands a customer's caller on to another operator extension: the caller's phone reaches it in the operator's domain", async () => {
+  const { proxy, sw } = await pbx.get();
+  await provision(sw.db, [
+    ["customer", "add", "Operator", "--domain", "operator.test"],
+    ["extension", "add", "operator.test", "2222", "--password", passwordOf("2222")],
+    ["extension", "add", "operator.test", "2223", "--password", passwordOf("2223")],
+  ]);
+  const a = await phone(proxy, "A", 1000, "201");
+  const manual = { domain: "operator.test", proxy, answermode: "manual" as const };
+  const desk = await phones.registered({ name: "support", tone: 2000, ext: "2222", ...manual });
+  const colleague = await phones.registered({
+    name: "colleague",
+    tone: 3000,
+    ext: "2223",
+    domain: "operator.test",
+    proxy,
+  });
+  await a.dial(`sip:2222@${DOMAIN}`);
+  await desk.waitFor("CALL_INCOMING", 10_000);
+  assert.ok((await desk.command("accept")).ok);
+  const [first] = await Promise.all([
+    a.waitFor("CALL_ESTABLISHED", 10_000),
+    desk.waitFor("CALL_ESTABLISHED", 10_000),
+  ]);
+  await sleep(1500);
+  const r = await desk.command("transfer", "sip:2223@operator.test");
+  assert.ok(r.ok, `transfer refused by baresip: ${r.data}`);
+  // 201's phone dials sip:2223@operator.test: another customer's domain, allowed for this REFER.
+  const [up, rung] = await Promise.all([
+    a.waitFor("CALL_ESTABLISHED", 10_000),
+    colleague.waitFor("CALL_ESTABLISHED", 10_000),
+  ]);
+  assert.is(up.id, rung.id, "the caller and the colleague share one dialog");
+  await sleep(3000);
+  await hangUp(a, colleague);
+  await sleep(300);
+  assertHeardBothWays(a, 1000, colleague, 3000);
+  const rec = (await exportedRecords(sw.db, "operator.test")).find((x) => x.call_id === up.id);
+  assert.ok(rec, "no record of the transferred call in the operator's records");
+  assert.equal([rec.transferred_from, rec.extension, rec.called], [first.id, "2222", "2223"]);
+});
 
 test.run();
