@@ -43,6 +43,8 @@ export class LineStates {
   /** The lines each call shows on now, by dialog id: a line the call leaves is terminated. */
   readonly #calls = new Map<string, Map<string, CallLine>>();
   #listener: LineChangeListener | undefined;
+  /** Lines a call goes on without (a party left it), by dialog id: not shown on it again. */
+  readonly #left = new Map<string, Set<string>>();
 
   set onChange(listener: LineChangeListener | undefined) {
     this.#listener = listener;
@@ -63,6 +65,17 @@ export class LineStates {
   }
 
   onCallAnswered(e: CallFacts & { readonly toTag: string }): void {
+    this.#each(e, "confirmed", []);
+  }
+
+  /** A party left a call that goes on (an outside party's transferor): its line is idle of it. */
+  onCallPartyLeft(e: CallFacts & { readonly toTag: string; readonly left: "caller" | "callee" }): void {
+    const party = e.left === "caller" ? e.caller : e.callee;
+    if (party?.extension === undefined) return;
+    const id = dialogId(e.callId, e.fromTag);
+    const left = this.#left.get(id) ?? new Set<string>();
+    left.add(lineKey(party.customerId, party.extension));
+    this.#left.set(id, left);
     this.#each(e, "confirmed", []);
   }
 
@@ -105,6 +118,7 @@ export class LineStates {
         },
       });
     }
+    for (const key of this.#left.get(id) ?? []) now.delete(key);
     const before = this.#calls.get(id);
     if (before !== undefined) {
       for (const [key, line] of before) {
@@ -112,8 +126,10 @@ export class LineStates {
       }
     }
     for (const line of now.values()) this.#set(line.customerId, line.extension, line.view);
-    if (state === "terminated") this.#calls.delete(id);
-    else this.#calls.set(id, now);
+    if (state === "terminated") {
+      this.#calls.delete(id);
+      this.#left.delete(id);
+    } else this.#calls.set(id, now);
   }
 
   #set(customerId: number, extension: string, view: DialogView): void {

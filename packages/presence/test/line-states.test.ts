@@ -101,4 +101,20 @@ test("message-summary: the lamp is on while new messages wait", () => {
   );
 });
 
+test("a party that left a call going on (an outside party's transferor) is idle of it at once, and not told of its end again", () => {
+  const lines = new LineStates();
+  const seen: string[] = [];
+  lines.onChange = (c, ext, dialogs) => {
+    seen.push(`${c}:${ext}:${dialogs.map((d) => `${d.direction}/${d.state}`).join(",")}`);
+  };
+  // The carrier's caller (no extension) answered by 202, who transfers it and leaves.
+  const inbound = { ...call, caller: { customerId: 1, uri: "sip:+33987654321@127.0.0.2" } };
+  lines.onCallStarted(inbound);
+  lines.onCallAnswered({ ...inbound, toTag: "t9" });
+  lines.onCallPartyLeft({ ...inbound, toTag: "t9", left: "callee" });
+  assert.is(lines.dialogs(1, "202").length, 0, "202 is idle while the call goes on");
+  lines.onCallEnded({ ...inbound, toTag: "t9" });
+  assert.equal(seen, ["1:202:recipient/early", "1:202:recipient/confirmed", "1:202:recipient/terminated"]);
+});
+
 test.run();

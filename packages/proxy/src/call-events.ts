@@ -72,6 +72,11 @@ export interface CallEventSink {
    */
   onCallRinging?(e: CallStarted & { readonly ringing: readonly CallParty[] }): void;
   onCallAnswered?(e: CallStarted & { readonly toTag: string; readonly answeredAt: number }): void;
+  /**
+   * One party left an answered call that goes on without it (an outside party's transferor, once
+   * the switch holds the call): its lamp goes idle. The call's record is unchanged.
+   */
+  onCallPartyLeft?(e: CallStarted & { readonly toTag: string; readonly left: "caller" | "callee" }): void;
   /** Awaited before the BYE's 200 goes out, so a call record can be made durable first. */
   onCallEnded?(e: CallEnded): void | Promise<void>;
 }

@@ -11,6 +11,8 @@ interface CallState {
   readonly start: CallStarted;
   toTag: string | undefined;
   answeredAt: number | undefined;
+  /** A party that left the call while it goes on (an outside party's transferor). */
+  left?: "caller" | "callee";
 }
 
 /**
@@ -150,13 +152,32 @@ export class DialogTracker {
     this.#calls.set(key, { ...c, start: { ...c.start, routing: { ...c.start.routing, carrier } } });
   }
 
+  /**
+   * The party that sent `senderTag` left the answered call, which goes on without it (the switch
+   * holds it in its place): no longer on the call for hunt groups and lamps; the record unchanged.
+   */
+  partyLeft(callId: string, senderTag: string): void {
+    let c = this.#calls.get(`${callId}\0${senderTag}`);
+    let left: "caller" | "callee" = "caller";
+    if (c === undefined) {
+      c = [...this.#calls.values()].find((x) => x.start.callId === callId && x.toTag === senderTag);
+      left = "callee";
+    }
+    if (c === undefined || c.answeredAt === undefined || c.toTag === undefined || c.left !== undefined)
+      return;
+    c.left = left;
+    this.#sink.onCallPartyLeft?.({ ...c.start, toTag: c.toTag, left });
+  }
+
   /** Whether an extension is on an answered call now (a hunt group skips it). */
   onCall(customerId: number, extension: string): boolean {
     for (const c of this.#calls.values()) {
       if (c.answeredAt === undefined) continue;
       const { caller, callee } = c.start;
-      if (caller.customerId === customerId && caller.extension === extension) return true;
-      if (callee?.customerId === customerId && callee.extension === extension) return true;
+      if (c.left !== "caller" && caller.customerId === customerId && caller.extension === extension)
+        return true;
+      if (c.left !== "callee" && callee?.customerId === customerId && callee.extension === extension)
+        return true;
     }
     return false;
   }

@@ -227,6 +227,8 @@ export class OutsideTransfers {
       // The transferor leaves as RFC 5589 asks; the outside party stays, now the switch's.
       t.transferorGone = true;
       tx.respond(createResponse(req, 200, "OK"));
+      // Its lamp goes idle and hunt groups may ring it again; the call's record stays as it was.
+      this.ctx.dialogs.partyLeft(req.callId, t.held.transferorTag);
       this.ctx.o.logger?.info(
         { event: "outside-transfer-transferor-left", callId: req.callId, state: t.state },
         "the transferor's BYE answered by the switch: the outside party stays on the call",

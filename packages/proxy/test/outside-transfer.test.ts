@@ -48,6 +48,7 @@ const ENDS: DialogEnds = {
 
 function world(o: { media?: boolean; intervals?: Record<string, number>; held?: boolean } = {}) {
   const answered: string[] = [];
+  const partiesLeft: string[] = [];
   const placed: { req: SipRequest; tx: ServerTransactionLike; caller: Caller; original: string }[] = [];
   const sent: { req: SipRequest; tx: ServerTransactionLike | undefined }[] = [];
   const repointed: [string, string, string][] = [];
@@ -89,6 +90,7 @@ function world(o: { media?: boolean; intervals?: Record<string, number>; held?: 
       logger: { info: log, warn: log, error: log, debug: log },
     },
     forks,
+    dialogs: { partyLeft: (callId: string, tag: string) => partiesLeft.push(`${callId}:${tag}`) },
     placeTransferCall: async (
       req: SipRequest,
       tx: ServerTransactionLike,
@@ -110,7 +112,7 @@ function world(o: { media?: boolean; intervals?: Record<string, number>; held?: 
     (req) => refreshed.push(req.callId),
     (callId) => o.intervals?.[callId],
   );
-  return { ot, placed, sent, repointed, ended, refreshed, cancelled, logs, answered };
+  return { ot, placed, sent, repointed, ended, refreshed, cancelled, logs, answered, partiesLeft };
 }
 
 function serverTx(): ServerTransactionLike & { responses: SipResponse[] } {
@@ -225,6 +227,7 @@ test("the target answers: ACK, the relay's transferor leg re-pointed, 200 NOTIFY
   assert.ok(await w.ot.intercept(inCall("BYE", "A", 21), bye));
   assert.is(bye.responses[0]?.status, 200);
   assert.is(w.ended.length, 0, "the carrier's call goes on: its end is not recorded");
+  assert.equal(w.partiesLeft, [`${CALL}:a-tag`], "the transferor is off the call for lamps and hunt groups");
   assert.is(w.sent.length, 4, "nothing sent to the carrier");
 });
 

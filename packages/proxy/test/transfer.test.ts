@@ -478,4 +478,31 @@ test("the operator's extension hands a customer's caller on within the operator'
   assert.is(w.rules.dialledInTransferorDomain(inv, caller201), undefined, "taken once");
 });
 
+test("a transferor that left an outside party's call (the switch holds it) is not on it any more for hunt groups; the call's end is recorded as it was", async () => {
+  const left: string[] = [];
+  const ended: string[] = [];
+  const dialogs = new DialogTracker({
+    onCallPartyLeft: (e) => left.push(`${e.callId}:${e.left}`),
+    onCallEnded: (e) => {
+      ended.push(`${e.callId}:${e.callee?.extension}`);
+    },
+  });
+  dialogs.started(
+    "p1",
+    "tag-caller",
+    { customerId: 1, uri: "sip:+33987654321@127.0.0.2" },
+    "0123456781",
+    { direction: "inbound", destinationClass: "inbound", called: "+33123456781" },
+    { customerId: 1, extension: "202", uri: "sip:0123456781@127.0.0.1" },
+  );
+  dialogs.answered("p1", "tag-caller", "tag-callee");
+  assert.ok(dialogs.onCall(1, "202"));
+  dialogs.partyLeft("p1", "tag-callee");
+  dialogs.partyLeft("p1", "tag-callee"); // once
+  assert.equal(left, ["p1:callee"]);
+  assert.not.ok(dialogs.onCall(1, "202"), "a hunt group may ring 202 again");
+  await dialogs.ended("p1", "tag-caller", "tag-callee", 200, "caller-bye");
+  assert.equal(ended, ["p1:202"], "the record still names 202 as the callee it was");
+});
+
 test.run();

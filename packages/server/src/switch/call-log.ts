@@ -48,6 +48,9 @@ export function teeCallEvents(...sinks: CallEventSink[]): CallEventSink {
     onCallAnswered(e) {
       for (const s of sinks) s.onCallAnswered?.(e);
     },
+    onCallPartyLeft(e) {
+      for (const s of sinks) s.onCallPartyLeft?.(e);
+    },
     async onCallEnded(e) {
       for (const s of sinks) await s.onCallEnded?.(e);
     },
