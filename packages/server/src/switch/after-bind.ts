@@ -1,13 +1,13 @@
 // What `start` needs only once its SIP sockets answer (calls, carriers, voicemail, failover,
-// provisioning, the admin API and console). Loaded by one dynamic import after the bind: these
-// modules cost most of start-up's CPU (fastify and the OpenAPI schemas, the proxy, the dial
-// plan), and until they are wired the stack already answers OPTIONS and REGISTER for real and
-// tells a new call to retry (503 + Retry-After, see core.ts).
+// provisioning, metrics). Loaded after the bind: these modules cost about half of start-up's CPU
+// (the proxy, the dial plan, the operations layer, prom-client), and until they are wired the
+// stack already answers OPTIONS and REGISTER for real and tells a new call to retry (503 +
+// Retry-After, see core.ts). The admin API and console (fastify, ~250 ms of CPU more) come
+// last, once calls are accepted (switch.ts imports admin.js there).
 export { Operations } from "@centrex/operations";
 export { LineStates, Notifier } from "@centrex/presence";
 export { MediaAnchor, SipProxy } from "@centrex/proxy";
 export { advertisedAddress } from "./addresses.js";
-export { startAdmin } from "./admin.js";
 export { callLog, teeCallEvents } from "./call-log.js";
 export { createCallPolicy, supportTarget } from "./call-policy.js";
 export { callRecorder, openLedger } from "./call-records.js";

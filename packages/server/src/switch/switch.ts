@@ -138,7 +138,6 @@ export class Switch {
       MediaAnchor,
       SipProxy,
       advertisedAddress,
-      startAdmin,
       callLog,
       teeCallEvents,
       createCallPolicy,
@@ -292,6 +291,8 @@ export class Switch {
       metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
     };
     const provisioning = await startProvisioning(config, store, stack, advertised, logger, guard);
+    // Last: calls are accepted by now; fastify and the API's schemas load while they are.
+    const { startAdmin } = await import("./admin.js");
     const admin = await startAdmin(
       config,
       store,
@@ -373,7 +374,6 @@ const AFTER_BIND_STEPS: readonly (() => Promise<unknown>)[] = [
   () => import("@centrex/operations"),
   () => import("@centrex/proxy"),
   () => import("prom-client"),
-  () => import("@centrex/admin"),
 ];
 
 async function loadInSteps(): Promise<void> {
