@@ -1,9 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { launchChromium } from "./helpers/browser.js";
 import { adminUrl } from "./helpers/centrex.js";
 import { explain } from "./helpers/phones.js";
 import { requireCommand } from "./helpers/processes.js";
@@ -49,19 +50,7 @@ test("a fraud suspension appears in the console's alerts live, and Resume on its
   await t.cli("pin", "add", "pbx.test", "admin", "--code", "4321");
   await t.cli("barring", "pbx.test", "intl-world", "pin", "--by", "admin");
   mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage();
   await page.goto(adminUrl(t.sw));
   await page.fill("#token", OPS_TOKEN);

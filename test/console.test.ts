@@ -1,10 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { BaresipPhone } from "./helpers/baresip.js";
+import { launchChromium } from "./helpers/browser.js";
 import { centrex, type RunningSwitch, startSwitch } from "./helpers/centrex.js";
 import { passwordOf } from "./helpers/passwords.js";
 import { freePort } from "./helpers/ports.js";
@@ -65,21 +66,7 @@ async function up(): Promise<RunningSwitch> {
     assert.is(r.code, 0, `centrex ${args.join(" ")}: ${r.stderr}`);
   }
   mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    // Playwright gives each launch a fresh profile (its own --user-data-dir in a temp folder);
-    // nothing the browser does leaves loopback.
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   return sw;
 }
 
