@@ -271,7 +271,7 @@ async function carrierCall(
     count: 150,
     firstSeq: 31_000,
     ssrc: 0x5eed0001,
-    skip: (i) => i % 13 === 0,
+    lost: (i) => i % 13 === 0,
   });
   const scenario = readFileSync(join(SCENARIOS, "carrier-answer.xml"), "utf8").replace(
     '<recv request="ACK"/>',
@@ -334,7 +334,7 @@ test("loss per carrier, inbound (media.kernel off): the carrier's call to a numb
     count: 100,
     firstSeq: 7000,
     ssrc: 0x5eed0002,
-    skip: (i) => i % 9 === 0,
+    lost: (i) => i % 9 === 0,
   });
   const scenario = readFileSync(join(SCENARIOS, "carrier-inbound-uac.xml"), "utf8").replace(
     '<pause milliseconds="300"/>',

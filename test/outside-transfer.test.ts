@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { analyse, readWav, whyNotHeard } from "./helpers/audio.js";
-import { BaresipPhone, startSwitchForBaresip } from "./helpers/baresip.js";
+import { type BaresipEvent, BaresipPhone, startSwitchForBaresip } from "./helpers/baresip.js";
 import { LazySwitch, Phones, sleep } from "./helpers/baresip-calls.js";
 import { exportedRecords } from "./helpers/call-records.js";
 import { provision } from "./helpers/centrex.js";
@@ -121,17 +121,23 @@ async function callAnsweredBy202(proxy: string) {
   return { b, c, callId: ringing.id };
 }
 
+/** 202 transfers its call to 204 (baresip's `transfer`): 204's call is up, 202's is closed. */
+async function transferTo204(b: BaresipPhone, d: BaresipPhone): Promise<BaresipEvent> {
+  const r = await b.command("transfer", `sip:204@${DOMAIN}`);
+  assert.ok(r.ok, `transfer refused by baresip: ${r.data}`);
+  const rung = await d.waitFor("CALL_ESTABLISHED", 10_000);
+  // 202 got the NOTIFY (200 OK) and hung up: its BYE was answered by the switch.
+  await b.waitFor("CALL_CLOSED", 10_000);
+  return rung;
+}
+
 test("a carrier's caller transferred by 202 to 204: they talk (tones both ways), 202 is off the call, no REFER reaches the carrier; the caller's hang-up ends 204's call", async () => {
   const { proxy, sw } = await pbx.get();
   const d = await phones.registered({ name: "target", tone: TONE_TARGET, ext: "204", domain: DOMAIN, proxy });
   const { b, c, callId } = await callAnsweredBy202(proxy);
   await sleep(1500); // 202 greets the caller
   const cFrom = c.events.length;
-  const r = await b.command("transfer", `sip:204@${DOMAIN}`);
-  assert.ok(r.ok, `transfer refused by baresip: ${r.data}`);
-  const rung = await d.waitFor("CALL_ESTABLISHED", 10_000);
-  // 202 got the NOTIFY (200 OK) and hung up: its BYE was answered by the switch.
-  await b.waitFor("CALL_CLOSED", 10_000);
+  const rung = await transferTo204(b, d);
   assert.ok(await sw.waitForLog(/"event":"outside-transfer-transferor-left"/), sw.logs());
   await sleep(3500); // the caller and 204 talk
   assert.not.ok(
@@ -165,9 +171,7 @@ test("after the transfer, 204's hang-up ends the carrier's call", async () => {
   const d = await phones.registered({ name: "target", tone: TONE_TARGET, ext: "204", domain: DOMAIN, proxy });
   const { b, c } = await callAnsweredBy202(proxy);
   await sleep(500);
-  assert.ok((await b.command("transfer", `sip:204@${DOMAIN}`)).ok);
-  await d.waitFor("CALL_ESTABLISHED", 10_000);
-  await b.waitFor("CALL_CLOSED", 10_000);
+  await transferTo204(b, d);
   await sleep(1000);
   await d.hangup();
   await Promise.all([d.waitFor("CALL_CLOSED", 5000), c.waitFor("CALL_CLOSED", 5000)]);
@@ -182,9 +186,7 @@ test("202 puts the carrier's caller on hold, then transfers it to 204: the calle
   const held = await b.command("hold");
   assert.ok(held.ok, `hold refused by baresip: ${held.data}`);
   await sleep(1000);
-  assert.ok((await b.command("transfer", `sip:204@${DOMAIN}`)).ok);
-  await d.waitFor("CALL_ESTABLISHED", 10_000);
-  await b.waitFor("CALL_CLOSED", 10_000);
+  await transferTo204(b, d);
   await sleep(3500);
   await c.hangup();
   await Promise.all([c.waitFor("CALL_CLOSED", 5000), d.waitFor("CALL_CLOSED", 5000)]);
@@ -216,9 +218,7 @@ test("202 dialled out (the carrier's callee) and transfers the callee to 204: th
     c.waitFor("CALL_ESTABLISHED", 10_000, { since: from }),
   ]);
   await sleep(1500);
-  assert.ok((await b.command("transfer", `sip:204@${DOMAIN}`)).ok);
-  const rung = await d.waitFor("CALL_ESTABLISHED", 10_000);
-  await b.waitFor("CALL_CLOSED", 10_000);
+  const rung = await transferTo204(b, d);
   await sleep(3500);
   await d.hangup();
   await Promise.all([d.waitFor("CALL_CLOSED", 5000), c.waitFor("CALL_CLOSED", 5000, { since: from })]);

@@ -17,18 +17,18 @@ export interface RtpCapture {
 
 /**
  * Writes a pcap of `count` sequence numbers (20 ms of PCMU each) from `firstSeq`, leaving out
- * those for which `skip(i)` is true (the stream's i-th packet, 0-based; the first and last are
+ * those for which `lost(i)` is true (the stream's i-th packet, 0-based; the first and last are
  * always sent, so every gap is inside the stream). Addresses and ports in the file are
  * placeholders: SIPp rewrites them to its media address and the relay's port from the SDP.
  */
 export function writeRtpCapture(
   path: string,
-  opts: { count: number; firstSeq: number; ssrc: number; skip: (i: number) => boolean },
+  opts: { count: number; firstSeq: number; ssrc: number; lost: (i: number) => boolean },
 ): RtpCapture {
   const records: Buffer[] = [];
   let sent = 0;
   for (let i = 0; i < opts.count; i++) {
-    if (i !== 0 && i !== opts.count - 1 && opts.skip(i)) continue;
+    if (i !== 0 && i !== opts.count - 1 && opts.lost(i)) continue;
     sent++;
     records.push(record(i * 20_000, frame(opts.firstSeq + i, i * 160, opts.ssrc)));
   }
