@@ -62,6 +62,21 @@ export function viaFor(
   return `SIP/2.0/${transport} ${bracket(host)}:${sentBy?.port ?? 5060};branch=${proxyBranch(hash)};rport`;
 }
 
+/**
+ * Where the switch sends its own requests from (the BYEs and requests it writes into dialogs):
+ * its advertised address, or what its `transport` listener is bound to (a wildcard listener
+ * answers for loopback).
+ */
+export function localSentBy(
+  stack: SipStack,
+  advertised: string | undefined,
+  transport: "UDP" | "TCP" | "TLS" = "UDP",
+): { readonly host: string; readonly port: number } {
+  const sentBy = stack.sentBy(transport) ?? { host: "127.0.0.1", port: 5060 };
+  const wildcard = sentBy.host === "0.0.0.0" || sentBy.host === "[::]";
+  return { host: advertised ?? (wildcard ? "127.0.0.1" : sentBy.host), port: sentBy.port };
+}
+
 export function bracket(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }

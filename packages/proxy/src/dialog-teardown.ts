@@ -1,11 +1,5 @@
-import {
-  type ClientTransactionDelegate,
-  createRequest,
-  newBranch,
-  type SipRequest,
-  type SipStack,
-  type TransactionTarget,
-} from "@centrex/sip";
+import type { ClientTransactionDelegate, SipRequest, SipStack, TransactionTarget } from "@centrex/sip";
+import { dialogRequest } from "./dialog-request.js";
 
 /** What the proxy remembers of an answered call to end it on its own (media timeout). */
 export interface DialogEnds {
@@ -59,21 +53,6 @@ function bye(
   reason: string,
 ): [SipRequest, TransactionTarget] {
   const transport = target.transport as "UDP" | "TCP" | "TLS";
-  const sentBy = stack.sentBy(transport) ?? { host: "127.0.0.1", port: 5060 };
-  const wildcard = sentBy.host === "0.0.0.0" || sentBy.host === "[::]";
-  const host = advertised ?? (wildcard ? "127.0.0.1" : sentBy.host);
-  const req = createRequest({
-    method: "BYE",
-    uri: contact,
-    headers: [
-      ["Via", `SIP/2.0/${transport} ${host}:${sentBy.port};branch=${newBranch()};rport`],
-      ["From", from],
-      ["To", to],
-      ["Call-ID", callId],
-      ["CSeq", `${cseq} BYE`],
-      ["Reason", reason],
-      ["Max-Forwards", "70"],
-    ],
-  });
-  return [req, target];
+  const side = { local: from, remote: to, remoteTarget: contact, routes: [], cseq, transport };
+  return [dialogRequest(stack, advertised, callId, side, "BYE", [["Reason", reason]]), target];
 }

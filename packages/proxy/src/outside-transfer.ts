@@ -8,10 +8,12 @@ import {
   type SipRequest,
   type SipResponse,
 } from "@centrex/sip";
+import { localSentBy } from "./addressing.js";
 import type { Caller } from "./caller.js";
+import { type DialogSide, dialogRequest } from "./dialog-request.js";
 import type { DialogEnds } from "./dialog-teardown.js";
 import { ProxyRefusal } from "./errors.js";
-import { type DialogSide, dialogRequest, HeldDialog, localSentBy } from "./held-dialog.js";
+import { HeldDialog } from "./held-dialog.js";
 import { LocalServerTransaction } from "./local-transaction.js";
 import type { ProxyContext } from "./proxy-context.js";
 import type { Replaces } from "./transfer.js";
