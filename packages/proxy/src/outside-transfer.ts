@@ -1,3 +1,4 @@
+import { isHold, parseSdp } from "@centrex/media";
 import {
   createRequest,
   createResponse,
@@ -61,9 +62,14 @@ interface Transfer {
 const SIPFRAG = "message/sipfrag;version=2.0";
 const HOLD = /^a=(sendonly|recvonly|inactive)\r?$/m;
 
-/** An SDP that says "do not send me" or "I do not send" (RFC 3264 §8.4 hold). */
+/** An SDP with a stream on hold, as the relay reads it (a=sendonly/recvonly/inactive, or c=0.0.0.0). */
 function isOnHold(sdp: string | undefined): boolean {
-  return sdp !== undefined && HOLD.test(sdp);
+  if (sdp === undefined) return false;
+  try {
+    return parseSdp(sdp).media.some(isHold);
+  } catch {
+    return false; // the relay took this SDP already: it parses; nothing on hold to undo otherwise
+  }
 }
 
 /** The same SDP, sendrecv. */
