@@ -43,4 +43,40 @@ test("a single node (no failover section) has no role series; its lag reads 0", 
   assert.is(series(text, "centrex_replication_lag_seconds"), 0);
 });
 
+test("request, response and REGISTER counts reach each scrape, counted since start", async () => {
+  // Counted as plain numbers and handed to prom-client at collect time (counter-tallies.ts):
+  // a second scrape must show the total, not the count since the first one, nor twice it.
+  const m = createSwitchMetrics();
+  for (let i = 0; i < 3; i++) m.sip.requestReceived("REGISTER");
+  m.sip.responseSent("REGISTER", 401);
+  m.sip.responseSent("REGISTER", 200);
+  m.sip.responseSent("REGISTER", 200);
+  m.registerOutcome("challenged");
+  let text = await m.text();
+  assert.is(series(text, 'centrex_sip_requests_received_total{method="REGISTER"}'), 3, text);
+  assert.is(series(text, 'centrex_sip_responses_sent_total{method="REGISTER",status="401"}'), 1);
+  assert.is(series(text, 'centrex_sip_responses_sent_total{method="REGISTER",status="200"}'), 2);
+  assert.is(series(text, 'centrex_register_requests_total{outcome="challenged"}'), 1);
+  m.sip.requestReceived("REGISTER");
+  m.registerOutcome("registered");
+  text = await m.text();
+  assert.is(series(text, 'centrex_sip_requests_received_total{method="REGISTER"}'), 4, text);
+  assert.is(series(text, 'centrex_sip_responses_sent_total{method="REGISTER",status="200"}'), 2);
+  assert.is(series(text, 'centrex_register_requests_total{outcome="challenged"}'), 1);
+  assert.is(series(text, 'centrex_register_requests_total{outcome="registered"}'), 1);
+});
+
+test("methods past the kept label sets are still counted", async () => {
+  const m = createSwitchMetrics();
+  for (let i = 0; i < 100; i++) {
+    m.sip.requestReceived(`X${i}`);
+    m.sip.responseSent(`X${i}`, 501);
+  }
+  m.sip.requestReceived("X99");
+  const text = await m.text();
+  assert.is(series(text, 'centrex_sip_requests_received_total{method="X0"}'), 1, text);
+  assert.is(series(text, 'centrex_sip_requests_received_total{method="X99"}'), 2);
+  assert.is(series(text, 'centrex_sip_responses_sent_total{method="X99",status="501"}'), 1);
+});
+
 test.run();

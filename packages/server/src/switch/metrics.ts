@@ -5,9 +5,10 @@ import type { SipTrafficObserver } from "@centrex/sip";
 import type { Store } from "@centrex/store";
 import type { Trunk } from "@centrex/trunk";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { CounterTallies, type Tally } from "./counter-tallies.js";
 import type { FailoverService } from "./failover/service.js";
 
-/** Labelled series whose prom-client child is kept per label set (methods, statuses). */
+/** Label sets whose counts are kept as plain numbers until a scrape (methods, statuses, outcomes). */
 const MAX_CACHED_SERIES = 64;
 
 /**
@@ -47,23 +48,30 @@ export function createSwitchMetrics(): SwitchMetrics {
   collectDefaultMetrics({ register: registry, prefix: "centrex_" });
   const sources: MetricsSources = {};
 
-  const requests = new Counter({
+  // Counted per message into tallies, handed to prom-client at each scrape (counter-tallies.ts).
+  const requestTallies = new CounterTallies(MAX_CACHED_SERIES);
+  const responseTallies = new CounterTallies(MAX_CACHED_SERIES * 4);
+  const registerTallies = new CounterTallies(MAX_CACHED_SERIES);
+  const requests: Counter<string> = new Counter({
     name: "centrex_sip_requests_received_total",
     help: "SIP requests received and parsed, by method (retransmissions included)",
     labelNames: ["method"] as const,
     registers: [registry],
+    collect: () => requestTallies.flush(requests),
   });
-  const responses = new Counter({
+  const responses: Counter<string> = new Counter({
     name: "centrex_sip_responses_sent_total",
     help: "SIP responses sent, by the request's method and the status (retransmissions included)",
     labelNames: ["method", "status"] as const,
     registers: [registry],
+    collect: () => responseTallies.flush(responses),
   });
-  const registers = new Counter({
+  const registers: Counter<string> = new Counter({
     name: "centrex_register_requests_total",
     help: "REGISTER requests by outcome (challenged, registered, unregistered, queried, refused)",
     labelNames: ["outcome"] as const,
     registers: [registry],
+    collect: () => registerTallies.flush(registers),
   });
   const calls = new Counter({
     name: "centrex_calls_total",
@@ -256,30 +264,55 @@ export function createSwitchMetrics(): SwitchMetrics {
     },
   });
 
-  // Two increments per message: each series' labelled child is kept (prom-client hashes the label
-  // object on every inc() otherwise). Bounded: the method comes off the wire.
-  const requestChildren = new Map<string, { inc(): void }>();
-  const requestSeries = (method: string): { inc(): void } => {
-    let child = requestChildren.get(method);
-    if (child === undefined) {
-      child = requests.labels({ method });
-      if (requestChildren.size < MAX_CACHED_SERIES) requestChildren.set(method, child);
+  // Two counts per message, one more per REGISTER: a tally per label set (bounded: the method
+  // comes off the wire; past the bound, prom-client's own inc()).
+  const requestCounts = new Map<string, Tally>();
+  const countRequest = (method: string): void => {
+    let t = requestCounts.get(method);
+    if (t === undefined) {
+      t = requestTallies.add({ method });
+      if (t === undefined) {
+        requests.inc({ method });
+        return;
+      }
+      requestCounts.set(method, t);
     }
-    return child;
+    t.n++;
   };
-  const responseChildren = new Map<string, Map<number, { inc(): void }>>();
-  const responseSeries = (method: string, status: number): { inc(): void } => {
-    let byStatus = responseChildren.get(method);
+  const responseCounts = new Map<string, Map<number, Tally>>();
+  const countResponse = (method: string, status: number): void => {
+    let byStatus = responseCounts.get(method);
     if (byStatus === undefined) {
+      if (responseCounts.size >= MAX_CACHED_SERIES) {
+        responses.inc({ method, status: String(status) });
+        return;
+      }
       byStatus = new Map();
-      if (responseChildren.size < MAX_CACHED_SERIES) responseChildren.set(method, byStatus);
+      responseCounts.set(method, byStatus);
     }
-    let child = byStatus.get(status);
-    if (child === undefined) {
-      child = responses.labels({ method, status: String(status) });
-      if (byStatus.size < MAX_CACHED_SERIES) byStatus.set(status, child);
+    let t = byStatus.get(status);
+    if (t === undefined) {
+      t = responseTallies.add({ method, status: String(status) });
+      if (t === undefined) {
+        responses.inc({ method, status: String(status) });
+        return;
+      }
+      byStatus.set(status, t);
     }
-    return child;
+    t.n++;
+  };
+  const registerCounts = new Map<string, Tally>();
+  const countRegister = (outcome: string): void => {
+    let t = registerCounts.get(outcome);
+    if (t === undefined) {
+      t = registerTallies.add({ outcome });
+      if (t === undefined) {
+        registers.inc({ outcome });
+        return;
+      }
+      registerCounts.set(outcome, t);
+    }
+    t.n++;
   };
 
   const direction = (e: CallStarted): string => e.routing.direction;
@@ -287,8 +320,8 @@ export function createSwitchMetrics(): SwitchMetrics {
     registry,
     contentType: registry.contentType,
     sip: {
-      requestReceived: (method) => requestSeries(method).inc(),
-      responseSent: (method, status) => responseSeries(method, status).inc(),
+      requestReceived: countRequest,
+      responseSent: countResponse,
     },
     calls: {
       onCallAnswered(e) {
@@ -305,7 +338,7 @@ export function createSwitchMetrics(): SwitchMetrics {
           .finally(() => relaySeen.delete(e.callId));
       },
     },
-    registerOutcome: (outcome) => registers.inc({ outcome }),
+    registerOutcome: countRegister,
     attach(parts) {
       Object.assign(sources, parts);
     },
