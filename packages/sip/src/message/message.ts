@@ -478,6 +478,31 @@ export abstract class MessageImpl {
     this.touched(info.key);
   }
 
+  /**
+   * @internal The top Via rewritten to `value`, whose decoded form the caller already has (`via`:
+   * the transport's `received`/`rport` stamp on the Via it just decoded), so the next read of
+   * `via` does not parse it again. A line holding only that Via is rewritten where it is.
+   */
+  replaceTopVia(value: string, via: Via): void {
+    checkValue(value);
+    const k = this.firstField("via");
+    if (k === -1) return;
+    const before = this.viaCache;
+    if (this.fieldValues(k, false).length === 1) {
+      this.rewrite(k, value, undefined);
+      this.touched("via");
+    } else {
+      this.removeFirst("via");
+      this.prepend("via", value);
+    }
+    if (before !== undefined && before.length > 0) {
+      const vias = before.slice();
+      vias[0] = via;
+      this.viaCache = vias;
+    }
+    this.topVia = via;
+  }
+
   setBody(body: Buffer, contentType?: string): void {
     this.editedBody = body;
     this.dirty = true;

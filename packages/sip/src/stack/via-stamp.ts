@@ -1,4 +1,5 @@
-import type { SipRequest } from "../message/types.js";
+import type { MessageImpl } from "../message/message.js";
+import type { SipRequest, Via } from "../message/types.js";
 import type { InboundSource } from "../transport/types.js";
 
 /**
@@ -17,9 +18,64 @@ export function stampVia(req: SipRequest, source: InboundSource): void {
   if (raw === undefined) return;
   let value = raw;
   if (needRport) value = value.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${source.remotePort}`);
-  if (needReceived && top.received === undefined) value += `;received=${source.remoteAddress}`;
+  const rportEdited = value !== raw;
+  const addReceived = needReceived && top.received === undefined;
+  if (addReceived) value += `;received=${source.remoteAddress}`;
+  // Most phones ask for rport: the stamp is on (nearly) every request. The stamped Via is made
+  // from the one just decoded rather than parsed again, when that is sure to be the same thing.
+  const stamped = plainStamp(raw, top, needRport && !rportEdited, needRport, addReceived, source);
+  if (stamped !== undefined) {
+    (req as unknown as MessageImpl).replaceTopVia(value, stamped);
+    return;
+  }
   req.removeFirst("via");
   req.prepend("via", value);
+}
+
+/**
+ * `top` with the stamp's parameters, or undefined when parsing the stamped value might give
+ * something else: a quoted parameter value (the edit could have hit text inside it), `rport`
+ * written more than once (in any case, the host included), or an rport asked for but not edited.
+ */
+function plainStamp(
+  raw: string,
+  top: Via,
+  rportMissed: boolean,
+  needRport: boolean,
+  addReceived: boolean,
+  source: InboundSource,
+): Via | undefined {
+  if (rportMissed || raw.indexOf('"') !== -1) return undefined;
+  if (needRport && countRport(raw) !== 1) return undefined;
+  const params = new Map(top.params);
+  if (needRport) params.set("rport", String(source.remotePort));
+  if (addReceived) params.set("received", source.remoteAddress);
+  return {
+    protocol: top.protocol,
+    transport: top.transport,
+    host: top.host,
+    port: top.port,
+    params,
+    branch: top.branch,
+    received: addReceived ? source.remoteAddress : top.received,
+    rport: needRport ? source.remotePort : top.rport,
+  };
+}
+
+/** How many times `rport` occurs in `s`, in any case. */
+function countRport(s: string): number {
+  let n = 0;
+  for (let i = s.length - 5; i >= 0; i--) {
+    if (
+      (s.charCodeAt(i) | 0x20) === 114 && // r
+      (s.charCodeAt(i + 1) | 0x20) === 112 && // p
+      (s.charCodeAt(i + 2) | 0x20) === 111 && // o
+      (s.charCodeAt(i + 3) | 0x20) === 114 && // r
+      (s.charCodeAt(i + 4) | 0x20) === 116 // t
+    )
+      n++;
+  }
+  return n;
 }
 
 function stripBrackets(host: string): string {
