@@ -4,11 +4,13 @@
 //   --workers N            N relay worker processes sharing the range (startRelayWorkers)
 //   --bind ADDR            the relay's address (default 127.0.0.1; ::1 for --ipv6)
 //   --floor                the floor relay (floor-relay.ts) instead of centrex's: the reference for Node's own cost
+//   --floor-raw            the floor on Node's raw UDP handles (floor-raw-relay.ts): what `dgram`'s JavaScript costs
 //   --floor-idle N         the floor binds N idle sockets per call more (centrex binds 4 a call, the floor 2)
 //   --stall MS:EVERY       block this process's event loop for MS ms every EVERY ms, as the SIP work of
 //                          the process the relay lives in would (with --workers the relay is elsewhere)
 import { writeFileSync } from "node:fs";
 import { type MediaController, MediaRelay, startControlServer, startRelayWorkers } from "@centrex/media";
+import { FloorRawRelay } from "./floor-raw-relay.js";
 import { FloorRelay } from "./floor-relay.js";
 
 const arg = (name: string, dflt: string): string => {
@@ -24,7 +26,9 @@ const bindAddress = arg("bind", "127.0.0.1");
 let controller: MediaController;
 let pids = [process.pid];
 let kernelOn = false;
-if (process.argv.includes("--floor")) {
+if (process.argv.includes("--floor-raw")) {
+  controller = new FloorRawRelay(bindAddress, portMin, 1 << 20);
+} else if (process.argv.includes("--floor")) {
   controller = new FloorRelay(bindAddress, portMin, 1 << 20, Number(arg("floor-idle", "0")));
 } else if (workers > 0) {
   const w = await startRelayWorkers({

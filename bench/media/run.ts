@@ -10,6 +10,7 @@
 //          --no-rt (no SCHED_FIFO)  --out DIR (charts and JSON; default bench/media/results)
 //          --ipv6 (phones fd00:1::/fd00:2:: on lo, relays on ::1; needs --netns)
 //          node-floor: the cheapest Node dgram relay (floor-relay.ts), Node's own cost per packet
+//          node-floor-raw: the same on Node's raw UDP handles (floor-raw-relay.ts), below dgram's JavaScript
 //          --cpu-prof (V8 profile of the centrex relay process under OUT/cpu-prof)
 //          --relay-node PATH (the node binary running the centrex and floor relays)
 //          --relay-flags "FLAGS" (Node/V8 flags for them, e.g. --trace-gc)
@@ -69,7 +70,8 @@ const FLOOR_IDLE = opt("floor-idle", "0");
 const RELAY_ADDR = IPV6 ? "::1" : "127.0.0.1";
 /** Worker processes of a `centrex-workers[:N]` target. */
 const workersOf = (t: string): number => Math.min(8, Math.max(1, Number(t.split(":")[1] ?? "2") || 2));
-const KNOWN_TARGETS = /^(direct|rtpengine|(centrex|centrex-kernel|node-floor|centrex-workers)(-tsx)?)$/;
+const KNOWN_TARGETS =
+  /^(direct|rtpengine|(centrex|centrex-kernel|node-floor|node-floor-raw|centrex-workers)(-tsx)?)$/;
 for (const t of TARGETS)
   if (!KNOWN_TARGETS.test(t.split(":")[0]!)) {
     console.error(`unknown target ${t}`);
@@ -181,7 +183,7 @@ function buildRelay(): string {
 }
 
 async function startCentrex(
-  kind: "userspace" | "kernel" | "workers" | "floor",
+  kind: "userspace" | "kernel" | "workers" | "floor" | "floor-raw",
   workers: number,
   viaTsx: boolean,
 ): Promise<Relay> {
@@ -202,7 +204,8 @@ async function startCentrex(
     RELAY_ADDR,
     ...(kind === "workers" ? ["--workers", String(workers)] : []),
     ...(kind === "floor" ? ["--floor", "--floor-idle", FLOOR_IDLE] : []),
-    ...(RELAY_STALL !== "" && kind !== "floor" ? ["--stall", RELAY_STALL] : []),
+    ...(kind === "floor-raw" ? ["--floor-raw"] : []),
+    ...(RELAY_STALL !== "" && !kind.startsWith("floor") ? ["--stall", RELAY_STALL] : []),
   ];
   const cmd =
     CLINIC === "flame"
@@ -256,6 +259,7 @@ async function startCentrex(
     kernel: "centrex kernel (nftables)",
     workers: `centrex userspace, ${workers} worker${workers === 1 ? "" : "s"}`,
     floor: "Node dgram floor (no centrex code)",
+    "floor-raw": "Node raw-handle floor (no dgram JS)",
   };
   return {
     name: `${names[kind]}${viaTsx ? " under tsx" : ""}`,
@@ -584,9 +588,11 @@ async function main(): Promise<void> {
                 ? "kernel"
                 : t.startsWith("centrex-workers")
                   ? "workers"
-                  : t.startsWith("node-floor")
-                    ? "floor"
-                    : "userspace",
+                  : t.startsWith("node-floor-raw")
+                    ? "floor-raw"
+                    : t.startsWith("node-floor")
+                      ? "floor"
+                      : "userspace",
               workersOf(t),
               t.split(":")[0]!.endsWith("-tsx"),
             );
