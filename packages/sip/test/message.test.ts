@@ -340,6 +340,8 @@ test("createResponse writes the message object with its bytes: it reads back as 
     }),
     // Non-ASCII (a display name, a reason phrase): byte offsets differ from character offsets.
     createResponse(req(Buffer.from(INVITE.toString().replace("To: Bob", 'To: "Bébé"'))), 180, "Sonne à côté"),
+    // A value folded over two lines (its offsets are not one line's), a phrase with control characters.
+    createResponse(m, 480, "Gone\r\nfor\tnow", { headers: [["Subject", "one\r\n two"]] }),
   ];
   for (const r of cases) {
     const again = parseMessage(r.toBuffer()) as SipResponse;
@@ -355,6 +357,7 @@ test("createResponse writes the message object with its bytes: it reads back as 
       "content-type",
       "content-length",
       "www-authenticate",
+      "subject",
     ]) {
       assert.equal(r.getAll(h), again.getAll(h), h);
     }

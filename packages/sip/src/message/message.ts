@@ -484,7 +484,8 @@ export abstract class MessageImpl {
    * `via` does not parse it again. A line holding only that Via is rewritten where it is.
    */
   replaceTopVia(value: string, via: Via): void {
-    checkValue(value);
+    // No CR/LF check: `value` is a received (unfolded) Via value with the stamp's numbers and the
+    // packet's source address appended.
     const k = this.firstField("via");
     if (k === -1) return;
     const before = this.viaCache;

@@ -18,8 +18,18 @@ export interface ResponseOptions {
   contentType?: string;
 }
 
+function isClean(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 127) return false;
+  }
+  return true;
+}
+
 /** A reason phrase may not carry CR/LF or other control characters. */
 function cleanPhrase(s: string): string {
+  // Every phrase this node writes is clean: returned as it is, not rebuilt a character at a time.
+  if (isClean(s)) return s;
   let out = "";
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
