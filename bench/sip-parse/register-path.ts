@@ -1,0 +1,126 @@
+/**
+ * A/B of @centrex/sip's per-message work on the REGISTER path, between this checkout and an
+ * earlier revision, in one process: what the stack does with each REGISTER before the registrar
+ * (parse, validate, the received/rport stamp, the reads of From, To, Contact, Authorization,
+ * Expires) and the challenge it writes (a 401 with WWW-Authenticate, serialized).
+ *
+ *   npx tsx bench/sip-parse/register-path.ts [--base REV] [--seconds N]
+ *
+ * `--base` (default `main`): the revision's packages/sip is extracted with `git archive` into a
+ * temporary directory and compiled with this checkout's TypeScript (the package has no runtime
+ * dependency). Both builds are imported side by side; after a warm-up they run in alternating
+ * 100 ms slices for `seconds` each (default 4), so load from other processes hits both alike,
+ * and the figure is CPU time per message (process.cpuUsage), base and this checkout, and their
+ * ratio. 4,096 distinct REGISTERs (branch, Call-ID) are cycled through, a phone's Via with
+ * `rport` as SIPp and most desk phones send it.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+type Sip = typeof import("../../packages/sip/src/index.js");
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const { values } = parseArgs({
+  options: { base: { type: "string", default: "main" }, seconds: { type: "string", default: "4" } },
+});
+const seconds = Number(values.seconds);
+
+function buildBase(rev: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "sip-register-path-"));
+  const archive = execFileSync("git", ["-C", ROOT, "archive", rev, "packages/sip", "tsconfig.base.json"]);
+  execFileSync("tar", ["-x", "-C", dir], { input: archive });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  execFileSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(dir, "packages/sip/tsconfig.json")], {
+    stdio: "inherit",
+  });
+  return dir;
+}
+
+function register(branch: string, callId: string): Buffer {
+  return Buffer.from(
+    [
+      "REGISTER sip:127.0.0.2:5060 SIP/2.0",
+      `Via: SIP/2.0/UDP 127.0.0.1:5062;branch=${branch};rport`,
+      "From: <sip:201@127.0.0.2:5060>;tag=1219543839",
+      "To: <sip:201@127.0.0.2:5060>",
+      `Call-ID: ${callId}`,
+      "CSeq: 3 REGISTER",
+      'Contact: <sip:201@127.0.0.1:5062>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-805ec0a1b2c3>"',
+      "Max-Forwards: 70",
+      "User-Agent: Yealink SIP-T46S 66.86.0.15",
+      "Expires: 3600",
+      "Allow: INVITE, INFO, PRACK, ACK, BYE, CANCEL, OPTIONS, NOTIFY, REGISTER, SUBSCRIBE, REFER, PUBLISH, UPDATE, MESSAGE",
+      "Content-Length: 0",
+      "",
+      "",
+    ].join("\r\n"),
+    "latin1",
+  );
+}
+
+const N = 4096;
+const messages: Buffer[] = [];
+for (let i = 0; i < N; i++)
+  messages.push(register(`z9hG4bK-${i}-${(i * 2654435761) >>> 0}`, `${i}-bench@127.0.0.1`));
+const source = {
+  transport: "UDP",
+  remoteAddress: "127.0.0.1",
+  remotePort: 5062,
+  family: 4,
+  localAddress: "127.0.0.1",
+  localPort: 5060,
+} as const;
+const CHALLENGE =
+  'Digest realm="centrex", nonce="AAABk5v0xCAfV1lb3p2d0b1y2Jx8x1sJYgq5aRmsl3Gcbo1s", algorithm=MD5, qop="auth"';
+let sink = 0;
+
+function once(sip: Sip, data: Buffer): void {
+  const req = sip.parseMessage(data) as ReturnType<Sip["parseMessage"]> & { kind: "request" };
+  req.validate();
+  sip.stampVia(req, source);
+  sink += (req.via[0]?.branch?.length ?? 0) + req.from.uri.raw.length + req.to.uri.raw.length;
+  sink += (req.get("authorization") ?? "").length + req.contact.length + (req.get("expires") ?? "").length;
+  const res = sip.createResponse(req, 401, undefined, { headers: [["WWW-Authenticate", CHALLENGE]] });
+  sink += res.toBuffer().length;
+}
+
+const baseDir = buildBase(values.base);
+try {
+  const sides: Sip[] = [
+    (await import(pathToFileURL(join(baseDir, "packages/sip/dist/src/index.js")).href)) as Sip,
+    (await import(pathToFileURL(join(ROOT, "packages/sip/dist/src/index.js")).href)) as Sip,
+  ];
+  for (let w = 0; w < 20_000; w++) for (const s of sides) once(s, messages[w % N] as Buffer);
+  const done = [0, 0];
+  const cpuUs = [0, 0];
+  let k = 0;
+  const load = loadavg()[0]?.toFixed(2);
+  while ((cpuUs[0] as number) < seconds * 1e6 || (cpuUs[1] as number) < seconds * 1e6) {
+    for (const side of [0, 1]) {
+      const sip = sides[side] as Sip;
+      const c0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      let n = 0;
+      while (process.hrtime.bigint() - t0 < 100_000_000n) {
+        for (let j = 0; j < 64; j++) once(sip, messages[k++ % N] as Buffer);
+        n += 64;
+      }
+      const c = process.cpuUsage(c0);
+      done[side] = (done[side] as number) + n;
+      cpuUs[side] = (cpuUs[side] as number) + c.user + c.system;
+    }
+  }
+  const us = done.map((n, side) => (cpuUs[side] as number) / n);
+  const [baseUs, newUs] = us as [number, number];
+  process.stdout.write(
+    `REGISTER path (parse, validate, stamp, reads, 401 written), CPU per message: ` +
+      `${values.base} ${baseUs.toFixed(2)} µs, this checkout ${newUs.toFixed(2)} µs ` +
+      `(${((1 - newUs / baseUs) * 100).toFixed(1)} % less; load average ${load} at start)${sink > 0 ? "" : " !"}\n`,
+  );
+} finally {
+  rmSync(baseDir, { recursive: true, force: true });
+}
