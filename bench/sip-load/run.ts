@@ -1,9 +1,11 @@
 // centrex vs Kamailio 5.6, same SIPp scenarios, same machine, one after the other in one run.
 //   npx tsx bench/sip-load/run.ts [--quick] [--profile] [--media] [--only centrex|kamailio]
 //                                 [--users N] [--calls N] [--heap] [--no-pin] [--write-readme]
-//                                 [--clinic flame|doctor] [--register-only] [--perf]
+//                                 [--clinic flame|doctor] [--register-only] [--calls-only] [--perf]
 // --register-only: only the REGISTER phase (and its memory figure) of each server; prints, does
 // not write the README.
+// --calls-only: only the INVITE-challenged call phase of each server (no REGISTER burst); prints,
+// does not write the README.
 // --clinic: centrex runs under Clinic.js (npx, NO_INSIGHT=1); its HTML report of each centrex
 // run is written to bench/sip-load/clinic/ (not committed) and named at the end of the figures.
 // --perf: Linux perf samples centrex's CPU time, every thread and the kernel (perf-record.ts);
@@ -55,6 +57,8 @@ const ONLY = opt("only");
 const MEDIA = flag("media");
 const HEAP = flag("heap");
 const REGISTER_ONLY = flag("register-only");
+/** `--calls-only`: only the INVITE-challenged call phase of each server (no REGISTER burst); prints only. */
+const CALLS_ONLY = flag("calls-only");
 /** `--clinic flame|doctor`: centrex runs under Clinic.js; its HTML reports land in CLINIC_DIR. */
 const CLINIC = opt("clinic");
 if (CLINIC !== undefined && CLINIC !== "flame" && CLINIC !== "doctor") {
@@ -77,6 +81,7 @@ const WRITE_README =
     CLINIC === undefined &&
     !MEDIA &&
     !REGISTER_ONLY &&
+    !CALLS_ONLY &&
     ONLY === undefined &&
     opt("users") === undefined &&
     opt("calls") === undefined);
@@ -335,7 +340,7 @@ async function benchCentrex(): Promise<void> {
   const profileDir = PROFILE ? join(dir, "profiles") : undefined;
   const heapDir = HEAP ? join(dir, "heap") : undefined;
   if (heapDir) mkdirSync(heapDir);
-  for (const challenged of REGISTER_ONLY ? [true] : [true, false]) {
+  for (const challenged of REGISTER_ONLY || CALLS_ONLY ? [true] : [true, false]) {
     const configFile = join(dir, `centrex-${challenged ? "auth" : "noauth"}.yaml`);
     writeFileSync(configFile, centrexConfig(challenged, MEDIA));
     const port = await freePort();
@@ -355,7 +360,7 @@ async function benchCentrex(): Promise<void> {
     const perfFile = join(tmpdir(), `centrex-sip-load-${process.pid}-${run}.perf.data`);
     const perf = PERF ? recordPerf(server.pid, perfFile) : undefined;
     try {
-      if (challenged) await registerPhase(server, heapDir);
+      if (challenged && !CALLS_ONLY) await registerPhase(server, heapDir);
       if (!REGISTER_ONLY) await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
     } finally {
       await perf?.stop();
@@ -400,7 +405,7 @@ const clinicReports: string[] = [];
 async function benchKamailio(): Promise<void> {
   const dbDir = join(work, "kamailio-db");
   provisionKamailio(dbDir, DOMAIN, [CALLER, CALLEE, ...warmPhones, ...phones]);
-  for (const challenged of REGISTER_ONLY ? [true] : [true, false]) {
+  for (const challenged of REGISTER_ONLY || CALLS_ONLY ? [true] : [true, false]) {
     const server = await startKamailio({
       dbDir,
       port: await freePort(),
@@ -408,7 +413,7 @@ async function benchKamailio(): Promise<void> {
       ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
     });
     try {
-      if (challenged) await registerPhase(server);
+      if (challenged && !CALLS_ONLY) await registerPhase(server);
       if (!REGISTER_ONLY) await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
     } finally {
       await server.stop();
