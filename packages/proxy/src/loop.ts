@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { MAGIC_COOKIE, randomBase64url, type SipRequest } from "@centrex/sip";
 
 const PREFIX = `${MAGIC_COOKIE}-cx-`;
@@ -13,8 +13,18 @@ export function loopHash(req: SipRequest): string {
   // One string, one update(): each update() is a call into native code (4.4 µs → 1.9 µs measured).
   let key = `${req.uri.raw}\0${req.from.params.get("tag") ?? ""}\0${req.to.params.get("tag") ?? ""}\0${req.callId}\0${req.cseq.seq}`;
   for (const r of req.getAll("route")) key += `\0${r}`;
-  return createHash("sha1").update(key).digest("base64url").slice(0, 12);
+  return sha1Base64url(key).slice(0, 12);
 }
+
+/**
+ * `crypto.hash` (Node ≥ 20.12) is one call into native code; `createHash().update().digest()` makes
+ * a Hash object and three calls (measured here: 0.6 µs against 1.6 µs for this key). Once per
+ * forwarded request and per Via of ours checked: it showed at 1.5 % of the call phase's profile.
+ */
+const sha1Base64url: (data: string) => string =
+  typeof crypto.hash === "function"
+    ? (data) => crypto.hash("sha1", data, "base64url")
+    : (data) => crypto.createHash("sha1").update(data).digest("base64url");
 
 export function proxyBranch(hash: string): string {
   return `${PREFIX}${hash}-${randomBase64url(6)}`;

