@@ -10,6 +10,9 @@
 // run is written to bench/sip-load/clinic/ (not committed) and named at the end of the figures.
 // --perf: Linux perf samples centrex's CPU time, every thread and the kernel (perf-record.ts);
 // the report (by DSO, then by symbol) is printed per centrex run; prints, does not write.
+// --mem-detail: centrex's memory by kind at each memory sample (smaps: brk heap, anonymous,
+// file-backed; V8's own heap spaces through memory-probe.mjs), printed; the figures stay RSS.
+// --server-env K=V (repeatable): extra environment for the centrex process (experiments only).
 // --heap: live JS heap per binding from heap snapshots (full GC) taken before and after; the
 // snapshots inflate RSS, so the RSS figures of such a run are not the reference ones.
 // Pinning: the server runs on core 1 (taskset), SIPp on core 0; --no-pin turns that off.
@@ -42,6 +45,7 @@ import {
   type User,
 } from "./servers.js";
 import { runSipp, type SippOutcome, startSipp } from "./sipp.js";
+import { smapsBreakdown } from "./smaps.js";
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(`--${name}`);
@@ -56,6 +60,16 @@ const PERF = flag("perf");
 const ONLY = opt("only");
 const MEDIA = flag("media");
 const HEAP = flag("heap");
+const MEM_DETAIL = flag("mem-detail");
+/** `--server-env K=V`, repeatable: environment added to centrex's (an experiment's settings). */
+const SERVER_ENV: Record<string, string> = Object.fromEntries(
+  argv.flatMap((a, i) => {
+    if (a !== "--server-env") return [];
+    const kv = argv[i + 1] ?? "";
+    const eq = kv.indexOf("=");
+    return eq > 0 ? [[kv.slice(0, eq), kv.slice(eq + 1)]] : [];
+  }),
+);
 const REGISTER_ONLY = flag("register-only");
 /** `--calls-only`: only the INVITE-challenged call phase of each server (no REGISTER burst); prints only. */
 const CALLS_ONLY = flag("calls-only");
@@ -227,7 +241,55 @@ async function measured(
   return r;
 }
 
-async function registerPhase(server: RunningServer, heapDir?: string): Promise<void> {
+/** `--mem-detail`: centrex's memory by kind (smaps and V8's heap spaces), printed. */
+async function printMemDetail(
+  server: RunningServer,
+  probeDir: string | undefined,
+  label: string,
+): Promise<void> {
+  if (probeDir === undefined || server.name !== "centrex") return;
+  const before = new Set(readdirSync(probeDir));
+  process.kill(server.pid, "SIGWINCH");
+  let file: string | undefined;
+  for (let i = 0; i < 40 && file === undefined; i++) {
+    await sleep(50);
+    file = readdirSync(probeDir).find((f) => !before.has(f));
+  }
+  await sleep(500);
+  const s = smapsBreakdown(server.pid);
+  const mb = (kb: number): string => (kb / 1024).toFixed(1);
+  const bySize = Object.entries(s.anonBySize)
+    .map(([k, v]) => `${k} ${mb(v)}`)
+    .join(", ");
+  console.error(
+    `  mem ${label}: smaps brk-heap ${mb(s.brkKb)} MB, anon ${mb(s.anonKb)} MB (${bySize}), file ${mb(s.fileKb)} MB; of it lazily freed (MADV_FREE) ${mb(s.lazyFreeKb)} MB`,
+  );
+  if (file === undefined) return;
+  const p = JSON.parse(readFileSync(join(probeDir, file), "utf8")) as {
+    memoryUsage: NodeJS.MemoryUsage;
+    heap: { malloced_memory: number; peak_malloced_memory: number; total_physical_size: number };
+    spaces: {
+      space_name: string;
+      space_size: number;
+      space_used_size: number;
+      physical_space_size: number;
+    }[];
+  };
+  const m = (b: number): string => (b / 1048576).toFixed(1);
+  const u = p.memoryUsage;
+  console.error(
+    `    node: rss ${m(u.rss)}, heapTotal ${m(u.heapTotal)}, heapUsed ${m(u.heapUsed)}, external ${m(u.external)}, ` +
+      `arrayBuffers ${m(u.arrayBuffers)}, V8 physical ${m(p.heap.total_physical_size)}, V8 malloced ${m(p.heap.malloced_memory)} (peak ${m(p.heap.peak_malloced_memory)}) MB`,
+  );
+  console.error(
+    `    spaces (used/physical MB): ${p.spaces
+      .filter((x) => x.physical_space_size > 0)
+      .map((x) => `${x.space_name.replace("_space", "")} ${m(x.space_used_size)}/${m(x.physical_space_size)}`)
+      .join(", ")}`,
+  );
+}
+
+async function registerPhase(server: RunningServer, heapDir?: string, probeDir?: string): Promise<void> {
   // Warm-up (JIT, caches) with other phones; the memory baseline is taken after it.
   const warm = await registerMany(server, warmPhones);
   if (warm.failed > 0) console.error(explain("  warm-up REGISTER", warm));
@@ -239,15 +301,18 @@ async function registerPhase(server: RunningServer, heapDir?: string): Promise<v
   const beforeHeap = heapDir ? await liveHeapBytes(server.pid, heapDir) : Number.NaN;
   await sleep(500);
   const before = memory(processTree(server.pid));
+  await printMemDetail(server, probeDir, "before the burst");
   for (let rep = 0; rep < REPS; rep++) {
     const batch = phones.slice(Math.floor((rep * USERS) / REPS), Math.floor(((rep + 1) * USERS) / REPS));
     await measured(server, "register", batch.length, () => registerMany(server, batch));
   }
   // centrex keeps each REGISTER's two server transactions 32 s (64*T1, RFC 3261 §17.2.2) to
   // absorb retransmissions: wait them out, so what is left is the bindings' own cost.
+  await printMemDetail(server, probeDir, "right after the burst");
   await sleep((server.name === "centrex" ? SETTLE_S : 2) * 1000);
   const tree = processTree(server.pid);
   const after = memory(tree);
+  await printMemDetail(server, probeDir, `${SETTLE_S} s after the burst`);
   const afterHeap = heapDir ? await liveHeapBytes(server.pid, heapDir) : Number.NaN;
   memories.push({
     server: server.name,
@@ -340,6 +405,8 @@ async function benchCentrex(): Promise<void> {
   const profileDir = PROFILE ? join(dir, "profiles") : undefined;
   const heapDir = HEAP ? join(dir, "heap") : undefined;
   if (heapDir) mkdirSync(heapDir);
+  const probeDir = MEM_DETAIL ? join(dir, "memprobe") : undefined;
+  if (probeDir) mkdirSync(probeDir);
   for (const challenged of REGISTER_ONLY || CALLS_ONLY ? [true] : [true, false]) {
     const configFile = join(dir, `centrex-${challenged ? "auth" : "noauth"}.yaml`);
     writeFileSync(configFile, centrexConfig(challenged, MEDIA));
@@ -351,6 +418,8 @@ async function benchCentrex(): Promise<void> {
       ...(profileDir ? { cpuProfileDir: profileDir } : {}),
       ...(PERF && { perfMap: true }),
       ...(heapDir !== undefined && { heapSnapshotDir: heapDir }),
+      ...(probeDir !== undefined && { memProbeDir: probeDir }),
+      ...(Object.keys(SERVER_ENV).length > 0 && { env: SERVER_ENV }),
       ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
       ...(CLINIC !== undefined && {
         clinic: { tool: CLINIC as "flame" | "doctor", dir: join(dir, "clinic") },
@@ -360,7 +429,7 @@ async function benchCentrex(): Promise<void> {
     const perfFile = join(tmpdir(), `centrex-sip-load-${process.pid}-${run}.perf.data`);
     const perf = PERF ? recordPerf(server.pid, perfFile) : undefined;
     try {
-      if (challenged && !CALLS_ONLY) await registerPhase(server, heapDir);
+      if (challenged && !CALLS_ONLY) await registerPhase(server, heapDir, probeDir);
       if (!REGISTER_ONLY) await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
     } finally {
       await perf?.stop();

@@ -199,6 +199,10 @@ export interface CentrexStart {
   heapSnapshotDir?: string;
   /** CPU core to run on (taskset), if any. */
   core?: string;
+  /** When set, SIGWINCH makes the server write its V8 heap spaces there (memory-probe.mjs). */
+  memProbeDir?: string;
+  /** Extra environment for the server (an experiment's V8 or glibc settings). */
+  env?: Record<string, string>;
   /**
    * Run under Clinic.js (`npx clinic flame|doctor`, NO_INSIGHT=1: nothing is uploaded, nothing
    * outside is reachable anyway); stop() waits for its HTML report, written to `dir`.
@@ -212,6 +216,7 @@ export async function startCentrex(o: CentrexStart): Promise<RunningServer> {
   if (o.perfMap) nodeArgs.push("--perf-basic-prof", "--no-logfile-per-isolate", "--logfile=/dev/null");
   if (o.heapSnapshotDir)
     nodeArgs.push("--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${o.heapSnapshotDir}`);
+  if (o.memProbeDir) nodeArgs.push("--import", join(import.meta.dirname, "memory-probe.mjs"));
   const centrexArgs = [
     ...nodeArgs,
     CENTREX_BIN,
@@ -239,7 +244,12 @@ export async function startCentrex(o: CentrexStart): Promise<RunningServer> {
     spawn(command, args, {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
-      ...(o.clinic && { env: { ...process.env, NO_INSIGHT: "1" } }),
+      env: {
+        ...process.env,
+        ...(o.clinic && { NO_INSIGHT: "1" }),
+        ...(o.memProbeDir && { CENTREX_MEMPROBE_DIR: o.memProbeDir }),
+        ...o.env,
+      },
     }),
   );
   const output = capture(child);
