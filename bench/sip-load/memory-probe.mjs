@@ -12,7 +12,12 @@ if (dir) {
   process.on("SIGWINCH", () => {
     const file = join(dir, `probe-${n++}.json`);
     // Experiment only (NODE_OPTIONS=--expose-gc and CENTREX_MEMPROBE_GC=1): what a full GC frees.
-    if (process.env.CENTREX_MEMPROBE_GC === "1") globalThis.gc?.();
+    if (process.env.CENTREX_MEMPROBE_GC === "1")
+      globalThis.gc?.({
+        type: "major",
+        execution: "sync",
+        flavor: process.env.CENTREX_MEMPROBE_GC_FLAVOR ?? "regular",
+      });
     const report = {
       memoryUsage: process.memoryUsage(),
       heap: v8.getHeapStatistics(),
