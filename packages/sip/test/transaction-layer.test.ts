@@ -4,6 +4,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createResponse, parseMessage } from "../src/message/index.js";
 import type { SipMessage, SipRequest } from "../src/message/types.js";
+import { FakeClock } from "../src/timer/index.js";
 import {
   hasMagicCookie,
   InviteServerTransaction,
@@ -16,11 +17,61 @@ import {
   type TransactionTransport,
   type TransactionUser,
 } from "../src/transaction/index.js";
-import { RecordingDelegate, request, requestText, responseTo, setup, UDP } from "./transaction-helpers.js";
+import {
+  RecordingDelegate,
+  RecordingTransport,
+  RecordingUser,
+  request,
+  requestText,
+  responseTo,
+  setup,
+  UDP,
+} from "./transaction-helpers.js";
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/rfc4475/${name}`, import.meta.url));
 
 const matching = suite("transaction matching");
+
+matching(
+  "per-source limit: a transaction that ends gives its place back, once; other sources unaffected",
+  () => {
+    const clock = new FakeClock();
+    const transport = new RecordingTransport(clock);
+    const user = new RecordingUser();
+    const layer = new TransactionLayer(transport, user, { clock, maxServerTransactionsPerSource: 1 });
+    const other: SendTarget = { ...UDP, address: "127.0.0.9" };
+    const options = (branch: string | undefined, callId: string) =>
+      request({ method: "OPTIONS", branch, callId, cseqMethod: "OPTIONS" });
+    layer.receiveRequest(options("z9hG4bK-pl1", "pl1"), UDP);
+    layer.receiveRequest(options("z9hG4bK-pl2", "pl2"), UDP); // over the limit: dropped
+    layer.receiveRequest(options("z9hG4bK-pl3", "pl3"), other);
+    assert.is(user.requests.length, 2);
+    assert.is(layer.sourceLimitDrops, 1);
+    const first = user.requests[0];
+    first?.tx?.respond(createResponse(first.req, 200, undefined, { toTag: "x" }));
+    layer.receiveRequest(options("z9hG4bK-pl4", "pl4"), UDP); // still lingering (Timer J): no place yet
+    assert.is(layer.sourceLimitDrops, 2);
+    clock.advance(64 * 500 + 1); // Timer J: the transaction leaves the layer
+    layer.receiveRequest(options("z9hG4bK-pl5", "pl5"), UDP);
+    assert.is(user.requests.length, 3);
+    const fifth = user.requests[2];
+    fifth?.tx?.respond(createResponse(fifth.req, 200, undefined, { toTag: "y" }));
+    clock.advance(64 * 500 + 1);
+    // An RFC 2543 peer's transaction (no magic cookie) is counted and given back the same way.
+    layer.receiveRequest(options(undefined, "pl6"), UDP);
+    assert.is(user.requests.length, 4);
+    layer.receiveRequest(options(undefined, "pl7"), UDP); // the legacy one holds the place
+    assert.is(layer.sourceLimitDrops, 3);
+    const legacy = user.requests[3];
+    legacy?.tx?.respond(createResponse(legacy.req, 200, undefined, { toTag: "z" }));
+    clock.advance(64 * 500 + 1);
+    layer.receiveRequest(options("z9hG4bK-pl8", "pl8"), UDP);
+    layer.receiveRequest(options("z9hG4bK-pl9", "pl9"), UDP); // one place, not two: given back once
+    assert.is(user.requests.length, 5);
+    assert.is(layer.sourceLimitDrops, 4);
+    layer.close();
+  },
+);
 
 matching("newBranch: magic cookie, unique", () => {
   const seen = new Set<string>();

@@ -56,7 +56,6 @@ export class TransactionLayer implements TransactionHost {
   readonly #maxPerSource: number;
   /** Live server transactions per source address (entries removed at zero: bounded by the transactions). */
   readonly #perSource = new Map<string, number>();
-  readonly #sourceOf = new WeakMap<Transaction, string>();
   /** Sources over the limit since they last went under it: one warning each. */
   readonly #atLimit = new Set<string>();
   /** New requests dropped for the per-source limit. */
@@ -143,7 +142,7 @@ export class TransactionLayer implements TransactionHost {
       tx = this.#newServer(legacy, req, source);
       this.#legacyServers.set(legacy, tx);
     }
-    this.#countSource(tx, source.address);
+    this.#countSource(source.address);
     tx.start();
     this.#user.onRequest(req, tx, source);
   }
@@ -174,16 +173,16 @@ export class TransactionLayer implements TransactionHost {
     return false;
   }
 
-  #countSource(tx: ServerTransaction, address: string): void {
+  // Every server transaction in the maps is counted under its target's address (where its
+  // responses go: the source it was admitted for), and uncounted when it leaves them — no
+  // per-transaction side table (a WeakMap entry each: ephemeron work in every scavenge).
+  #countSource(address: string): void {
     if (this.#maxPerSource === Number.POSITIVE_INFINITY) return;
-    this.#sourceOf.set(tx, address);
     this.#perSource.set(address, (this.#perSource.get(address) ?? 0) + 1);
   }
 
-  #uncountSource(tx: Transaction): void {
-    const address = this.#sourceOf.get(tx);
-    if (address === undefined) return;
-    this.#sourceOf.delete(tx);
+  #uncountSource(address: string): void {
+    if (this.#maxPerSource === Number.POSITIVE_INFINITY) return;
     const n = (this.#perSource.get(address) ?? 1) - 1;
     if (n <= 0) this.#perSource.delete(address);
     else this.#perSource.set(address, n);
@@ -268,11 +267,15 @@ export class TransactionLayer implements TransactionHost {
   }
 
   removeTransaction(tx: Transaction): void {
-    this.#uncountSource(tx);
     if (tx.kind === "client") {
       if (this.#clients.get(tx.id) === tx) this.#clients.delete(tx.id);
-    } else if (this.#servers.get(tx.id) === tx) this.#servers.delete(tx.id);
-    else if (this.#legacyServers.get(tx.id) === tx) this.#legacyServers.delete(tx.id);
+    } else if (this.#servers.get(tx.id) === tx) {
+      this.#servers.delete(tx.id);
+      this.#uncountSource(tx.target.address);
+    } else if (this.#legacyServers.get(tx.id) === tx) {
+      this.#legacyServers.delete(tx.id);
+      this.#uncountSource(tx.target.address);
+    }
   }
 
   passAckUp(ack: SipRequest, source: SendTarget): void {
