@@ -88,6 +88,68 @@ function once(sip: Sip, data: Buffer): void {
   sink += res.toBuffer().length;
 }
 
+/**
+ * The accepted REGISTER's server transaction, alone: a request (parsed) into the transaction
+ * layer with a per-source limit as the server configures one, the TU's 200 sent, Timer J fired
+ * on a fake clock and the transaction removed — 4,096 per batch.
+ */
+interface TxSide {
+  sip: Sip;
+  clock: InstanceType<Sip["FakeClock"]>;
+  layer: InstanceType<Sip["TransactionLayer"]>;
+  requests: Buffer[];
+}
+
+function txSide(sip: Sip): TxSide {
+  const clock = new sip.FakeClock();
+  const user = {
+    onRequest(req: Parameters<Sip["createResponse"]>[0], tx: { respond(r: unknown): void } | undefined) {
+      tx?.respond(sip.createResponse(req, 200, undefined, { toTag: "x" }));
+    },
+    onStrayResponse() {},
+  };
+  const transport = { send() {}, sendStateless() {}, isReliable: () => false };
+  const layer = new sip.TransactionLayer(transport as never, user as never, {
+    clock,
+    maxServerTransactionsPerSource: 1_000_000,
+  });
+  return { sip, clock, layer, requests: messages };
+}
+
+const TARGET = { transport: "UDP", address: "127.0.0.1", port: 5062 } as const;
+
+function txBatch(t: TxSide): number {
+  for (const data of t.requests) t.layer.receiveRequest(t.sip.parseMessage(data) as never, TARGET);
+  t.clock.advance(32_001);
+  return t.requests.length;
+}
+
+/** CPU µs per unit of `run(side)` for each side, in alternating slices of ~100 ms. */
+function compare<S>(sides: S[], run: (side: S) => number): number[] {
+  const done = [0, 0];
+  const cpuUs = [0, 0];
+  while ((cpuUs[0] as number) < seconds * 1e6 || (cpuUs[1] as number) < seconds * 1e6) {
+    for (const i of [0, 1]) {
+      const side = sides[i] as S;
+      const c0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      let n = 0;
+      while (process.hrtime.bigint() - t0 < 100_000_000n) n += run(side);
+      const c = process.cpuUsage(c0);
+      done[i] = (done[i] as number) + n;
+      cpuUs[i] = (cpuUs[i] as number) + c.user + c.system;
+    }
+  }
+  return done.map((n, i) => (cpuUs[i] as number) / n);
+}
+
+function report(what: string, [baseUs, newUs]: number[], load: string | undefined): void {
+  process.stdout.write(
+    `${what}, CPU per message: ${values.base} ${baseUs?.toFixed(2)} µs, this checkout ${newUs?.toFixed(2)} µs ` +
+      `(${((1 - (newUs as number) / (baseUs as number)) * 100).toFixed(1)} % less; load average ${load} at start)${sink > 0 ? "" : " !"}\n`,
+  );
+}
+
 const baseDir = buildBase(values.base);
 try {
   const sides: Sip[] = [
@@ -95,32 +157,20 @@ try {
     (await import(pathToFileURL(join(ROOT, "packages/sip/dist/src/index.js")).href)) as Sip,
   ];
   for (let w = 0; w < 20_000; w++) for (const s of sides) once(s, messages[w % N] as Buffer);
-  const done = [0, 0];
-  const cpuUs = [0, 0];
   let k = 0;
-  const load = loadavg()[0]?.toFixed(2);
-  while ((cpuUs[0] as number) < seconds * 1e6 || (cpuUs[1] as number) < seconds * 1e6) {
-    for (const side of [0, 1]) {
-      const sip = sides[side] as Sip;
-      const c0 = process.cpuUsage();
-      const t0 = process.hrtime.bigint();
-      let n = 0;
-      while (process.hrtime.bigint() - t0 < 100_000_000n) {
-        for (let j = 0; j < 64; j++) once(sip, messages[k++ % N] as Buffer);
-        n += 64;
-      }
-      const c = process.cpuUsage(c0);
-      done[side] = (done[side] as number) + n;
-      cpuUs[side] = (cpuUs[side] as number) + c.user + c.system;
-    }
-  }
-  const us = done.map((n, side) => (cpuUs[side] as number) / n);
-  const [baseUs, newUs] = us as [number, number];
-  process.stdout.write(
-    `REGISTER path (parse, validate, stamp, reads, 401 written), CPU per message: ` +
-      `${values.base} ${baseUs.toFixed(2)} µs, this checkout ${newUs.toFixed(2)} µs ` +
-      `(${((1 - newUs / baseUs) * 100).toFixed(1)} % less; load average ${load} at start)${sink > 0 ? "" : " !"}\n`,
+  let load = loadavg()[0]?.toFixed(2);
+  report(
+    "REGISTER path (parse, validate, stamp, reads, 401 written)",
+    compare(sides, (sip) => {
+      for (let j = 0; j < 64; j++) once(sip, messages[k++ % N] as Buffer);
+      return 64;
+    }),
+    load,
   );
+  const txs = sides.map(txSide);
+  for (let w = 0; w < 5; w++) for (const t of txs) txBatch(t);
+  load = loadavg()[0]?.toFixed(2);
+  report("server transaction (request in, 200, Timer J, removed)", compare(txs, txBatch), load);
 } finally {
   rmSync(baseDir, { recursive: true, force: true });
 }
