@@ -255,11 +255,12 @@ export class SqliteCdrs implements CdrRepository {
   }
 
   async markCallStarted(node: string, callId: string, startedAt: number, data: unknown): Promise<void> {
-    await this.#ctx.group.run(() => this.#open.run(node, callId, JSON.stringify(data ?? null), startedAt));
+    const json = JSON.stringify(data ?? null);
+    await this.#ctx.group.runOneStatement(() => this.#open.run(node, callId, json, startedAt));
   }
 
   async markCallAnswered(node: string, callId: string, answeredAt: number): Promise<void> {
-    await this.#ctx.group.run(() => this.#answer.run(answeredAt, node, callId));
+    await this.#ctx.group.runOneStatement(() => this.#answer.run(answeredAt, node, callId));
   }
 
   async openCalls(node: string): Promise<OpenCall[]> {

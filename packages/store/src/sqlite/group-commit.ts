@@ -8,6 +8,8 @@ interface Outcome {
 
 interface Pending {
   readonly fn: () => unknown;
+  /** `fn` runs exactly one statement: SQLite undoes a failed statement by itself, no savepoint needed. */
+  readonly oneStatement: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -39,7 +41,7 @@ export class GroupCommit {
     this.#batch = db.transaction((batch: Pending[], outcomes: Outcome[]) => {
       for (const p of batch) {
         try {
-          outcomes.push({ ok: true, value: this.#savepoint(p.fn) });
+          outcomes.push({ ok: true, value: p.oneStatement ? p.fn() : this.#savepoint(p.fn) });
         } catch (err) {
           outcomes.push({ ok: false, value: translateSqlError(err) });
         }
@@ -48,8 +50,22 @@ export class GroupCommit {
   }
 
   run<T>(fn: () => T): Promise<T> {
+    return this.#enqueue(fn, false);
+  }
+
+  /**
+   * As `run`, for a write that is exactly one SQL statement with nothing after it that can throw
+   * (a call's open-call row, its answer time): a statement that fails is rolled back by SQLite
+   * alone, the transaction going on, so the write needs no SAVEPOINT/RELEASE of its own in a
+   * batch — two statements fewer per write (counted: 6 of a call's 12 statements were these).
+   */
+  runOneStatement<T>(fn: () => T): Promise<T> {
+    return this.#enqueue(fn, true);
+  }
+
+  #enqueue<T>(fn: () => T, oneStatement: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ fn, oneStatement, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
