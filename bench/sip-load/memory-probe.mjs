@@ -12,12 +12,8 @@ if (dir) {
   process.on("SIGWINCH", () => {
     const file = join(dir, `probe-${n++}.json`);
     // Experiment only (NODE_OPTIONS=--expose-gc and CENTREX_MEMPROBE_GC=1): what a full GC frees.
-    if (process.env.CENTREX_MEMPROBE_GC === "1")
-      globalThis.gc?.({
-        type: "major",
-        execution: "sync",
-        flavor: process.env.CENTREX_MEMPROBE_GC_FLAVOR ?? "regular",
-      });
+    // Plain gc(): on Node 20 the options form (`{ type: "major", … }`) collects nothing.
+    if (process.env.CENTREX_MEMPROBE_GC === "1") globalThis.gc?.();
     const report = {
       memoryUsage: process.memoryUsage(),
       heap: v8.getHeapStatistics(),
