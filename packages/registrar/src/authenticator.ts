@@ -41,6 +41,21 @@ const KIND = {
   proxy: { status: 407, request: "proxy-authorization", challenge: "Proxy-Authenticate" },
 } as const;
 
+type Credentials = ReturnType<typeof parseAuthHeader>;
+
+function findCredentials(req: SipRequest, header: string, realm: string): Credentials | undefined {
+  // A phone may carry credentials for several realms (RFC 3261 §22.3): use ours.
+  for (const value of req.getAll(header)) {
+    try {
+      const c = parseAuthHeader(value);
+      if (c.scheme.toLowerCase() === "digest" && c.params.get("realm") === realm) return c;
+    } catch {
+      // Garbage in one header does not hide good credentials in another.
+    }
+  }
+  return undefined;
+}
+
 // Unknown users are checked against this HA1 so they cost the same time as known ones.
 const DUMMY_HA1 = "0".repeat(64);
 
@@ -55,6 +70,12 @@ export class DigestAuthenticator {
   readonly #nonces: NonceService;
   readonly #algorithms: readonly DigestAlgorithm[];
   readonly #onBadCredentials: AuthenticatorOptions["onBadCredentials"];
+  /**
+   * The last request's credentials for (header, realm): a REGISTER with credentials is read once
+   * by `challengeIfNoCredentials` (asked before its transaction exists) and again by
+   * `authenticate`; the Authorization header is parsed once. Keyed by the request object itself.
+   */
+  #picked: { req: SipRequest; header: string; realm: string; creds: Credentials | undefined } | undefined;
 
   constructor(opts: AuthenticatorOptions) {
     this.#extensions = opts.extensions;
@@ -119,17 +140,13 @@ export class DigestAuthenticator {
     return createResponse(req, k.status, undefined, { headers });
   }
 
-  #pickCredentials(req: SipRequest, header: string, realm: string) {
-    // A phone may carry credentials for several realms (RFC 3261 §22.3): use ours.
-    for (const value of req.getAll(header)) {
-      try {
-        const c = parseAuthHeader(value);
-        if (c.scheme.toLowerCase() === "digest" && c.params.get("realm") === realm) return c;
-      } catch {
-        // Garbage in one header does not hide good credentials in another.
-      }
-    }
-    return undefined;
+  #pickCredentials(req: SipRequest, header: string, realm: string): Credentials | undefined {
+    const last = this.#picked;
+    if (last !== undefined && last.req === req && last.header === header && last.realm === realm)
+      return last.creds;
+    const creds = findCredentials(req, header, realm);
+    this.#picked = { req, header, realm, creds };
+    return creds;
   }
 
   #fail(

@@ -120,6 +120,29 @@ test("challengeStateless: the same 401 as register gives a REGISTER without cred
   assert.equal(await store.locations.current(ext!.id, now), [], "a challenge stores nothing");
 });
 
+test("credentials read before the transaction (challengeStateless) and by register are the request's own", async () => {
+  // The authenticator keeps the last request's parsed credentials (the stack asks
+  // challengeStateless, then register, with the same object): never another request's.
+  const first = await registrar.register(register(["Contact: <sip:201@10.0.0.5:5060>"]), SOURCE);
+  const challenge = first.response.get("www-authenticate")!;
+  const withCreds = register(["Contact: <sip:201@10.0.0.5:5060>", credentials(challenge, "secret-201")], 2);
+  assert.is(registrar.challengeStateless(withCreds, SOURCE), undefined);
+  const bare = register(["Contact: <sip:201@10.0.0.5:5060>"], 3, "reg-2@test");
+  assert.is(
+    (await registrar.register(bare, SOURCE)).response.status,
+    401,
+    "not the previous request's credentials",
+  );
+  assert.is((await registrar.register(withCreds, SOURCE)).response.status, 200);
+  const wrong = register(
+    ["Contact: <sip:201@10.0.0.5:5060>", credentials(challenge, "not-it")],
+    4,
+    "reg-3@test",
+  );
+  assert.is(registrar.challengeStateless(wrong, SOURCE), undefined);
+  assert.is((await registrar.register(wrong, SOURCE)).response.status, 403);
+});
+
 test("right password: 200 listing the binding, stored with the NAT-facing source", async () => {
   const r = await authed(["Contact: <sip:201@10.0.0.5:5060>", "Expires: 600"], 1);
   assert.is(r.response.status, 200);
