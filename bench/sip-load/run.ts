@@ -161,6 +161,9 @@ interface MemoryFigure {
   /** centrex only: live JS heap after a full GC (heap snapshot), bytes. */
   beforeHeap: number;
   afterHeap: number;
+  /** centrex only: V8's young generation in RAM at each sample, MB (memory-probe.mjs). */
+  youngBeforeMb: number;
+  youngAfterMb: number;
   processes: number;
 }
 
@@ -242,19 +245,34 @@ async function measured(
 }
 
 /** `--mem-detail`: centrex's memory by kind (smaps and V8's heap spaces), printed. */
-async function printMemDetail(
-  server: RunningServer,
-  probeDir: string | undefined,
-  label: string,
-): Promise<void> {
-  if (probeDir === undefined || server.name !== "centrex") return;
+interface Probe {
+  memoryUsage: NodeJS.MemoryUsage;
+  heap: { malloced_memory: number; peak_malloced_memory: number; total_physical_size: number };
+  spaces: { space_name: string; space_size: number; space_used_size: number; physical_space_size: number }[];
+}
+
+/** What centrex's runtime says about its memory now (memory-probe.mjs, on SIGWINCH). */
+async function readProbe(server: RunningServer, probeDir: string | undefined): Promise<Probe | undefined> {
+  if (probeDir === undefined || server.name !== "centrex") return undefined;
   const before = new Set(readdirSync(probeDir));
   process.kill(server.pid, "SIGWINCH");
-  let file: string | undefined;
-  for (let i = 0; i < 40 && file === undefined; i++) {
+  for (let i = 0; i < 40; i++) {
     await sleep(50);
-    file = readdirSync(probeDir).find((f) => !before.has(f));
+    const file = readdirSync(probeDir).find((f) => !before.has(f));
+    if (file === undefined) continue;
+    await sleep(50); // written in one writeFileSync call, but let it land
+    return JSON.parse(readFileSync(join(probeDir, file), "utf8")) as Probe;
   }
+  return undefined;
+}
+
+/** V8's young generation (new space) as it sits in RAM, MB; NaN without a probe. */
+const youngMb = (p: Probe | undefined): number =>
+  (p?.spaces.find((x) => x.space_name === "new_space")?.physical_space_size ?? Number.NaN) / 1048576;
+
+/** `--mem-detail`: centrex's memory by kind (smaps, then V8's heap spaces from `p`), printed. */
+async function printMemDetail(server: RunningServer, p: Probe | undefined, label: string): Promise<void> {
+  if (!MEM_DETAIL || server.name !== "centrex") return;
   await sleep(500);
   const s = smapsBreakdown(server.pid);
   const mb = (kb: number): string => (kb / 1024).toFixed(1);
@@ -264,17 +282,7 @@ async function printMemDetail(
   console.error(
     `  mem ${label}: smaps brk-heap ${mb(s.brkKb)} MB, anon ${mb(s.anonKb)} MB (${bySize}), file ${mb(s.fileKb)} MB; of it lazily freed (MADV_FREE) ${mb(s.lazyFreeKb)} MB`,
   );
-  if (file === undefined) return;
-  const p = JSON.parse(readFileSync(join(probeDir, file), "utf8")) as {
-    memoryUsage: NodeJS.MemoryUsage;
-    heap: { malloced_memory: number; peak_malloced_memory: number; total_physical_size: number };
-    spaces: {
-      space_name: string;
-      space_size: number;
-      space_used_size: number;
-      physical_space_size: number;
-    }[];
-  };
+  if (p === undefined) return;
   const m = (b: number): string => (b / 1048576).toFixed(1);
   const u = p.memoryUsage;
   console.error(
@@ -303,18 +311,20 @@ async function registerPhase(server: RunningServer, heapDir?: string, probeDir?:
   const beforeHeap = heapDir ? await liveHeapBytes(server.pid, heapDir) : Number.NaN;
   await sleep(500);
   const before = memory(processTree(server.pid));
-  await printMemDetail(server, probeDir, "before the burst");
+  const probeBefore = await readProbe(server, probeDir);
+  await printMemDetail(server, probeBefore, "before the burst");
   for (let rep = 0; rep < REPS; rep++) {
     const batch = phones.slice(Math.floor((rep * USERS) / REPS), Math.floor(((rep + 1) * USERS) / REPS));
     await measured(server, "register", batch.length, () => registerMany(server, batch));
   }
   // centrex keeps each REGISTER's two server transactions 32 s (64*T1, RFC 3261 §17.2.2) to
   // absorb retransmissions: wait them out, so what is left is the bindings' own cost.
-  await printMemDetail(server, probeDir, "right after the burst");
+  if (MEM_DETAIL) await printMemDetail(server, await readProbe(server, probeDir), "right after the burst");
   await sleep((server.name === "centrex" ? SETTLE_S : 2) * 1000);
   const tree = processTree(server.pid);
   const after = memory(tree);
-  await printMemDetail(server, probeDir, `${SETTLE_S} s after the burst`);
+  const probeAfter = await readProbe(server, probeDir);
+  await printMemDetail(server, probeAfter, `${SETTLE_S} s after the burst`);
   const afterHeap = heapDir ? await liveHeapBytes(server.pid, heapDir) : Number.NaN;
   memories.push({
     server: server.name,
@@ -325,6 +335,8 @@ async function registerPhase(server: RunningServer, heapDir?: string, probeDir?:
     afterPssKb: after.pssKb,
     beforeHeap,
     afterHeap,
+    youngBeforeMb: youngMb(probeBefore),
+    youngAfterMb: youngMb(probeAfter),
     processes: tree.length,
   });
 }
@@ -407,7 +419,10 @@ async function benchCentrex(): Promise<void> {
   const profileDir = PROFILE ? join(dir, "profiles") : undefined;
   const heapDir = HEAP ? join(dir, "heap") : undefined;
   if (heapDir) mkdirSync(heapDir);
-  const probeDir = MEM_DETAIL ? join(dir, "memprobe") : undefined;
+  // The probe is read at both memory samples of every run (not under Clinic: the server is then
+  // a grandchild): the figure's reader needs V8's young generation beside it (README, "Memory per
+  // phone"). It only answers SIGWINCH; the server's settings are its defaults.
+  const probeDir = CLINIC === undefined ? join(dir, "memprobe") : undefined;
   if (probeDir) mkdirSync(probeDir);
   for (const challenged of REGISTER_ONLY || CALLS_ONLY ? [true] : [true, false]) {
     const configFile = join(dir, `centrex-${challenged ? "auth" : "noauth"}.yaml`);
@@ -591,15 +606,18 @@ function report(): string {
   );
   out.push("");
   out.push(
-    "| server | processes | RSS before → after (MB) | PSS before → after (MB) | RSS per binding | PSS per binding | live JS heap per binding |",
+    "| server | processes | RSS before → after (MB) | PSS before → after (MB) | RSS per binding | PSS per binding | live JS heap per binding | V8 young generation before → after (MB) |",
   );
-  out.push("| --- | ---: | --- | --- | ---: | ---: | ---: |");
+  out.push("| --- | ---: | --- | --- | ---: | ---: | ---: | --- |");
   for (const m of memories) {
     const heap = Number.isNaN(m.afterHeap) ? "–" : `${fmt((m.afterHeap - m.beforeHeap) / m.bindings)} B`;
+    const young = Number.isNaN(m.youngAfterMb)
+      ? "–"
+      : `${fmt(m.youngBeforeMb, 1)} → ${fmt(m.youngAfterMb, 1)}`;
     out.push(
       `| ${m.server} | ${m.processes} | ${fmt(m.beforeRssKb / 1024, 1)} → ${fmt(m.afterRssKb / 1024, 1)} | ` +
         `${fmt(m.beforePssKb / 1024, 1)} → ${fmt(m.afterPssKb / 1024, 1)} | ${fmt(perBinding(m, false))} B | ` +
-        `${fmt(perBinding(m, true))} B | ${heap} |`,
+        `${fmt(perBinding(m, true))} B | ${heap} | ${young} |`,
     );
   }
   if (clinicReports.length > 0) {
