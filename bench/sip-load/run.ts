@@ -1,4 +1,7 @@
-// centrex vs Kamailio 5.6, same SIPp scenarios, same machine, one after the other in one run.
+// centrex vs Kamailio 5.6, same SIPp scenarios, same machine, side by side in one run: both
+// servers run at once (own ports, same pinned core) and each phase's samples alternate between
+// them in pairs (centrex, Kamailio; Kamailio, centrex; …), so each ratio comes from samples taken
+// seconds apart — on this VM the same code measured minutes apart moves by up to 2×.
 //   npx tsx bench/sip-load/run.ts [--quick] [--profile] [--media] [--only centrex|kamailio]
 //                                 [--users N] [--calls N] [--heap] [--no-pin] [--write-readme]
 //                                 [--clinic flame|doctor] [--register-only] [--calls-only] [--perf]
@@ -31,7 +34,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { calleeScenario, callerScenario } from "../../test/helpers/scenarios.js";
 import { liveHeapBytes } from "./heap.js";
 import { perfAvailable, perfSummary, recordPerf } from "./perf-record.js";
-import { cpuSeconds, machineBusySeconds, memory, processTree } from "./procfs.js";
+import { cpuSeconds, type Memory, machineBusySeconds, memory, processTree } from "./procfs.js";
 import { hotSpotTable } from "./profile-summary.js";
 import {
   centrexConfig,
@@ -44,7 +47,7 @@ import {
   startKamailio,
   type User,
 } from "./servers.js";
-import { runSipp, type SippOutcome, startSipp } from "./sipp.js";
+import { type RunningSipp, runSipp, type SippOutcome, startSipp } from "./sipp.js";
 import { smapsBreakdown } from "./smaps.js";
 
 const argv = process.argv.slice(2);
@@ -106,8 +109,9 @@ const USERS = Number(opt("users") ?? (QUICK ? 2_000 : 10_000));
 const WARM_USERS = QUICK ? 300 : 1_000;
 const CALLS = Number(opt("calls") ?? (QUICK ? 1_000 : 9_000));
 /**
- * Each measured phase runs as REPS back-to-back samples (REGISTER: REPS batches of distinct
- * phones); the figure is the median sample's rate per CPU-second, and min–max shows the spread.
+ * Each measured phase runs as REPS pairs of samples, one per server, side by side (REGISTER: REPS
+ * batches of distinct phones); a server's figure is its median sample's rate per CPU-second, the
+ * ratio the median of the pairs' ratios, and min–max shows the spread.
  */
 const REPS = 3;
 const WARM_CALLS = QUICK ? 200 : 500;
@@ -137,6 +141,8 @@ type PhaseName = "register" | "calls-challenged" | "calls-unchallenged";
 interface Phase {
   server: ServerName;
   phase: PhaseName;
+  /** Which pair of the phase (0-based): sample i of one server sits beside sample i of the other. */
+  pair: number;
   ok: number;
   failed: number;
   wallS: number;
@@ -205,6 +211,7 @@ async function registerMany(server: RunningServer, users: readonly User[]): Prom
 async function measured(
   server: RunningServer,
   phase: PhaseName,
+  pair: number,
   expected: number,
   body: () => Promise<SippOutcome>,
   otherLoad?: number,
@@ -221,6 +228,7 @@ async function measured(
   phases.push({
     server: server.name,
     phase,
+    pair,
     ok: r.successful,
     failed: r.failed + Math.max(0, expected - r.successful - r.failed),
     wallS: r.wallS,
@@ -235,12 +243,17 @@ async function measured(
   const p = phases[phases.length - 1]!;
   p.othersCpuS = Math.max(0, machineS - p.cpuS - p.loadCpuS);
   console.error(
-    `  ${server.name} ${phase}: ${p.ok} ok, ${p.failed} failed, ${p.wallS.toFixed(2)} s wall, ` +
+    `  ${server.name} ${phase} #${pair + 1}: ${p.ok} ok, ${p.failed} failed, ${p.wallS.toFixed(2)} s wall, ` +
       `${p.cpuS.toFixed(2)} CPU-s -> ${(p.ok / p.cpuS).toFixed(0)} per CPU-second; ` +
       `SIPp ${p.loadCpuS.toFixed(2)} CPU-s (${((100 * p.loadCpuS) / p.wallS).toFixed(0)} % of its core), ` +
       `late ${p.loadLate}× (worst ${p.loadLateWorstMs} ms), ${p.loadUdpErrors} UDP errors; others on the machine ${p.othersCpuS.toFixed(2)} CPU-s`,
   );
   if (r.failed > 0 || r.exitCode !== 0) console.error(explain(`  ${server.name} ${phase}`, r));
+  // A server gone mid-run would only time out every later sample of its own: stop here.
+  if (server.child.exitCode !== null || server.child.signalCode !== null)
+    throw new Error(
+      `${server.name} exited (${server.child.signalCode ?? `code ${server.child.exitCode}`}) during ${phase}:\n${server.output().slice(-2_000)}`,
+    );
   return r;
 }
 
@@ -297,52 +310,89 @@ async function printMemDetail(server: RunningServer, p: Probe | undefined, label
   );
 }
 
-async function registerPhase(server: RunningServer, heapDir?: string, probeDir?: string): Promise<void> {
+/** A server under test, with what its memory samples need (centrex only: heap snapshots, probe). */
+interface Bench {
+  server: RunningServer;
+  heapDir?: string;
+  probeDir?: string;
+}
+
+/**
+ * The order of pair `i`: centrex first in even pairs, Kamailio first in odd ones (ABBA…), so
+ * neither server always runs right after the other's burst or always first.
+ */
+function pairOrder(i: number, benches: readonly Bench[]): Bench[] {
+  return i % 2 === 0 ? [...benches] : [...benches].reverse();
+}
+
+/** Seconds to wait after a REGISTER burst before a memory sample: centrex's Timer J, if it runs. */
+function settleS(benches: readonly Bench[]): number {
+  return benches.some((b) => b.server.name === "centrex") ? SETTLE_S : 2;
+}
+
+/**
+ * REGISTER, both servers side by side: both warm up, both baselines are read, then the REPS
+ * batches alternate (pairOrder), then both "after" samples are read. Each server's memory window
+ * holds the other's bursts too; memory is read per process tree, so they do not count in it.
+ */
+async function registerPhase(benches: readonly Bench[]): Promise<void> {
   // Warm-up (JIT, caches) with other phones; the memory baseline is taken after it.
-  const warm = await registerMany(server, warmPhones);
-  if (warm.failed > 0) console.error(explain("  warm-up REGISTER", warm));
+  for (const { server } of benches) {
+    const warm = await registerMany(server, warmPhones);
+    if (warm.failed > 0) console.error(explain(`  ${server.name} warm-up REGISTER`, warm));
+  }
   // The baseline is read in the state the "after" sample is read in: SETTLE_S after the last
   // REGISTER (centrex), when the warm-up's own transactions (Timer J, 32 s) are gone too. Read
   // 1.5 s after the warm-up, it held those 1,000 transactions and the after-sample none, which
   // booked their weight against the burst's growth, in centrex's favour.
-  await sleep((server.name === "centrex" ? SETTLE_S : 1) * 1000);
-  // Writing a heap snapshot grows the process's RSS for good: the RSS baseline is read after it,
-  // so both RSS samples include that growth (--heap runs only).
-  const beforeHeap = heapDir ? await liveHeapBytes(server.pid, heapDir) : Number.NaN;
-  await sleep(500);
-  const before = memory(processTree(server.pid));
-  const probeBefore = await readProbe(server, probeDir);
-  await printMemDetail(server, probeBefore, "before the burst");
+  await sleep((settleS(benches) === 2 ? 1 : SETTLE_S) * 1000);
+  const before = new Map<Bench, { rss: Memory; heap: number; probe: Probe | undefined }>();
+  for (const b of benches) {
+    // Writing a heap snapshot grows the process's RSS for good: the RSS baseline is read after
+    // it, so both RSS samples include that growth (--heap runs only).
+    const heap = b.heapDir ? await liveHeapBytes(b.server.pid, b.heapDir) : Number.NaN;
+    await sleep(500);
+    const rss = memory(processTree(b.server.pid));
+    const probe = await readProbe(b.server, b.probeDir);
+    await printMemDetail(b.server, probe, "before the burst");
+    before.set(b, { rss, heap, probe });
+  }
   for (let rep = 0; rep < REPS; rep++) {
     const batch = phones.slice(Math.floor((rep * USERS) / REPS), Math.floor(((rep + 1) * USERS) / REPS));
-    await measured(server, "register", batch.length, () => registerMany(server, batch));
+    for (const { server } of pairOrder(rep, benches))
+      await measured(server, "register", rep, batch.length, () => registerMany(server, batch));
   }
   // centrex keeps each REGISTER's two server transactions 32 s (64*T1, RFC 3261 §17.2.2) to
   // absorb retransmissions: wait them out, so what is left is the bindings' own cost.
-  if (MEM_DETAIL) await printMemDetail(server, await readProbe(server, probeDir), "right after the burst");
-  await sleep((server.name === "centrex" ? SETTLE_S : 2) * 1000);
-  const tree = processTree(server.pid);
-  const after = memory(tree);
-  const probeAfter = await readProbe(server, probeDir);
-  await printMemDetail(server, probeAfter, `${SETTLE_S} s after the burst`);
-  const afterHeap = heapDir ? await liveHeapBytes(server.pid, heapDir) : Number.NaN;
-  memories.push({
-    server: server.name,
-    bindings: USERS,
-    beforeRssKb: before.rssKb,
-    afterRssKb: after.rssKb,
-    beforePssKb: before.pssKb,
-    afterPssKb: after.pssKb,
-    beforeHeap,
-    afterHeap,
-    youngBeforeMb: youngMb(probeBefore),
-    youngAfterMb: youngMb(probeAfter),
-    processes: tree.length,
-  });
+  if (MEM_DETAIL)
+    for (const b of benches)
+      await printMemDetail(b.server, await readProbe(b.server, b.probeDir), "right after the burst");
+  await sleep(settleS(benches) * 1000);
+  for (const b of benches) {
+    const tree = processTree(b.server.pid);
+    const after = memory(tree);
+    const probeAfter = await readProbe(b.server, b.probeDir);
+    await printMemDetail(b.server, probeAfter, `${settleS(benches)} s after the burst`);
+    const afterHeap = b.heapDir ? await liveHeapBytes(b.server.pid, b.heapDir) : Number.NaN;
+    const was = before.get(b)!;
+    memories.push({
+      server: b.server.name,
+      bindings: USERS,
+      beforeRssKb: was.rss.rssKb,
+      afterRssKb: after.rssKb,
+      beforePssKb: was.rss.pssKb,
+      afterPssKb: after.pssKb,
+      beforeHeap: was.heap,
+      afterHeap,
+      youngBeforeMb: youngMb(was.probe),
+      youngAfterMb: youngMb(probeAfter),
+      processes: tree.length,
+    });
+  }
 }
 
-async function callPhase(server: RunningServer, phase: PhaseName): Promise<void> {
-  const challenged = phase === "calls-challenged";
+/** A server's answering phone for a call phase: registered, then a SIPp UAS running throughout. */
+async function startCallee(server: RunningServer, servers: number): Promise<RunningSipp> {
   const target = `127.0.0.1:${server.port}`;
   const calleePort = await freePort();
   const reg = await runSipp({
@@ -357,115 +407,191 @@ async function callPhase(server: RunningServer, phase: PhaseName): Promise<void>
       ...["-s", CALLEE.user, "-au", CALLEE.user, "-ap", CALLEE.password],
       ...["-set", "domain", DOMAIN, "-set", "expires", "3600"],
     ],
-  }).catch((err: Error) => ({ successful: 0, failed: 1, exitCode: -1, wallS: 0, errors: err.message }));
+  }).catch(
+    (err: Error): SippOutcome => ({
+      ...{ successful: 0, failed: 1, exitCode: -1, wallS: 0, cpuS: 0, errors: err.message },
+      ...{ lateTimes: 0, lateWorstMs: 0, udpErrors: 0 },
+    }),
+  );
   if (reg.successful !== 1) throw new Error(explain(`${server.name}: callee REGISTER`, reg));
-  const callee = startSipp({
+  return startSipp({
     workDir: work,
     ...(LOAD_CORE !== undefined && { core: LOAD_CORE }),
     scenarioXml: calleeScenario({}),
     server: target,
     localPort: calleePort,
     calls: WARM_CALLS + CALLS,
-    // Outlives the warm-up and every sample, even ones SIPp's own timeout lets run until killed.
-    timeoutS: (PHASE_TIMEOUT_S + 10) * (REPS + 1) + 10,
+    // Outlives every server's warm-up and samples (they alternate), even ones SIPp's own timeout
+    // lets run until killed.
+    timeoutS: (PHASE_TIMEOUT_S + 10) * (REPS + 1) * servers + 10,
   });
-  await sleep(300); // let the callee's SIPp bind before the first INVITE
-  const callerXml = callerScenario({ challenged, talkMs: 0 });
-  const caller = async (calls: number) =>
-    runSipp({
-      workDir: work,
-      ...(LOAD_CORE !== undefined && { core: LOAD_CORE }),
-      scenarioXml: callerXml,
-      server: target,
-      localPort: await freePort(),
-      calls,
-      rate: RATE,
-      limit: CALL_LIMIT,
-      timeoutS: PHASE_TIMEOUT_S,
-      args: [
-        "-s",
-        CALLEE.user,
-        "-au",
-        CALLER.user,
-        "-ap",
-        CALLER.password,
-        "-set",
-        "domain",
-        DOMAIN,
-        "-set",
-        "caller",
-        CALLER.user,
-      ],
-    });
+}
+
+/**
+ * A call phase, both servers side by side: each gets its answering phone, both warm up, then the
+ * REPS samples alternate (pairOrder).
+ */
+async function callPhase(benches: readonly Bench[], phase: PhaseName): Promise<void> {
+  const challenged = phase === "calls-challenged";
+  const callees = new Map<RunningServer, RunningSipp>();
   try {
-    const warm = await caller(WARM_CALLS);
-    if (warm.failed > 0 || warm.successful < WARM_CALLS) console.error(explain("  warm-up calls", warm));
+    for (const { server } of benches) callees.set(server, await startCallee(server, benches.length));
+    await sleep(300); // let the callees' SIPp bind before the first INVITE
+    const callerXml = callerScenario({ challenged, talkMs: 0 });
+    const caller = async (server: RunningServer, calls: number) =>
+      runSipp({
+        workDir: work,
+        ...(LOAD_CORE !== undefined && { core: LOAD_CORE }),
+        scenarioXml: callerXml,
+        server: `127.0.0.1:${server.port}`,
+        localPort: await freePort(),
+        calls,
+        rate: RATE,
+        limit: CALL_LIMIT,
+        timeoutS: PHASE_TIMEOUT_S,
+        args: [
+          ...["-s", CALLEE.user, "-au", CALLER.user, "-ap", CALLER.password],
+          ...["-set", "domain", DOMAIN, "-set", "caller", CALLER.user],
+        ],
+      });
+    for (const { server } of benches) {
+      const warm = await caller(server, WARM_CALLS);
+      if (warm.failed > 0 || warm.successful < WARM_CALLS)
+        console.error(explain(`  ${server.name} warm-up calls`, warm));
+    }
     for (let rep = 0; rep < REPS; rep++) {
       const n = Math.floor(((rep + 1) * CALLS) / REPS) - Math.floor((rep * CALLS) / REPS);
-      await measured(server, phase, n, () => caller(n), callee.child.pid);
+      for (const { server } of pairOrder(rep, benches))
+        await measured(server, phase, rep, n, () => caller(server, n), callees.get(server)?.child.pid);
     }
   } finally {
-    callee.child.kill("SIGKILL");
-    await callee.done;
+    for (const callee of callees.values()) {
+      callee.child.kill("SIGKILL");
+      await callee.done;
+    }
   }
 }
 
-async function benchCentrex(): Promise<void> {
-  console.error(`centrex: provisioning ${USERS + WARM_USERS + 2} extensions…`);
-  const dir = join(work, "centrex");
-  mkdirSync(dir);
-  const db = join(dir, "centrex.db");
-  await provisionCentrex(db, DOMAIN, [CALLER, CALLEE, ...warmPhones, ...phones]);
-  const profileDir = PROFILE ? join(dir, "profiles") : undefined;
-  const heapDir = HEAP ? join(dir, "heap") : undefined;
-  if (heapDir) mkdirSync(heapDir);
-  // The probe is read at both memory samples of every run (not under Clinic: the server is then
-  // a grandchild): the figure's reader needs V8's young generation beside it (README, "Memory per
-  // phone"). It only answers SIGWINCH; the server's settings are its defaults.
-  const probeDir = CLINIC === undefined ? join(dir, "memprobe") : undefined;
-  if (probeDir) mkdirSync(probeDir);
+const WITH_CENTREX = ONLY !== "kamailio";
+const WITH_KAMAILIO = ONLY !== "centrex";
+
+/** Where each server's state lives for the whole run (both restarts use the same). */
+interface Prepared {
+  centrexDir: string;
+  centrexDb: string;
+  kamailioDb: string;
+  profileDir: string | undefined;
+  heapDir: string | undefined;
+  probeDir: string | undefined;
+}
+
+async function provision(): Promise<Prepared> {
+  const all = [CALLER, CALLEE, ...warmPhones, ...phones];
+  const centrexDir = join(work, "centrex");
+  mkdirSync(centrexDir);
+  const p: Prepared = {
+    centrexDir,
+    centrexDb: join(centrexDir, "centrex.db"),
+    kamailioDb: join(work, "kamailio-db"),
+    profileDir: PROFILE ? join(centrexDir, "profiles") : undefined,
+    heapDir: HEAP ? join(centrexDir, "heap") : undefined,
+    // The probe is read at both memory samples of every run (not under Clinic: the server is
+    // then a grandchild): the figure's reader needs V8's young generation beside it (README,
+    // "Memory per phone"). It only answers SIGWINCH; the server's settings are its defaults.
+    probeDir: CLINIC === undefined ? join(centrexDir, "memprobe") : undefined,
+  };
+  if (p.heapDir) mkdirSync(p.heapDir);
+  if (p.probeDir) mkdirSync(p.probeDir);
+  if (WITH_CENTREX) {
+    console.error(`centrex: provisioning ${all.length} extensions…`);
+    await provisionCentrex(p.centrexDb, DOMAIN, all);
+  }
+  if (WITH_KAMAILIO) provisionKamailio(p.kamailioDb, DOMAIN, all);
+  return p;
+}
+
+async function startBoth(p: Prepared, challenged: boolean): Promise<Bench[]> {
+  const benches: Bench[] = [];
+  try {
+    if (WITH_CENTREX) {
+      const configFile = join(p.centrexDir, `centrex-${challenged ? "auth" : "noauth"}.yaml`);
+      writeFileSync(configFile, centrexConfig(challenged, MEDIA));
+      const server = await startCentrex({
+        db: p.centrexDb,
+        port: await freePort(),
+        configFile,
+        ...(p.profileDir ? { cpuProfileDir: p.profileDir } : {}),
+        ...(PERF && { perfMap: true }),
+        ...(p.heapDir !== undefined && { heapSnapshotDir: p.heapDir }),
+        ...(p.probeDir !== undefined && { memProbeDir: p.probeDir }),
+        ...(Object.keys(SERVER_ENV).length > 0 && { env: SERVER_ENV }),
+        ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
+        ...(CLINIC !== undefined && {
+          clinic: { tool: CLINIC as "flame" | "doctor", dir: join(p.centrexDir, "clinic") },
+        }),
+      });
+      benches.push({
+        server,
+        ...(p.heapDir !== undefined && { heapDir: p.heapDir }),
+        ...(p.probeDir !== undefined && { probeDir: p.probeDir }),
+      });
+    }
+    if (WITH_KAMAILIO) {
+      const server = await startKamailio({
+        dbDir: p.kamailioDb,
+        port: await freePort(),
+        authenticateCalls: challenged,
+        ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
+      });
+      benches.push({ server });
+    }
+  } catch (err) {
+    for (const b of benches) await b.server.stop();
+    throw err;
+  }
+  return benches;
+}
+
+/**
+ * Both servers run at once, on their own ports and the same pinned core; each phase's samples
+ * alternate between them. Two runs: INVITE challenged (REGISTER, then calls), then both restarted
+ * with the INVITE not challenged (calls).
+ */
+async function benchBoth(): Promise<void> {
+  const p = await provision();
   for (const challenged of REGISTER_ONLY || CALLS_ONLY ? [true] : [true, false]) {
-    const configFile = join(dir, `centrex-${challenged ? "auth" : "noauth"}.yaml`);
-    writeFileSync(configFile, centrexConfig(challenged, MEDIA));
-    const port = await freePort();
-    const server = await startCentrex({
-      db,
-      port,
-      configFile,
-      ...(profileDir ? { cpuProfileDir: profileDir } : {}),
-      ...(PERF && { perfMap: true }),
-      ...(heapDir !== undefined && { heapSnapshotDir: heapDir }),
-      ...(probeDir !== undefined && { memProbeDir: probeDir }),
-      ...(Object.keys(SERVER_ENV).length > 0 && { env: SERVER_ENV }),
-      ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
-      ...(CLINIC !== undefined && {
-        clinic: { tool: CLINIC as "flame" | "doctor", dir: join(dir, "clinic") },
-      }),
-    });
     const run = challenged ? "challenged" : "unchallenged";
+    console.error(
+      `${run} run: ${WITH_CENTREX ? "centrex" : ""}${WITH_CENTREX && WITH_KAMAILIO ? " and " : ""}${WITH_KAMAILIO ? "kamailio" : ""} started…`,
+    );
+    const benches = await startBoth(p, challenged);
+    const centrex = benches.find((b) => b.server.name === "centrex")?.server;
     const perfFile = join(tmpdir(), `centrex-sip-load-${process.pid}-${run}.perf.data`);
-    const perf = PERF ? recordPerf(server.pid, perfFile) : undefined;
+    const perf = PERF && centrex ? recordPerf(centrex.pid, perfFile) : undefined;
     try {
-      if (challenged && !CALLS_ONLY) await registerPhase(server, heapDir, probeDir);
-      if (!REGISTER_ONLY) await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
+      if (challenged && !CALLS_ONLY) await registerPhase(benches);
+      if (!REGISTER_ONLY) await callPhase(benches, challenged ? "calls-challenged" : "calls-unchallenged");
     } finally {
       await perf?.stop();
-      if (CLINIC !== undefined) console.error(`  clinic ${CLINIC}: analysing the profile (minutes)…`);
-      await server.stop();
+      // Kamailio first: under Clinic, centrex's stop waits minutes for the analysis.
+      for (const b of [...benches].reverse()) {
+        if (b.server.name === "centrex" && CLINIC !== undefined)
+          console.error(`  clinic ${CLINIC}: analysing the profile (minutes)…`);
+        await b.server.stop();
+      }
     }
-    if (perf !== undefined) {
+    if (perf !== undefined && centrex !== undefined) {
       console.error(
-        `centrex perf (${run} run: start-up excluded, every phase included): ${perfFile} (JIT names: /tmp/perf-${server.pid}.map)`,
+        `centrex perf (${run} run: start-up excluded, every phase included): ${perfFile} (JIT names: /tmp/perf-${centrex.pid}.map)`,
       );
       console.error(perfSummary(perfFile));
     }
-    if (CLINIC !== undefined)
-      keepClinicReport(join(dir, "clinic"), challenged ? "challenged" : "unchallenged");
+    if (CLINIC !== undefined && centrex !== undefined) keepClinicReport(join(p.centrexDir, "clinic"), run);
   }
-  if (profileDir) {
-    profileTable = hotSpotTable([profileDir], ROOT, 30);
+  if (p.profileDir) {
+    profileTable = hotSpotTable([p.profileDir], ROOT, 30);
     const keep = join(tmpdir(), `centrex-sip-load-profiles-${process.pid}`);
-    cpSync(profileDir, keep, { recursive: true });
+    cpSync(p.profileDir, keep, { recursive: true });
     console.error(`centrex CPU profiles: ${keep}`);
   }
 }
@@ -488,25 +614,6 @@ function keepClinicReport(from: string, run: string): void {
 
 const clinicReports: string[] = [];
 
-async function benchKamailio(): Promise<void> {
-  const dbDir = join(work, "kamailio-db");
-  provisionKamailio(dbDir, DOMAIN, [CALLER, CALLEE, ...warmPhones, ...phones]);
-  for (const challenged of REGISTER_ONLY || CALLS_ONLY ? [true] : [true, false]) {
-    const server = await startKamailio({
-      dbDir,
-      port: await freePort(),
-      authenticateCalls: challenged,
-      ...(SERVER_CORE !== undefined && { core: SERVER_CORE }),
-    });
-    try {
-      if (challenged && !CALLS_ONLY) await registerPhase(server);
-      if (!REGISTER_ONLY) await callPhase(server, challenged ? "calls-challenged" : "calls-unchallenged");
-    } finally {
-      await server.stop();
-    }
-  }
-}
-
 let profileTable = "";
 
 const fmt = (n: number, digits = 0): string =>
@@ -526,8 +633,33 @@ function rates(server: ServerName, phase: PhaseName): number[] {
 }
 
 function perCpu(server: ServerName, phase: PhaseName): number {
-  const r = rates(server, phase);
-  return r.length === 0 ? Number.NaN : (r[Math.floor((r.length - 1) / 2)] ?? Number.NaN);
+  return median(rates(server, phase));
+}
+
+const median = (sorted: readonly number[]): number =>
+  sorted.length === 0 ? Number.NaN : (sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN);
+
+/**
+ * centrex's rate over Kamailio's, per pair of adjacent samples (same pair index, taken seconds
+ * apart), in pair order; empty unless both servers ran every pair without a failure.
+ */
+function pairRatios(phase: PhaseName): number[] {
+  const c = samples("centrex", phase);
+  const k = samples("kamailio", phase);
+  if (c.length === 0 || c.length !== k.length || [...c, ...k].some((p) => p.failed > 0)) return [];
+  return c.map((cp) => {
+    const kp = k.find((x) => x.pair === cp.pair);
+    return kp === undefined ? Number.NaN : cp.ok / cp.cpuS / (kp.ok / kp.cpuS);
+  });
+}
+
+/** "median× (min–max)" of the pairs' ratios, or "–". */
+function ratioCell(phase: PhaseName): string {
+  const r = pairRatios(phase)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  if (r.length === 0) return "–";
+  return `${fmt(median(r), 2)}× (${fmt(r[0] ?? 0, 2)}–${fmt(r[r.length - 1] ?? 0, 2)})`;
 }
 
 function report(): string {
@@ -536,13 +668,17 @@ function report(): string {
   out.push(
     `Measured ${when} UTC with \`npx tsx bench/sip-load/run.ts${QUICK ? " --quick" : ""}${PROFILE ? " --profile" : ""}${PERF ? " --perf" : ""}\`: ` +
       `${USERS.toLocaleString("en-US")} phones, ${CALLS.toLocaleString("en-US")} calls per call phase, ` +
-      `each phase as ${REPS} back-to-back samples (figure: the median sample per CPU-second), ` +
-      `SIPp over UDP on loopback, one server at a time, on a shared 2-core machine (${process.platform}, node ${process.version}).` +
+      `both servers running at once (same pinned core, own ports), each phase as ${REPS} pairs of samples taken ` +
+      "side by side (centrex, Kamailio; then Kamailio, centrex; …): a server's figure is its median sample per CPU-second, " +
+      "the ratio the median of the pairs' ratios (min–max), " +
+      `SIPp over UDP on loopback, on a shared 2-core machine (${process.platform}, node ${process.version}).` +
       (PROFILE ? " centrex ran under --cpu-prof (slower)." : "") +
       (PERF ? " centrex ran under perf record (slower)." : ""),
   );
   out.push("");
-  out.push("| figure | centrex per CPU-s | Kamailio per CPU-s | centrex / Kamailio |");
+  out.push(
+    "| figure | centrex per CPU-s (median) | Kamailio per CPU-s (median) | centrex / Kamailio: median of the pairs (min–max) |",
+  );
   out.push("| --- | ---: | ---: | ---: |");
   const rows: [string, PhaseName][] = [
     ["REGISTER with digest (401, then 200)", "register"],
@@ -552,7 +688,7 @@ function report(): string {
   for (const [label, phase] of rows) {
     const c = perCpu("centrex", phase);
     const k = perCpu("kamailio", phase);
-    out.push(`| ${label} | ${fmt(c)} | ${fmt(k)} | ${fmt(c / k, 2)}× |`);
+    out.push(`| ${label} | ${fmt(c)} | ${fmt(k)} | ${ratioCell(phase)} |`);
   }
   const cm = memories.find((m) => m.server === "centrex");
   const km = memories.find((m) => m.server === "kamailio");
@@ -597,11 +733,32 @@ function report(): string {
       );
     }
   }
+  const pairRows: string[] = [];
+  for (const phase of ["register", "calls-challenged", "calls-unchallenged"] as const) {
+    const ratios = pairRatios(phase);
+    for (const cp of samples("centrex", phase)) {
+      const kp = samples("kamailio", phase).find((x) => x.pair === cp.pair);
+      if (kp === undefined) continue;
+      const first = cp.pair % 2 === 0 ? "centrex" : "Kamailio";
+      pairRows.push(
+        `| ${phase} | ${cp.pair + 1} | ${first} | ${fmt(cp.ok / cp.cpuS)} | ${fmt(kp.ok / kp.cpuS)} | ${Number.isFinite(ratios[cp.pair] ?? Number.NaN) ? `${fmt(ratios[cp.pair] ?? 0, 2)}×` : "–"} | ${fmt(cp.othersCpuS, 2)} / ${fmt(kp.othersCpuS, 2)} |`,
+      );
+    }
+  }
+  if (pairRows.length > 0) {
+    out.push("");
+    out.push(
+      "| phase | pair | first | centrex per CPU-s | Kamailio per CPU-s | centrex / Kamailio | others' CPU s (centrex / Kamailio sample) |",
+    );
+    out.push("| --- | ---: | --- | ---: | ---: | ---: | ---: |");
+    out.push(...pairRows);
+  }
   out.push("");
   out.push(
     "SIPp CPU s: the load generator's (every SIPp of the phase, on its own core) — near 100 % of the wall time would mean " +
       "SIPp, not the server, set the pace. SIPp late: how many times SIPp's 400 ms watchdog fired more than 500 ms " +
-      "after the previous one (its main loop fell behind), and the longest gap. Others' CPU s: what the rest of the shared machine used meanwhile " +
+      "after the previous one (its main loop fell behind), and the longest gap. Others' CPU s: what the rest of the shared machine used meanwhile, " +
+      "the idle other server and its idle answering SIPp included " +
       `(of ${fmt(2 * phases.reduce((a, p) => a + p.wallS, 0), 0)} core-seconds over all phases' wall time).`,
   );
   out.push("");
@@ -680,14 +837,7 @@ const deadline = setTimeout(
 deadline.unref();
 
 try {
-  if (ONLY !== "kamailio") {
-    console.error("centrex…");
-    await benchCentrex();
-  }
-  if (ONLY !== "centrex") {
-    console.error("kamailio…");
-    await benchKamailio();
-  }
+  await benchBoth();
   const figures = report();
   console.log(figures);
   const unclean = failures();
@@ -698,6 +848,10 @@ try {
     writeReadme(figures);
     console.error("wrote bench/sip-load/README.md");
   }
+} catch (err) {
+  // A server that did not start or died: no figure, one line saying which.
+  console.error(`sip-load: FAILED — ${err instanceof Error ? err.message : String(err)}; no figure written`);
+  process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
