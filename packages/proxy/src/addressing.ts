@@ -85,6 +85,17 @@ export function stripBrackets(host: string): string {
   return host.startsWith("[") ? host.slice(1, -1) : host;
 }
 
+/** Whether every Route entry is ours: nothing left once `popOwnRoutes` has run (else 403 for an initial request). */
+export function onlyOwnRoutes(req: SipRequest, local: LocalAddresses): boolean {
+  return req.route.every((r) => {
+    const uri = r.uri;
+    return (
+      (uri.scheme === "sip" || uri.scheme === "sips") &&
+      local.isOurs((uri as SipUri).host, (uri as SipUri).port)
+    );
+  });
+}
+
 /** Removes the Route entries that name us (loose routing, §16.4). */
 export function popOwnRoutes(req: SipRequest, local: LocalAddresses): void {
   for (;;) {

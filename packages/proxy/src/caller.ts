@@ -1,7 +1,20 @@
-import type { ServerTransactionLike, SipRequest, SipUri, Uri } from "@centrex/sip";
+import type { ServerTransactionLike, SipRequest, SipResponse, SipUri, Uri } from "@centrex/sip";
 import type { CallParty } from "./call-events.js";
 import { ProxyRefusal } from "./errors.js";
 import type { ProxyOptions } from "./proxy-options.js";
+
+/**
+ * The 407 `identifyCaller` would send, decided from the request alone — a caller with no
+ * credentials for its realm (the From's domain) — so it can go out before any transaction
+ * exists (RFC 3261 §8.2.7). Undefined when the answer needs more: credentials to check (a store
+ * read), calls not authenticated, a caller that is not a SIP URI (403, statefully).
+ */
+export function challengeWithoutCredentials(o: ProxyOptions, req: SipRequest): SipResponse | undefined {
+  if (o.authenticateCalls === false) return undefined;
+  const from = req.from.uri;
+  if (from.scheme !== "sip" && from.scheme !== "sips") return undefined;
+  return o.authenticator.challengeIfNoCredentials(req, (from as SipUri).host.toLowerCase(), "proxy");
+}
 
 /** Who placed a call, once authenticated. */
 export interface Caller {

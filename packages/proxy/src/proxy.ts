@@ -10,6 +10,7 @@ import type { Binding, Extension, RingGroup } from "@centrex/store";
 import {
   bindingAt,
   bindingTarget,
+  onlyOwnRoutes,
   popOwnRoutes,
   recordRouteFor,
   stripBrackets,
@@ -17,7 +18,7 @@ import {
 } from "./addressing.js";
 import type { CallParty, CallRouting } from "./call-events.js";
 import { CallPickup } from "./call-pickup.js";
-import { type Caller, identifyCaller, partyOf, requestUser } from "./caller.js";
+import { type Caller, challengeWithoutCredentials, identifyCaller, partyOf, requestUser } from "./caller.js";
 import { DialogTracker } from "./dialogs.js";
 import { ProxyRefusal } from "./errors.js";
 import { parseFeatureCode } from "./feature-codes.js";
@@ -157,6 +158,32 @@ export class SipProxy implements ForkOwner, ProxyContext {
       this.o.logger?.error({ err, callId: req.callId }, "request handling failed");
       this.refuse(req, tx, 500, "Server Internal Error");
     });
+  }
+
+  /**
+   * The 407 to an initial INVITE from a phone without credentials, before any transaction exists
+   * (RFC 3261 §8.2.7): the same response `#handle` would send through `identifyCaller` (same To
+   * tag, nonce and headers), decided from memory alone. Undefined — the stateful path — whenever
+   * `#handle` would answer otherwise or first: Max-Forwards spent (483), a loop (482), a Route
+   * not ours (403), a Session-Expires it refuses (422/400), a request from a carrier (DID call),
+   * calls not authenticated, credentials present (their check reads the store), a From that is
+   * not a SIP URI; and any exception.
+   */
+  answerStatelessly(req: SipRequest): SipResponse | undefined {
+    if (req.method !== "INVITE") return undefined;
+    try {
+      if (req.to.params.get("tag") !== undefined) return undefined;
+      if ((req.maxForwards ?? 70) <= 0) return undefined;
+      if (isLooping(req, (h, p) => this.local.isOurs(h, p))) return undefined;
+      if (!onlyOwnRoutes(req, this.local) || this.#inDialog.timers.refuses(req)) return undefined;
+      const from = this.o.stack.sourceOf(req);
+      if (from === undefined || this.o.trunk?.isCarrierSource(from.remoteAddress, from.remotePort)) {
+        return undefined;
+      }
+      return challengeWithoutCredentials(this.o, req);
+    } catch {
+      return undefined;
+    }
   }
 
   /** 2xx retransmissions after the client transaction ended: forward along the Via path. */

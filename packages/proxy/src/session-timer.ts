@@ -46,6 +46,20 @@ export class SessionTimers {
    * Min-SE when the caller supports timer (it retries with a larger one), else it is raised;
    * none asked for gets ours (never below the request's Min-SE).
    */
+  /**
+   * Whether `onRequest` would refuse `req` (422, or 400 for a malformed header), decided without
+   * changing it: a request it refuses is never answered statelessly with a challenge.
+   */
+  refuses(req: SipRequest): boolean {
+    try {
+      const se = parseSessionExpires(req.get("session-expires"), "Session-Expires");
+      parseDelta(req.get("min-se"), "Min-SE");
+      return se !== undefined && se.seconds < this.settings.minSeconds && supportsTimer(req);
+    } catch {
+      return true;
+    }
+  }
+
   onRequest(req: SipRequest): void {
     const { minSeconds, intervalSeconds } = this.settings;
     const se = parseSessionExpires(req.get("session-expires"), "Session-Expires");

@@ -67,6 +67,32 @@ test("a malformed Session-Expires or Min-SE is a 400 naming the header", () => {
   }
 });
 
+test("refuses() says, without changing the request, exactly whether onRequest throws", () => {
+  const t = new SessionTimers(settings, never);
+  for (const headers of [
+    [],
+    ["Supported: timer", "Session-Expires: 60;refresher=uac"],
+    ["Require: timer", "Session-Expires: 60"],
+    ["Session-Expires: 60"],
+    ["Supported: timer", "Session-Expires: 90"],
+    ["Session-Expires: soon"],
+    ["Min-SE: -5"],
+    ["Min-SE: 120", "Supported: timer"],
+  ]) {
+    const asked = invite(headers);
+    const before = asked.toBuffer();
+    const refused = t.refuses(asked);
+    assert.ok(asked.toBuffer().equals(before), `refuses() changed ${headers.join(", ")}`);
+    let threw = false;
+    try {
+      t.onRequest(invite(headers));
+    } catch {
+      threw = true;
+    }
+    assert.is(refused, threw, headers.join(", "));
+  }
+});
+
 test("a larger Min-SE in the request is respected when inserting the interval", () => {
   const t = new SessionTimers({ intervalSeconds: 120, minSeconds: 90 }, never);
   const req = invite(["Min-SE: 600"]);

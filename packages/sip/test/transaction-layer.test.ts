@@ -245,6 +245,50 @@ matching(
   },
 );
 
+matching(
+  "an INVITE answered 407 statelessly: no INVITE server transaction, the retransmission the same bytes, its ACK absorbed",
+  () => {
+    const { layer, user, transport } = setup();
+    // What the switch's core does for a phone's INVITE without credentials (To tag derived).
+    (user as TransactionUser).answerStatelessly = (req) =>
+      req.method === "INVITE" ? createResponse(req, 407) : undefined;
+    const invite = () => request({ method: "INVITE", branch: `${MAGIC_COOKIE}-inv-407`, cseq: 3 });
+    layer.receiveRequest(invite(), UDP);
+    layer.receiveRequest(invite(), UDP); // Timer A's retransmission
+    const [first, second] = transport.responses(407);
+    assert.ok(first !== undefined && second !== undefined);
+    assert.ok(first.toBuffer().equals(second.toBuffer()), "another 407 for the retransmission");
+    assert.is(layer.serverCount, 0, "an INVITE server transaction was kept");
+    assert.is(user.requests.length, 0);
+    // The ACK (§17.1.1.3: the INVITE's Via branch, From, Call-ID, CSeq number; the 407's To).
+    const ack = parseMessage(
+      Buffer.from(
+        requestText({ method: "ACK", branch: `${MAGIC_COOKIE}-inv-407`, cseq: 3 }).replace(
+          /^To: .*$/m,
+          `To: ${first.get("to")}`,
+        ),
+      ),
+    ) as SipRequest;
+    layer.receiveRequest(ack, UDP);
+    assert.is(user.requests.length, 0, "the 407's ACK was passed on (a proxy would forward it)");
+    assert.is(transport.sent.length, 2);
+    // An ACK with another To tag is not ours: passed on.
+    layer.receiveRequest(
+      parseMessage(
+        Buffer.from(
+          requestText({ method: "ACK", branch: `${MAGIC_COOKIE}-inv-407`, cseq: 3 }).replace(
+            /^To: .*$/m,
+            "To: <sip:bob@example.com>;tag=abcdef123456",
+          ),
+        ),
+      ) as SipRequest,
+      UDP,
+    );
+    assert.is(user.requests.length, 1);
+    layer.close();
+  },
+);
+
 matching.run();
 
 /** Real UDP sockets on loopback, real clock, short T1: a UAC layer against a UAS layer. */

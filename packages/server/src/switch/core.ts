@@ -22,6 +22,8 @@ export const ALLOWED_METHODS =
 export interface CallHandler {
   onRequest(req: SipRequest, tx: ServerTransactionLike | undefined, source: TransactionTarget): void;
   onStrayResponse(res: SipResponse, source: TransactionTarget | undefined): void;
+  /** A final non-2xx given before any transaction exists (the 407 to a phone's INVITE), or undefined. */
+  answerStatelessly?(req: SipRequest): SipResponse | undefined;
 }
 
 export interface CoreOptions {
@@ -77,10 +79,12 @@ export class SwitchCore implements TransactionUser {
 
   /**
    * A REGISTER without credentials is answered 401 here, before any server transaction is made
-   * (RFC 3261 §8.2.7): half of all REGISTERs, each a transaction made and dropped otherwise.
+   * (RFC 3261 §8.2.7): half of all REGISTERs, each a transaction made and dropped otherwise; a
+   * phone's INVITE without credentials likewise 407 (half of all calls' INVITEs).
    * Anything unexpected falls back to the stateful path, which answers errors with a 500.
    */
   answerStatelessly(req: SipRequest): SipResponse | undefined {
+    if (req.method === "INVITE") return this.#challengeCall(req);
     if (req.method !== "REGISTER") return undefined;
     const source = this.opts.stack?.sourceOf(req);
     if (source === undefined) return undefined;
@@ -95,6 +99,19 @@ export class SwitchCore implements TransactionUser {
 
   onStrayResponse(res: SipResponse, source: TransactionTarget | undefined): void {
     this.opts.proxy?.onStrayResponse(res, source);
+  }
+
+  /**
+   * The 407 to a phone's initial INVITE without credentials, the same way (the proxy decides;
+   * see `SipProxy.answerStatelessly`): its ACK is absorbed by the layer (`isAckOfLocalResponse`).
+   * Until the proxy is wired, nothing: the stateful path answers 503.
+   */
+  #challengeCall(req: SipRequest): SipResponse | undefined {
+    try {
+      return this.opts.proxy?.answerStatelessly?.(req);
+    } catch {
+      return undefined;
+    }
   }
 
   async #register(req: SipRequest, tx: ServerTransactionLike): Promise<void> {
