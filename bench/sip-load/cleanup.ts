@@ -9,10 +9,36 @@ export function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** Grandchildren (a server's forked workers) and how to tell the PID is still theirs. */
+const descendants = new Map<number, () => boolean>();
+
+/**
+ * Tracks a forked worker of a tracked child: if the child dies first (SIGKILL), its workers
+ * outlive it, keep answering, and keep the child's output pipe (and so the bench) open.
+ */
+export function trackDescendant(pid: number, stillOurs: () => boolean): void {
+  descendants.set(pid, stillOurs);
+}
+
+/** Kills the tracked descendants that are still running and still ours, by PID. */
+export function killDescendants(pids: readonly number[]): void {
+  for (const pid of pids) {
+    const stillOurs = descendants.get(pid);
+    descendants.delete(pid);
+    if (stillOurs === undefined || !stillOurs()) continue;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
 function killAll(): void {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
+  killDescendants([...descendants.keys()]);
 }
 
 process.once("exit", killAll);

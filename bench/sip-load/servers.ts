@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openSqliteStore } from "@centrex/store";
-import { pinned, track } from "./cleanup.js";
+import { killDescendants, pinned, track, trackDescendant } from "./cleanup.js";
 import { processTree } from "./procfs.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
@@ -324,16 +324,27 @@ export async function startKamailio(o: KamailioStart): Promise<RunningServer> {
   ];
   const child = track(spawn(...pinned("kamailio", args, o.core), { stdio: ["ignore", "pipe", "pipe"] }));
   const output = capture(child);
+  // Kamailio forks its workers; on SIGTERM it stops them itself, but if the main process dies
+  // (killed) they live on: stop() then kills the ones started with it, by PID.
+  let workers: number[] = [];
+  const listen = `udp:127.0.0.1:${o.port}`;
+  const stopMain = stopper(child);
   const server: RunningServer = {
     name: "kamailio",
     pid: child.pid ?? -1,
     port: o.port,
     child,
     output,
-    stop: stopper(child),
+    stop: async () => {
+      await stopMain();
+      await sleep(200);
+      killDescendants(workers);
+    },
   };
   try {
     await waitReady(o.port, child, output);
+    workers = processTree(server.pid).filter((pid) => pid !== server.pid);
+    for (const pid of workers) trackDescendant(pid, () => cmdline(pid).includes(listen));
   } catch (err) {
     await server.stop();
     throw err;
