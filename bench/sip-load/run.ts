@@ -221,6 +221,14 @@ async function measured(
   const other0 = otherLoad === undefined ? undefined : cpuSeconds([otherLoad]);
   const machine0 = machineBusySeconds();
   const r = await body();
+  // A server gone mid-run would only time out every later sample of its own (and its CPU can no
+  // longer be read): no sample, stop here.
+  if (server.child.exitCode !== null || server.child.signalCode !== null) {
+    console.error(explain(`  ${server.name} ${phase} #${pair + 1}`, r));
+    throw new Error(
+      `${server.name} exited (${server.child.signalCode ?? `code ${server.child.exitCode}`}) during ${phase}:\n${server.output().slice(-2_000)}`,
+    );
+  }
   const machineS = machineBusySeconds() - machine0;
   const cpu1 = cpuSeconds(processTree(server.pid));
   const other1 = otherLoad === undefined ? undefined : cpuSeconds([otherLoad]);
@@ -249,11 +257,6 @@ async function measured(
       `late ${p.loadLate}× (worst ${p.loadLateWorstMs} ms), ${p.loadUdpErrors} UDP errors; others on the machine ${p.othersCpuS.toFixed(2)} CPU-s`,
   );
   if (r.failed > 0 || r.exitCode !== 0) console.error(explain(`  ${server.name} ${phase}`, r));
-  // A server gone mid-run would only time out every later sample of its own: stop here.
-  if (server.child.exitCode !== null || server.child.signalCode !== null)
-    throw new Error(
-      `${server.name} exited (${server.child.signalCode ?? `code ${server.child.exitCode}`}) during ${phase}:\n${server.output().slice(-2_000)}`,
-    );
   return r;
 }
 
@@ -325,29 +328,53 @@ function pairOrder(i: number, benches: readonly Bench[]): Bench[] {
   return i % 2 === 0 ? [...benches] : [...benches].reverse();
 }
 
-/** Seconds to wait after a REGISTER burst before a memory sample: centrex's Timer J, if it runs. */
-function settleS(benches: readonly Bench[]): number {
-  return benches.some((b) => b.server.name === "centrex") ? SETTLE_S : 2;
+/**
+ * Seconds from a server's last REGISTER to its memory samples, as when each server ran alone:
+ * centrex SETTLE_S (its Timer J) for both; Kamailio 1 s to the baseline, 2 s to the "after" sample.
+ */
+function settleS(server: RunningServer, sample: "before" | "after"): number {
+  return server.name === "centrex" ? SETTLE_S : sample === "before" ? 1 : 2;
+}
+
+/** Sleeps until `at` (a performance.now() instant), if that is still ahead. */
+const sleepUntil = (at: number): Promise<void> => sleep(Math.max(0, at - performance.now()));
+
+/**
+ * Each server's memory sample in the order they fall due: `due` says when (performance.now()),
+ * `read` takes it.
+ */
+async function inDueOrder(
+  benches: readonly Bench[],
+  due: Map<Bench, number>,
+  read: (b: Bench) => Promise<void>,
+) {
+  for (const b of [...benches].sort((x, y) => (due.get(x) ?? 0) - (due.get(y) ?? 0))) {
+    await sleepUntil(due.get(b) ?? 0);
+    await read(b);
+  }
 }
 
 /**
  * REGISTER, both servers side by side: both warm up, both baselines are read, then the REPS
- * batches alternate (pairOrder), then both "after" samples are read. Each server's memory window
- * holds the other's bursts too; memory is read per process tree, so they do not count in it.
+ * batches alternate (pairOrder), then both "after" samples are read. Each server's samples are
+ * read as long after its own last REGISTER as when it ran alone (settleS), so its memory window
+ * holds some of the other's bursts: memory is read per process tree, so they do not count in it.
  */
 async function registerPhase(benches: readonly Bench[]): Promise<void> {
   // Warm-up (JIT, caches) with other phones; the memory baseline is taken after it.
-  for (const { server } of benches) {
-    const warm = await registerMany(server, warmPhones);
-    if (warm.failed > 0) console.error(explain(`  ${server.name} warm-up REGISTER`, warm));
+  const warmEnd = new Map<Bench, number>();
+  for (const b of benches) {
+    const warm = await registerMany(b.server, warmPhones);
+    if (warm.failed > 0) console.error(explain(`  ${b.server.name} warm-up REGISTER`, warm));
+    warmEnd.set(b, performance.now());
   }
   // The baseline is read in the state the "after" sample is read in: SETTLE_S after the last
   // REGISTER (centrex), when the warm-up's own transactions (Timer J, 32 s) are gone too. Read
   // 1.5 s after the warm-up, it held those 1,000 transactions and the after-sample none, which
   // booked their weight against the burst's growth, in centrex's favour.
-  await sleep((settleS(benches) === 2 ? 1 : SETTLE_S) * 1000);
   const before = new Map<Bench, { rss: Memory; heap: number; probe: Probe | undefined }>();
-  for (const b of benches) {
+  const baselineDue = new Map([...warmEnd].map(([b, t]) => [b, t + settleS(b.server, "before") * 1000]));
+  await inDueOrder(benches, baselineDue, async (b) => {
     // Writing a heap snapshot grows the process's RSS for good: the RSS baseline is read after
     // it, so both RSS samples include that growth (--heap runs only).
     const heap = b.heapDir ? await liveHeapBytes(b.server.pid, b.heapDir) : Number.NaN;
@@ -356,23 +383,26 @@ async function registerPhase(benches: readonly Bench[]): Promise<void> {
     const probe = await readProbe(b.server, b.probeDir);
     await printMemDetail(b.server, probe, "before the burst");
     before.set(b, { rss, heap, probe });
-  }
+  });
+  const burstEnd = new Map<Bench, number>();
   for (let rep = 0; rep < REPS; rep++) {
     const batch = phones.slice(Math.floor((rep * USERS) / REPS), Math.floor(((rep + 1) * USERS) / REPS));
-    for (const { server } of pairOrder(rep, benches))
-      await measured(server, "register", rep, batch.length, () => registerMany(server, batch));
+    for (const b of pairOrder(rep, benches)) {
+      await measured(b.server, "register", rep, batch.length, () => registerMany(b.server, batch));
+      burstEnd.set(b, performance.now());
+    }
   }
   // centrex keeps each REGISTER's two server transactions 32 s (64*T1, RFC 3261 §17.2.2) to
   // absorb retransmissions: wait them out, so what is left is the bindings' own cost.
   if (MEM_DETAIL)
     for (const b of benches)
       await printMemDetail(b.server, await readProbe(b.server, b.probeDir), "right after the burst");
-  await sleep(settleS(benches) * 1000);
-  for (const b of benches) {
+  const afterDue = new Map([...burstEnd].map(([b, t]) => [b, t + settleS(b.server, "after") * 1000]));
+  await inDueOrder(benches, afterDue, async (b) => {
     const tree = processTree(b.server.pid);
     const after = memory(tree);
     const probeAfter = await readProbe(b.server, b.probeDir);
-    await printMemDetail(b.server, probeAfter, `${settleS(benches)} s after the burst`);
+    await printMemDetail(b.server, probeAfter, `${settleS(b.server, "after")} s after its last REGISTER`);
     const afterHeap = b.heapDir ? await liveHeapBytes(b.server.pid, b.heapDir) : Number.NaN;
     const was = before.get(b)!;
     memories.push({
@@ -388,7 +418,9 @@ async function registerPhase(benches: readonly Bench[]): Promise<void> {
       youngAfterMb: youngMb(probeAfter),
       processes: tree.length,
     });
-  }
+  });
+  // The figures table lists centrex first, whichever was read first.
+  memories.sort((a, b) => (a.server === b.server ? 0 : a.server === "centrex" ? -1 : 1));
 }
 
 /** A server's answering phone for a call phase: registered, then a SIPp UAS running throughout. */
