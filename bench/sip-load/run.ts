@@ -698,11 +698,13 @@ function report(): string {
   const out: string[] = [];
   const when = new Date().toISOString().slice(0, 16).replace("T", " ");
   out.push(
-    `Measured ${when} UTC with \`npx tsx bench/sip-load/run.ts${QUICK ? " --quick" : ""}${PROFILE ? " --profile" : ""}${PERF ? " --perf" : ""}\`: ` +
+    `Measured ${when} UTC with \`npx tsx bench/sip-load/run.ts${QUICK ? " --quick" : ""}${ONLY !== undefined ? ` --only ${ONLY}` : ""}${PROFILE ? " --profile" : ""}${PERF ? " --perf" : ""}\`: ` +
       `${USERS.toLocaleString("en-US")} phones, ${CALLS.toLocaleString("en-US")} calls per call phase, ` +
-      `both servers running at once (same pinned core, own ports), each phase as ${REPS} pairs of samples taken ` +
-      "side by side (centrex, Kamailio; then Kamailio, centrex; …): a server's figure is its median sample per CPU-second, " +
-      "the ratio the median of the pairs' ratios (min–max), " +
+      (ONLY === undefined
+        ? `both servers running at once (same pinned core, own ports), each phase as ${REPS} pairs of samples taken ` +
+          "side by side (centrex, Kamailio; then Kamailio, centrex; …): a server's figure is its median sample per CPU-second, " +
+          "the ratio the median of the pairs' ratios (min–max), "
+        : `${ONLY} alone (--only), each phase as ${REPS} samples (figure: the median sample per CPU-second), `) +
       `SIPp over UDP on loopback, on a shared 2-core machine (${process.platform}, node ${process.version}).` +
       (PROFILE ? " centrex ran under --cpu-prof (slower)." : "") +
       (PERF ? " centrex ran under perf record (slower)." : ""),
