@@ -9,6 +9,7 @@
 // left is what C++ does per datagram (the 64 KB read buffer, the `Buffer` and `rinfo` objects,
 // `MakeCallback`) and the system calls. A measuring stick, as the floor is.
 import type { CallStats, MediaController, MediaControllerDelegate } from "@centrex/media";
+import { rewrite } from "./floor-relay.js";
 
 interface RawUdp {
   bind(address: string, port: number, flags: number): number;
@@ -87,11 +88,6 @@ function bind(address: string, port: number, recvBufferSize: number): RawUdp {
   h.recvStart();
   return h;
 }
-
-const rewrite = (sdp: string, address: string, port: number): string =>
-  sdp
-    .replace(/c=IN IP[46] \S+/, `c=IN ${address.includes(":") ? "IP6" : "IP4"} ${address}`)
-    .replace(/m=audio \d+/, `m=audio ${port}`);
 
 export class FloorRawRelay implements MediaController {
   delegate: MediaControllerDelegate | undefined;

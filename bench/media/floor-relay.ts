@@ -44,7 +44,8 @@ function bind(address: string, port: number, recvBufferSize: number): Promise<So
   });
 }
 
-const rewrite = (sdp: string, address: string, port: number): string =>
+/** The offer/answer pointed at the floor relay's socket (the raw-handle floor uses it too). */
+export const rewrite = (sdp: string, address: string, port: number): string =>
   sdp
     .replace(/c=IN IP[46] \S+/, `c=IN ${address.includes(":") ? "IP6" : "IP4"} ${address}`)
     .replace(/m=audio \d+/, `m=audio ${port}`);

@@ -20,6 +20,7 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { REGISTER } from "./corpus.js";
 
 type Sip = typeof import("../../packages/sip/src/index.js");
 
@@ -40,24 +41,13 @@ function buildBase(rev: string): string {
   return dir;
 }
 
+// The corpus's REGISTER (a Yealink's), without its credentials — the first leg, answered 401 —
+// each copy with its own branch and Call-ID, so none is a retransmission of another.
+const FIRST_LEG = REGISTER.toString("latin1").replace(/^Authorization:.*\r\n/m, "");
+
 function register(branch: string, callId: string): Buffer {
   return Buffer.from(
-    [
-      "REGISTER sip:127.0.0.2:5060 SIP/2.0",
-      `Via: SIP/2.0/UDP 127.0.0.1:5062;branch=${branch};rport`,
-      "From: <sip:201@127.0.0.2:5060>;tag=1219543839",
-      "To: <sip:201@127.0.0.2:5060>",
-      `Call-ID: ${callId}`,
-      "CSeq: 3 REGISTER",
-      'Contact: <sip:201@127.0.0.1:5062>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-805ec0a1b2c3>"',
-      "Max-Forwards: 70",
-      "User-Agent: Yealink SIP-T46S 66.86.0.15",
-      "Expires: 3600",
-      "Allow: INVITE, INFO, PRACK, ACK, BYE, CANCEL, OPTIONS, NOTIFY, REGISTER, SUBSCRIBE, REFER, PUBLISH, UPDATE, MESSAGE",
-      "Content-Length: 0",
-      "",
-      "",
-    ].join("\r\n"),
+    FIRST_LEG.replace("z9hG4bK2019364118", branch).replace("1453622393@127.0.0.1", callId),
     "latin1",
   );
 }

@@ -31,6 +31,26 @@ export class CounterTallies {
     return t;
   }
 
+  /**
+   * A count by one label's value (a method, an outcome): its tally found by the value, made on
+   * first use; past the bound, `counter`'s own `inc()`.
+   */
+  byLabel(counter: Counter<string>, label: string): (value: string) => void {
+    const byValue = new Map<string, Tally>();
+    return (value) => {
+      let t = byValue.get(value);
+      if (t === undefined) {
+        t = this.add({ [label]: value });
+        if (t === undefined) {
+          counter.inc({ [label]: value });
+          return;
+        }
+        byValue.set(value, t);
+      }
+      t.n++;
+    };
+  }
+
   /** Gives `counter` what was counted since the last flush (its `collect` hook calls this). */
   flush(counter: Counter<string>): void {
     for (const t of this.#tallies) {

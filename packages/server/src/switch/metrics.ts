@@ -266,19 +266,7 @@ export function createSwitchMetrics(): SwitchMetrics {
 
   // Two counts per message, one more per REGISTER: a tally per label set (bounded: the method
   // comes off the wire; past the bound, prom-client's own inc()).
-  const requestCounts = new Map<string, Tally>();
-  const countRequest = (method: string): void => {
-    let t = requestCounts.get(method);
-    if (t === undefined) {
-      t = requestTallies.add({ method });
-      if (t === undefined) {
-        requests.inc({ method });
-        return;
-      }
-      requestCounts.set(method, t);
-    }
-    t.n++;
-  };
+  const countRequest = requestTallies.byLabel(requests, "method");
   const responseCounts = new Map<string, Map<number, Tally>>();
   const countResponse = (method: string, status: number): void => {
     let byStatus = responseCounts.get(method);
@@ -301,19 +289,7 @@ export function createSwitchMetrics(): SwitchMetrics {
     }
     t.n++;
   };
-  const registerCounts = new Map<string, Tally>();
-  const countRegister = (outcome: string): void => {
-    let t = registerCounts.get(outcome);
-    if (t === undefined) {
-      t = registerTallies.add({ outcome });
-      if (t === undefined) {
-        registers.inc({ outcome });
-        return;
-      }
-      registerCounts.set(outcome, t);
-    }
-    t.n++;
-  };
+  const countRegister = registerTallies.byLabel(registers, "outcome");
 
   const direction = (e: CallStarted): string => e.routing.direction;
   return {
